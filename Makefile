@@ -1,0 +1,30 @@
+# The two commands a newcomer needs: `make plan` and `make test`. Both install first.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: install plan test bench lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+plan: install
+	$(VENV)/bin/aigw plan
+
+test: install
+	$(PY) -m pytest -n auto -q
+
+bench: install
+	$(PY) bench/plan_bench.py
+
+lint: install
+	$(VENV)/bin/ruff check infra tests bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,77 @@
+"""`aigw`: review and enforce the gateway declarations without credentials.
+
+Exit codes (DESIGN.md section 6): 0 clean; 1 mandatory violations or drift; 2 invalid input
+or usage; 3 Cloudflare API or network failure; 4 the program itself failed (a bug: report it).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+EXIT_INVALID = 2
+
+
+class _Group(click.Group):
+    def main(self, *args, **kwargs):  # type: ignore[override]
+        # click exits 2 on usage errors already; keep tracebacks away from users.
+        return super().main(*args, **kwargs)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--project-dir", "-C", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Project directory (holding Pulumi.yaml). Default: found from the current directory.")
+@click.pass_context
+def main(ctx: click.Context, project_dir: Path | None) -> None:
+    """AI Gateways as code: plan and review Cloudflare AI Gateway declarations offline."""
+    ctx.obj = {"project_dir": project_dir}
+
+
+def _project_dir(ctx: click.Context) -> Path:
+    from .config import find_project_dir
+    from .spec import SpecError
+
+    given = ctx.obj.get("project_dir")
+    try:
+        return find_project_dir((given or Path.cwd()).resolve())
+    except SpecError as exc:
+        _fail([p.render() for p in exc.problems], EXIT_INVALID)
+        raise AssertionError("unreachable") from None
+
+
+def _fail(lines: list[str], code: int) -> None:
+    for line in lines:
+        click.echo(f"aigw: {line}", err=True)
+    sys.exit(code)
+
+
+@main.command()
+@click.argument("targets", nargs=-1, metavar="[STACK|FILE]...")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Stacks planned at once (default: number of cores).")
+@click.pass_context
+def plan(ctx: click.Context, targets: tuple[str, ...], fmt: str, jobs: int | None) -> None:
+    """Show every resource each stack would get, with effective settings (offline, no credentials).
+
+    STACK is a stack name (Pulumi.<STACK>.yaml in the project); FILE a path to a stack file.
+    None means every stack of the project.
+    """
+    from .plan import PlanError, resolve_targets, run_plans
+    from .plan import format as formats
+
+    project_dir = _project_dir(ctx)
+    try:
+        plans = run_plans(resolve_targets(list(targets), project_dir), jobs=jobs)
+    except PlanError as exc:
+        _fail(exc.lines, exc.exit_code)
+        return
+    if fmt == "json":
+        click.echo(formats.to_json(plans))
+    elif fmt == "markdown":
+        click.echo(formats.to_markdown(plans))
+    else:
+        formats.print_table(plans)

@@ -1,0 +1,187 @@
+"""`Gateway`: one declared AI Gateway, its `cloudflare.AiGateway`, and what clients need to use it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pulumi_cloudflare as cloudflare
+
+from ..spec import GatewaySpec, Secret, StackSpec
+
+GATEWAY_HOST = "https://gateway.ai.cloudflare.com/v1"
+# Provider path segments clients append to the gateway's base URL.
+PROVIDERS = ("openai", "anthropic", "workers-ai", "compat")
+# Placeholder for secrets that cannot be decrypted offline (plan under mocks): the value
+# only ever travels inside a Pulumi secret, and the plan prints every secret as [secret].
+OFFLINE_SECRET_PLACEHOLDER = "[secret]"
+_LOG_STRATEGY = {"deleteOldest": "DELETE_OLDEST", "stopInserting": "STOP_INSERTING"}
+# AiGateway outputs that echo credentials: keep them secret in state and diffs too.
+SECRET_OUTPUTS = ["otels", "stripe"]
+
+
+def secret(value: Secret) -> pulumi.Output[str]:
+    return pulumi.Output.secret(value.value if value.value is not None else OFFLINE_SECRET_PLACEHOLDER)
+
+
+def base_url(account_id: str, gateway_id: str) -> str:
+    return f"{GATEWAY_HOST}/{account_id}/{gateway_id}"
+
+
+def client_contract(stack: StackSpec, gw: GatewaySpec) -> dict[str, Any]:
+    """What a client of this gateway in this environment must send.
+
+    The gateway itself cannot drop bodies while keeping metadata: where payloads are off,
+    clients must send `cf-aig-collect-log-payload: false` (reference section 3).
+    """
+    headers: dict[str, str] = {
+        "cf-aig-metadata": json.dumps({"environment": stack.environment, "gateway": gw.name},
+                                      separators=(",", ":")),
+    }
+    if gw.logging.collect and not gw.logging.payloads:
+        headers["cf-aig-collect-log-payload"] = "false"
+    contract: dict[str, Any] = {"url": base_url(stack.account_id, gw.id), "headers": headers}
+    if gw.authentication:
+        contract["authorization"] = {
+            "header": "cf-aig-authorization",
+            "value": "Bearer <API token with the 'AI Gateway Run' permission>",
+        }
+    return contract
+
+
+def gateway_args(stack: StackSpec, gw: GatewaySpec) -> dict[str, Any]:
+    """The AiGateway inputs for one gateway spec (python names; 0 where the API means off)."""
+    logging = gw.logging
+    args: dict[str, Any] = {
+        "account_id": stack.account_id,
+        "ai_gateway_id": gw.id,
+        "cache_ttl": gw.cache.ttl,
+        "cache_invalidate_on_update": gw.cache.invalidate_on_update,
+        "collect_logs": logging.collect,
+        "rate_limiting_limit": gw.rate_limit.limit if gw.rate_limit else 0,
+        "rate_limiting_interval": gw.rate_limit.interval if gw.rate_limit else 0,
+        "authentication": gw.authentication,
+        "log_classification": logging.classification,
+        "logpush": logging.logpush,
+        "zdr": gw.zdr,
+        "byok_only": gw.byok_only,
+        "workers_ai_billing_mode": gw.workers_ai_billing_mode,
+    }
+    if gw.rate_limit:
+        args["rate_limiting_technique"] = gw.rate_limit.technique
+    if logging.max_logs is not None:
+        args["log_management"] = logging.max_logs
+    if logging.on_full is not None:
+        args["log_management_strategy"] = _LOG_STRATEGY[logging.on_full]
+    if logging.logpush_public_key is not None:
+        args["logpush_public_key"] = logging.logpush_public_key
+    if gw.retry:
+        if gw.retry.max_attempts is not None:
+            args["retry_max_attempts"] = gw.retry.max_attempts
+        if gw.retry.delay_ms is not None:
+            args["retry_delay"] = gw.retry.delay_ms
+        if gw.retry.backoff is not None:
+            args["retry_backoff"] = gw.retry.backoff
+    if gw.dlp is not None:
+        dlp = gw.dlp
+        if hasattr(dlp, "policies"):
+            args["dlp"] = {
+                "enabled": dlp.enabled,
+                "policies": [
+                    {"id": p.id, "action": p.action, "checks": list(p.check), "enabled": p.enabled,
+                     "profiles": list(p.profiles)}
+                    for p in dlp.policies
+                ],
+            }
+        else:
+            args["dlp"] = {"enabled": dlp.enabled, "action": dlp.action, "profiles": list(dlp.profiles)}
+    if gw.guardrails is not None:
+        args["guardrails"] = {
+            "prompt": {k.lower(): v for k, v in gw.guardrails.prompt.set_categories().items()},
+            "response": {k.lower(): v for k, v in gw.guardrails.response.set_categories().items()},
+        }
+    if gw.otel:
+        args["otels"] = [_otel(o) for o in gw.otel]
+    if gw.spend_limits is not None:
+        args["spend_limits"] = {
+            "enabled": gw.spend_limits.enabled,
+            "rules": [_spend_rule(r) for r in gw.spend_limits.rules],
+        }
+    if gw.stripe is not None:
+        args["stripe"] = {
+            "authorization": secret(gw.stripe.authorization),
+            "usage_events": [{"payload": e.payload} for e in gw.stripe.usage_events],
+        }
+    if gw.store_id is not None:
+        args["store_id"] = gw.store_id
+    return args
+
+
+def _otel(otel: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "url": otel.url,
+        "headers": {k: secret(v) if isinstance(v, Secret) else v for k, v in otel.headers.items()},
+        "content_type": otel.content_type,
+    }
+    if otel.authorization is not None:
+        out["authorization"] = secret(otel.authorization)
+    return out
+
+
+def _spend_rule(rule: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "limit": float(rule.limit),
+        "limit_type": "cost",
+        "window": rule.window,
+        "technique": rule.technique,
+        "enabled": rule.enabled,
+    }
+    if rule.id is not None:
+        out["id"] = rule.id
+    if rule.models:
+        out["model"] = {"mode": "filter", "values": list(rule.models)}
+    if rule.providers:
+        out["ai_gateway_provider"] = {"mode": "filter", "values": list(rule.providers)}
+    if rule.metadata:
+        out["metadata"] = {
+            key: {"mode": "partition"} if value == "partition" else {"mode": "filter", "values": list(value)}
+            for key, value in rule.metadata.items()
+        }
+    return out
+
+
+class Gateway(pulumi.ComponentResource):
+    """One AI Gateway of a stack.
+
+    Production gateways are protected from deletion unless the spec says otherwise:
+    deleting a gateway also deletes its stored logs, irreversibly.
+    """
+
+    TYPE = "aigw:index:Gateway"
+
+    def __init__(self, stack: StackSpec, spec: GatewaySpec, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(self.TYPE, spec.name, None, opts)
+        self.spec = spec
+        self.gateway_id = spec.id
+        self.base_url = base_url(stack.account_id, spec.id)
+        self.provider_urls = {p: f"{self.base_url}/{p}" for p in PROVIDERS}
+        self.client_contract = client_contract(stack, spec)
+        self.resource = cloudflare.AiGateway(
+            spec.name,
+            **gateway_args(stack, spec),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=bool(spec.protect),
+                additional_secret_outputs=SECRET_OUTPUTS,
+            ),
+        )
+        self.register_outputs({})
+
+    def exports(self) -> dict[str, Any]:
+        return {
+            "id": self.gateway_id,
+            "baseUrl": self.base_url,
+            "providerUrls": self.provider_urls,
+            "clientContract": self.client_contract,
+        }

@@ -1,0 +1,216 @@
+"""Loading the `aigw` config from its two sources into a :class:`~infra.spec.StackSpec`.
+
+* Offline (``aigw plan``, tests): :func:`load_stack_file` reads ``Pulumi.yaml`` and
+  ``Pulumi.<stack>.yaml`` from disk. ``secure:`` values cannot be decrypted here and become
+  redacted :class:`~infra.spec.Secret` placeholders.
+* Under the Pulumi CLI: :func:`load_pulumi_config` reads the stack's keys from the runtime
+  config (decrypted), and the org defaults from ``Pulumi.yaml`` on disk, because Pulumi lets a
+  stack's ``aigw:defaults`` replace the project's value wholesale while we deep-merge them.
+
+Both end in :func:`~infra.spec.build_stack_spec`, so the same files give the same spec.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
+
+from .spec import NAMESPACE, Problem, RawConfig, Secret, SpecError, StackSpec, build_stack_spec
+
+PROJECT_FILE = "Pulumi.yaml"
+
+
+def stack_file_name(stack: str) -> str:
+    return f"Pulumi.{stack}.yaml"
+
+
+def stack_name_of(path: Path) -> str:
+    name = path.name
+    if not (name.startswith("Pulumi.") and name.endswith((".yaml", ".yml"))) or name.count(".") < 2:
+        raise SpecError([Problem(str(path), "(file name)", name, "a stack file is named Pulumi.<stack>.yaml")])
+    return name[len("Pulumi."): name.rindex(".")]
+
+
+def find_project_dir(start: Path) -> Path:
+    for directory in (start, *start.parents):
+        if (directory / PROJECT_FILE).is_file():
+            return directory
+    raise SpecError([Problem(str(start), "(project)", str(start), f"no {PROJECT_FILE} here or in a parent directory")])
+
+
+def list_stacks(project_dir: Path) -> list[Path]:
+    return sorted(p for p in project_dir.glob("Pulumi.*.yaml") if p.name != PROJECT_FILE)
+
+
+# --------------------------------------------------------------------------- offline
+
+
+def _read_yaml(path: Path, display: str) -> tuple[Any, dict[str, int]]:
+    yaml = YAML(typ="rt")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError([Problem(display, "(file)", str(path), f"cannot be read: {exc.strerror}")]) from None
+    try:
+        return yaml.load(text), {}
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SpecError([Problem(display, "(yaml)", "invalid YAML", reason, line)]) from None
+
+
+def _convert(node: Any, path: str, file: str, positions: dict[tuple[str, str], int]) -> Any:
+    """ruamel nodes -> plain Python; `{secure: ...}` -> redacted Secret; record line numbers."""
+    if isinstance(node, CommentedMap):
+        if set(node.keys()) == {"secure"}:
+            return Secret(None)
+        out = {}
+        for key, value in node.items():
+            child = _child_path(path, str(key))
+            try:
+                positions[(file, child)] = node.lc.key(key)[0] + 1
+            except (KeyError, TypeError, AttributeError):
+                pass
+            out[str(key)] = _convert(value, child, file, positions)
+        return out
+    if isinstance(node, CommentedSeq):
+        out_list = []
+        for index, value in enumerate(node):
+            child = f"{path}[{index}]"
+            try:
+                positions[(file, child)] = node.lc.item(index)[0] + 1
+            except (KeyError, TypeError, AttributeError, IndexError):
+                pass
+            out_list.append(_convert(value, child, file, positions))
+        return out_list
+    if hasattr(node, "real") and type(node).__name__ == "ScalarFloat":
+        return float(node)
+    if type(node).__name__ in ("ScalarBoolean",):
+        return bool(node)
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def _child_path(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _namespace_values(config: Any, file: str, positions: dict[tuple[str, str], int],
+                      project_level: bool) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if config is None:
+        return values
+    if not isinstance(config, CommentedMap):
+        raise SpecError([Problem(file, "config", "not a mapping", "`config:` must be a mapping of keys to values")])
+    for key, value in config.items():
+        key = str(key)
+        if not key.startswith(NAMESPACE + ":"):
+            continue
+        short = key[len(NAMESPACE) + 1:]
+        try:
+            positions[(file, key)] = config.lc.key(key)[0] + 1
+        except (KeyError, TypeError, AttributeError):
+            pass
+        if project_level and isinstance(value, CommentedMap) and "value" in value:
+            # Project-level config wraps object values in `value:` (Pulumi.yaml format).
+            value = value["value"]
+        elif project_level and isinstance(value, CommentedMap) and "default" in value:
+            value = value["default"]
+        values[short] = _convert(value, key, file, positions)
+    return values
+
+
+def load_stack_file(path: str | Path, project_dir: Path | None = None) -> StackSpec:
+    """Offline: the spec of the stack whose settings file is ``path``."""
+    path = Path(path)
+    stack = stack_name_of(path)
+    project_dir = project_dir or find_project_dir(path.resolve().parent)
+    project_path = project_dir / PROJECT_FILE
+    project_display = _display(project_path)
+    stack_display = _display(path)
+    positions: dict[tuple[str, str], int] = {}
+
+    project_doc, _ = _read_yaml(project_path, project_display)
+    if not isinstance(project_doc, CommentedMap) or "name" not in project_doc:
+        raise SpecError([Problem(project_display, "name", None, "Pulumi.yaml must name the project")])
+    project_values = _namespace_values(project_doc.get("config"), project_display, positions, True)
+
+    stack_doc, _ = _read_yaml(path, stack_display)
+    if stack_doc is None:
+        stack_doc = CommentedMap()
+    if not isinstance(stack_doc, CommentedMap):
+        raise SpecError([Problem(stack_display, "(file)", "not a mapping", "a stack file is a mapping with `config:`")])
+    stack_values = _namespace_values(stack_doc.get("config"), stack_display, positions, False)
+
+    return build_stack_spec(RawConfig(
+        project=str(project_doc["name"]), stack=stack, project_file=project_display, stack_file=stack_display,
+        project_config=project_values, stack_config=stack_values, positions=positions,
+    ))
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+# --------------------------------------------------------------------------- under the CLI
+
+
+def load_pulumi_config() -> StackSpec:
+    """Under the Pulumi CLI: the spec of the running stack, secrets decrypted."""
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    project_dir = Path(pulumi.get_root_directory() or ".")
+    project_display = PROJECT_FILE
+    positions: dict[tuple[str, str], int] = {}
+    project_doc, _ = _read_yaml(project_dir / PROJECT_FILE, project_display)
+    project_values = _namespace_values(
+        project_doc.get("config") if isinstance(project_doc, CommentedMap) else None,
+        project_display, positions, True)
+
+    # Project-level values also reach the runtime config, unless the stack sets the same
+    # key. Merging org defaults with themselves changes nothing, so no need to tell apart.
+    stack_values, any_secret = runtime_stack_values(runtime_config)
+    stack = pulumi.get_stack()
+    return build_stack_spec(RawConfig(
+        project=pulumi.get_project(), stack=stack, project_file=project_display,
+        stack_file=stack_file_name(stack), project_config=project_values, stack_config=stack_values,
+        positions=positions, plaintext_credentials_are_secret=any_secret,
+    ))
+
+
+def runtime_stack_values(runtime_config: Any) -> tuple[dict[str, Any], bool]:
+    """All `aigw:*` values the runtime holds, JSON-decoded, and whether any key is secret."""
+    raw: dict[str, Any] = dict(runtime_config.get_config_env())
+    raw.update(runtime_config.CONFIG.get())
+    values: dict[str, Any] = {}
+    any_secret = False
+    for key, value in raw.items():
+        if not key.startswith(NAMESPACE + ":"):
+            continue
+        short = key[len(NAMESPACE) + 1:]
+        try:
+            decoded = json.loads(value) if isinstance(value, str) else value
+        except json.JSONDecodeError:
+            decoded = value
+        # Pulumi passes plain strings unquoted; only objects, lists, numbers, bools decode.
+        if isinstance(value, str) and not isinstance(decoded, (dict, list, bool, int, float)):
+            decoded = value
+        if isinstance(value, str) and isinstance(decoded, (int, float, bool)) and short in ("accountId", "environment"):
+            decoded = value
+        if runtime_config.is_config_secret(key):
+            any_secret = True
+            if not isinstance(decoded, (dict, list)):
+                decoded = Secret(str(decoded))
+        values[short] = decoded
+    return values, any_secret

@@ -1,0 +1,178 @@
+"""Rendering a plan: table (terminal), markdown (pull requests) and json (scripts).
+
+Everything here reads the planned props (camelCase, as the engine and the policy pack see
+them), never the spec, so what is shown is what would be sent.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from . import AI_GATEWAY
+
+SECRET = "[secret]"
+COLUMNS = ("gateway", "cache", "rate limit", "logs", "retention", "auth", "protect", "other")
+
+
+def to_json(plans: list[dict[str, Any]]) -> str:
+    stacks = [
+        {
+            "stack": p["stack"],
+            "environment": p["environment"],
+            "production": p["production"],
+            "accountId": p["accountId"],
+            "resources": p["resources"],
+            "outputs": p["outputs"],
+        }
+        for p in plans
+    ]
+    return json.dumps({"stacks": stacks}, indent=2, sort_keys=False)
+
+
+def _n(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+def gateway_row(props: dict[str, Any], options: dict[str, Any], payloads_header: bool) -> dict[str, str]:
+    """One gateway's effective settings in settings words."""
+    ttl = props.get("cacheTtl") or 0
+    cache = f"{_n(ttl)}s" if ttl else "off"
+    if ttl and props.get("cacheInvalidateOnUpdate"):
+        cache += ", invalidate on update"
+    limit, interval = props.get("rateLimitingLimit") or 0, props.get("rateLimitingInterval") or 0
+    rate = f"{_n(limit)}/{_n(interval)}s {props.get('rateLimitingTechnique', '')}".strip() if limit else "off"
+    if not props.get("collectLogs"):
+        logs = "off"
+    else:
+        logs = "on, payloads " + ("off (client header)" if payloads_header else "stored")
+        if props.get("logClassification"):
+            logs += ", classification"
+        if props.get("logpush"):
+            logs += ", logpush"
+    retention = "-"
+    if props.get("logManagement"):
+        retention = _n(props["logManagement"])
+    if props.get("logManagementStrategy"):
+        strategy = props["logManagementStrategy"].lower().replace("_", " ")
+        retention = f"{retention}, {strategy}" if retention != "-" else strategy
+    other: list[str] = []
+    if "retryMaxAttempts" in props or "retryDelay" in props:
+        other.append(
+            f"retry {props.get('retryMaxAttempts', '-')}x {_n(props.get('retryDelay', '-'))}ms "
+            f"{props.get('retryBackoff', '')}".rstrip()
+        )
+    dlp = props.get("dlp")
+    if isinstance(dlp, dict) and dlp.get("enabled"):
+        if dlp.get("policies"):
+            other.append("dlp " + ", ".join(f"{p['id']}:{p['action']}" for p in dlp["policies"]))
+        else:
+            other.append(f"dlp {dlp.get('action')} {len(dlp.get('profiles') or [])} profiles")
+    guard = props.get("guardrails")
+    if isinstance(guard, dict):
+        parts = []
+        for side in ("prompt", "response"):
+            cats = guard.get(side) or {}
+            if cats:
+                parts.append(side + " " + " ".join(f"{k.upper()}:{v}" for k, v in sorted(cats.items(), key=_cat)))
+        other.append("guardrails " + "; ".join(parts) if parts else "guardrails none")
+    for otel in props.get("otels") or []:
+        other.append(f"otel {otel.get('url')} ({otel.get('contentType', 'json')})" if isinstance(otel, dict) else f"otel {otel}")
+    spend = props.get("spendLimits")
+    if isinstance(spend, dict) and spend.get("enabled", True):
+        for rule in spend.get("rules") or []:
+            scope = ""
+            if rule.get("model"):
+                scope = " " + ",".join(rule["model"].get("values", []))
+            other.append(f"spend ${rule.get('limit')}/{_n(rule.get('window'))}s {rule.get('technique', '')}{scope}".rstrip())
+    if props.get("stripe"):
+        other.append("stripe")
+    if props.get("zdr"):
+        other.append("zdr")
+    if props.get("byokOnly"):
+        other.append("byok only")
+    if props.get("workersAiBillingMode") not in (None, "postpaid"):
+        other.append(f"workers-ai billing {props['workersAiBillingMode']}")
+    if props.get("storeId"):
+        other.append(f"store {props['storeId']}")
+    return {
+        "gateway": str(props.get("aiGatewayId")),
+        "cache": cache,
+        "rate limit": rate,
+        "logs": logs,
+        "retention": retention,
+        "auth": "on" if props.get("authentication") else "OFF",
+        "protect": "yes" if options.get("protect") else "no",
+        "other": "; ".join(other) or "-",
+    }
+
+
+def _cat(item: tuple[str, Any]) -> tuple[int, int]:
+    key = item[0].upper()
+    return (0 if key.startswith("P") else 1, int(key[1:]))
+
+
+def stack_rows(plan: dict[str, Any]) -> list[dict[str, str]]:
+    contracts = {g["id"]: g["clientContract"] for g in plan["outputs"].get("gateways", {}).values()}
+    rows = []
+    for res in plan["resources"]:
+        if res["type"] != AI_GATEWAY:
+            continue
+        props = res["props"]
+        contract = contracts.get(props.get("aiGatewayId"), {})
+        header = contract.get("headers", {}).get("cf-aig-collect-log-payload") == "false"
+        rows.append(gateway_row(props, res.get("options", {}), header))
+    return rows
+
+
+def other_resources(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for r in plan["resources"] if r["type"] != AI_GATEWAY and "options" in r]
+
+
+def stack_title(plan: dict[str, Any]) -> str:
+    kind = "production" if plan["production"] else "non-production"
+    n = len(stack_rows(plan))
+    return (f"stack {plan['stack']}: environment {plan['environment']} ({kind}), account {plan['accountId']}, "
+            f"{n} gateway{'s' if n != 1 else ''}, {len(plan['resources'])} resources")
+
+
+def to_markdown(plans: list[dict[str, Any]]) -> str:
+    out: list[str] = []
+    for plan in plans:
+        out.append(f"### {stack_title(plan)}")
+        out.append("")
+        out.append("| " + " | ".join(COLUMNS) + " |")
+        out.append("|" + "---|" * len(COLUMNS))
+        for row in stack_rows(plan):
+            out.append("| " + " | ".join(_md(row[c]) for c in COLUMNS) + " |")
+        others = other_resources(plan)
+        if others:
+            out.append("")
+            out.extend(f"- `{r['type']}` {r['name']}" for r in others)
+        out.append("")
+    return "\n".join(out)
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def print_table(plans: list[dict[str, Any]], file: Any = None) -> None:
+    import os
+    import shutil
+
+    from rich.console import Console
+    from rich.table import Table
+
+    width = int(os.environ.get("COLUMNS") or 0) or max(shutil.get_terminal_size((200, 40)).columns, 120)
+    console = Console(file=file, width=width, highlight=False, soft_wrap=False)
+    for plan in plans:
+        table = Table(title=stack_title(plan), title_justify="left", show_lines=False)
+        for column in COLUMNS:
+            table.add_column(column, overflow="fold")
+        for row in stack_rows(plan):
+            table.add_row(*(row[c] for c in COLUMNS))
+        console.print(table)
+        for r in other_resources(plan):
+            console.print(f"  + {r['type']} {r['name']}")
+        console.print()

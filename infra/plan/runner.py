@@ -1,0 +1,117 @@
+"""Child process of `aigw plan`: run `deploy(spec)` for ONE stack under Pulumi mocks.
+
+Usage: python -m infra.plan.runner Pulumi.<stack>.yaml
+Prints one JSON document on stdout: {"stack", "environment", "resources", "outputs"} or,
+for invalid config, {"problems": [...]} with exit status 2.
+
+Pulumi's runtime is global to a process: one stack per process (reference: pulumi-offline.md).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from ..spec import SpecError
+
+# Pulumi's wire signature for secrets (sdk/python/lib/pulumi/runtime/rpc.py `_special_secret_sig`).
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_MARK = "[secret]"
+
+
+def redact(value: Any) -> Any:
+    """Props for display: secret wrappers unwrapped (offline every secret leaf holds the
+    "[secret]" placeholder, never a value), integral floats (protobuf numbers) -> int."""
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return redact(value.get("value"))
+        return {k: redact(v) for k, v in sorted(value.items())}
+    if isinstance(value, (list, tuple)):
+        return [redact(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG
+
+
+def run(path: str) -> dict[str, Any]:
+    from ..config import load_stack_file
+
+    spec = load_stack_file(path)
+
+    import pulumi
+    from pulumi.runtime import mocks as pulumi_mocks
+    from pulumi.runtime.stack import wait_for_rpcs
+    from pulumi.runtime.sync_await import _sync_await
+
+    captured: list[dict[str, Any]] = []
+    options: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    class PlanMonitor(pulumi_mocks.MockMonitor):
+        """Records the resource options the engine would see (protect, secret outputs)."""
+
+        def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+            options[(request.parent, request.type, request.name)] = {
+                "protect": bool(request.protect),
+                "additionalSecretOutputs": sorted(request.additionalSecretOutputs),
+            }
+            return super().RegisterResource(request)
+
+    class PlanMocks(pulumi_mocks.Mocks):
+        def new_resource(self, args: pulumi_mocks.MockResourceArgs):
+            captured.append({"type": args.typ, "name": args.name, "custom": args.custom,
+                             "props": args.inputs})
+            return f"{args.name}-id", args.inputs
+
+        def call(self, args: pulumi_mocks.MockCallArgs):
+            return {}
+
+    mocks = PlanMocks()
+    pulumi_mocks.set_mocks(mocks, project=spec.project, stack=spec.stack, preview=False,
+                           monitor=PlanMonitor(mocks))
+    from ..program import deploy
+
+    outputs = deploy(spec)
+    _sync_await(wait_for_rpcs())
+
+    by_type_name = {(t, n): o for (_, t, n), o in options.items()}
+    resources = []
+    for res in captured:
+        opts = by_type_name.get((res["type"], res["name"]), {})
+        entry = {"type": res["type"], "name": res["name"], "props": redact(res["props"])}
+        if res["custom"]:
+            # Properties the engine stores encrypted as a whole (they hold a secret somewhere).
+            opts = {**opts, "secretProps": sorted(k for k, v in res["props"].items() if _is_secret(v))}
+            entry["options"] = opts
+        resources.append(entry)
+    resources.sort(key=lambda r: (r["type"], r["name"]))
+    return {
+        "stack": spec.stack,
+        "environment": spec.environment,
+        "production": spec.production,
+        "accountId": spec.account_id,
+        "resources": resources,
+        "outputs": redact(outputs),
+    }
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        sys.stderr.write("usage: python -m infra.plan.runner Pulumi.<stack>.yaml\n")
+        return 2
+    try:
+        result = run(argv[1])
+    except SpecError as exc:
+        json.dump({"problems": [p.render() for p in exc.problems]}, sys.stdout)
+        return 2
+    json.dump(result, sys.stdout, sort_keys=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,27 @@
+"""The Pulumi program: `deploy(spec)` declares every resource of one stack.
+
+A plain function: the Pulumi CLI (via `__main__.py`), the offline plan (under mocks) and the
+tests all call it, so there is exactly one description of the resources.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from .components.gateway import Gateway
+from .spec import StackSpec
+
+
+def deploy(spec: StackSpec) -> dict[str, Any]:
+    """Declare the stack's resources; export and return what clients and operators need."""
+    gateways = {gw.name: Gateway(spec, gw) for gw in spec.gateways}
+    exports: dict[str, Any] = {
+        "environment": spec.environment,
+        "accountId": spec.account_id,
+        "gateways": {name: g.exports() for name, g in gateways.items()},
+    }
+    for key, value in exports.items():
+        pulumi.export(key, value)
+    return exports

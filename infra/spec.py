@@ -1,0 +1,715 @@
+"""The stack configuration (namespace ``aigw``) as typed, validated models.
+
+Config is parsed once, here, at the edge: the program, the plan and (later) the policy
+checks only ever see a :class:`StackSpec`. Two loaders produce it:
+
+* :func:`load_stack_file` reads ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml`` straight from
+  disk (offline: ``aigw plan``, tests). ``secure:`` values cannot be decrypted without the
+  Pulumi CLI, so they become redacted :class:`Secret` placeholders.
+* :func:`load_pulumi_config` reads the same keys through the Pulumi runtime's config
+  (under ``pulumi up``), where secure values arrive decrypted and become :class:`Secret`
+  holding the value.
+
+Both feed :func:`build_stack_spec`, so the same files give the same spec. Field ranges
+and enums follow ``shared/reference/cloudflare-ai-gateway.md`` section 1 (SDK 5.9.0 /
+pulumi-cloudflare 6.23.1).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.alias_generators import to_camel
+
+NAMESPACE = "aigw"
+
+# Gateway id: 1-64 chars, lowercase alphanumerics and underscores in hyphen-separated
+# runs (no leading/trailing/double hyphen). Reference section 1, `id`.
+GATEWAY_ID_PATTERN = r"^[a-z0-9_]+(?:-[a-z0-9_]+)*$"
+GATEWAY_ID_MAX_LENGTH = 64
+_GATEWAY_ID_RE = re.compile(GATEWAY_ID_PATTERN)
+ACCOUNT_ID_PATTERN = r"^[0-9a-f]{32}$"
+ENVIRONMENT_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+# The limits page says "Cache TTL: 1 month"; the API schema itself has no maximum.
+# 30 days is our reading of "1 month" (unverified against the live API).
+CACHE_TTL_MAX = 30 * 24 * 3600
+LOG_MANAGEMENT_MIN = 10_000
+LOG_MANAGEMENT_MAX = 10_000_000
+RETRY_MAX_ATTEMPTS = (1, 5)
+# SDK 5.9.0 / pulumi-cloudflare 6.23.1 document 0..60000 ms; the dashboard offers
+# 100 ms..5 s and the v5.22 Terraform validator 0..5000. We accept the newer API range.
+RETRY_DELAY_MS = (0, 60_000)
+LOGPUSH_PUBLIC_KEY_LENGTH = (16, 1024)
+SPEND_LIMIT_RULES_MAX = 20
+DEFAULT_PRODUCTION_ENVIRONMENTS = ("prod", "production")
+
+Action = Literal["FLAG", "BLOCK"]
+
+
+class SpecError(Exception):
+    """Invalid configuration: one or more problems, each naming file, key path, value, allowed."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = _merge_alternatives(problems)
+        super().__init__("\n".join(p.render() for p in self.problems))
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    path: str
+    value: Any
+    allowed: str
+    line: int | None = None
+
+    def render(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path}: {_show(self.value)}: {self.allowed}"
+
+
+def _merge_alternatives(problems: list[Problem]) -> list[Problem]:
+    """One line per key path, in file order: alternatives of a union are joined with 'or'."""
+    merged: dict[tuple[str, str], Problem] = {}
+    for problem in problems:
+        key = (problem.file, problem.path)
+        if key in merged:
+            first = merged[key]
+            if problem.allowed not in first.allowed:
+                merged[key] = Problem(first.file, first.path, first.value,
+                                      f"{first.allowed}; or {problem.allowed}", first.line)
+        else:
+            merged[key] = problem
+    return sorted(merged.values(), key=lambda p: (p.file, p.line or 0))
+
+
+def _show(value: Any) -> str:
+    if value is _MISSING:
+        return "missing"
+    if isinstance(value, Secret):
+        return "[secret]"
+    if isinstance(value, (dict, list)):
+        text = json.dumps(_plain(value), sort_keys=True)
+        return text if len(text) <= 80 else text[:77] + "..."
+    return repr(value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return "[secret]"
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A credential from a ``secure:`` config value.
+
+    ``value`` is the plaintext under the Pulumi CLI; ``None`` offline, where the ciphertext
+    cannot be decrypted. Never printed: ``repr`` and ``str`` are redacted.
+    """
+
+    value: str | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        return "Secret([secret])"
+
+    __str__ = __repr__
+
+
+_PLAINTEXT_CREDENTIAL = "a credential must be stored as a secret"
+_REDACTED = Secret(None)
+
+
+def _credential(value: Any, info: ValidationInfo) -> Secret:
+    if isinstance(value, Secret):
+        return value
+    if isinstance(value, str) and (info.context or {}).get("plaintext_credentials_are_secret"):
+        # Under the CLI a nested secure value only marks its whole top-level key as
+        # secret; the plaintext check is then done offline (aigw plan/check).
+        return Secret(value)
+    if isinstance(value, str):
+        raise ValueError(
+            f"{_PLAINTEXT_CREDENTIAL}, not in plain text; set it with "
+            "`pulumi config set --secret --path '{path}' <value>`"
+        )
+    raise ValueError("expected a secret string (`secure:` value)")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        alias_generator=to_camel,
+        populate_by_name=False,
+        arbitrary_types_allowed=True,
+        strict=False,
+    )
+
+
+# --------------------------------------------------------------------------- settings
+
+
+class CacheSpec(_Model):
+    ttl: Annotated[int, Field(ge=0, le=CACHE_TTL_MAX, strict=True)] = Field(
+        0, description="Default response cache TTL in seconds; 0 turns caching off (cache_ttl)."
+    )
+    invalidate_on_update: Annotated[bool, Field(strict=True)] = Field(
+        False, description="cache_invalidate_on_update (meaning not documented by Cloudflare)."
+    )
+
+
+class RateLimitSpec(_Model):
+    limit: Annotated[int, Field(ge=1, strict=True)] = Field(description="Requests per window.")
+    interval: Annotated[int, Field(ge=1, strict=True)] = Field(description="Window length in seconds.")
+    # Cloudflare's default is not documented (an audit-log sample shows "fixed").
+    technique: Literal["fixed", "sliding"] = "fixed"
+
+
+class LoggingSpec(_Model):
+    collect: Annotated[bool, Field(strict=True)] = Field(True, description="collect_logs.")
+    payloads: Annotated[bool, Field(strict=True)] = Field(
+        False,
+        description=(
+            "Whether request/response bodies may be stored. The gateway has no such setting: "
+            "false becomes `cf-aig-collect-log-payload: false` in the client contract."
+        ),
+    )
+    max_logs: Annotated[int, Field(ge=LOG_MANAGEMENT_MIN, le=LOG_MANAGEMENT_MAX, strict=True)] | None = None
+    on_full: Literal["deleteOldest", "stopInserting"] | None = None
+    classification: Annotated[bool, Field(strict=True)] = False
+    logpush: Annotated[bool, Field(strict=True)] = False
+    logpush_public_key: str | None = None
+
+    @field_validator("logpush_public_key")
+    @classmethod
+    def _pem_public_key(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        low, high = LOGPUSH_PUBLIC_KEY_LENGTH
+        if not low <= len(value) <= high:
+            raise ValueError(
+                f"must be {low}..{high} characters (an RSA public key in SPKI PEM of at most 4096 bits); "
+                f"got {len(value)}"
+            )
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+        try:
+            key = load_pem_public_key(value.encode())
+        except ValueError:
+            raise ValueError("must be a PEM public key ('-----BEGIN PUBLIC KEY-----')") from None
+        if not isinstance(key, rsa.RSAPublicKey):
+            raise ValueError("must be an RSA public key")
+        return value
+
+
+class RetrySpec(_Model):
+    max_attempts: Annotated[int, Field(ge=RETRY_MAX_ATTEMPTS[0], le=RETRY_MAX_ATTEMPTS[1], strict=True)] | None = None
+    delay_ms: Annotated[int, Field(ge=RETRY_DELAY_MS[0], le=RETRY_DELAY_MS[1], strict=True)] | None = None
+    backoff: Literal["constant", "linear", "exponential"] | None = None
+
+
+class DlpProfilesSpec(_Model):
+    """Legacy DLP shape: one action for a list of DLP profile ids."""
+
+    enabled: Annotated[bool, Field(strict=True)] = True
+    action: Action
+    profiles: list[str] = Field(min_length=1)
+
+
+class DlpPolicySpec(_Model):
+    id: str = Field(min_length=1)
+    action: Action
+    check: list[Literal["REQUEST", "RESPONSE"]] = Field(min_length=1)
+    enabled: Annotated[bool, Field(strict=True)] = True
+    profiles: list[str] = Field(min_length=1)
+
+
+class DlpPoliciesSpec(_Model):
+    """Policy DLP shape: per-policy checks of requests and/or responses."""
+
+    enabled: Annotated[bool, Field(strict=True)] = True
+    policies: list[DlpPolicySpec] = Field(min_length=1)
+
+
+
+
+class GuardrailCategories(BaseModel):
+    """Llama Guard categories S1..S13 and prompt injection P1, each FLAG or BLOCK (absent = ignore)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    P1: Action | None = None
+    S1: Action | None = None
+    S2: Action | None = None
+    S3: Action | None = None
+    S4: Action | None = None
+    S5: Action | None = None
+    S6: Action | None = None
+    S7: Action | None = None
+    S8: Action | None = None
+    S9: Action | None = None
+    S10: Action | None = None
+    S11: Action | None = None
+    S12: Action | None = None
+    S13: Action | None = None
+
+    def set_categories(self) -> dict[str, str]:
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class GuardrailsSpec(_Model):
+    prompt: GuardrailCategories = GuardrailCategories()
+    response: GuardrailCategories = GuardrailCategories()
+
+
+class OtelSpec(_Model):
+    url: str = Field(pattern=r"^https?://[^\s/]+(/\S*)?$", description="OTLP/HTTP traces endpoint.")
+    headers: dict[str, str | Secret] = Field(default_factory=dict)
+    authorization: Secret | None = None
+    content_type: Literal["json", "protobuf"] = "json"
+
+    @field_validator("authorization", mode="before")
+    @classmethod
+    def _authorization_is_secret(cls, value: Any, info: ValidationInfo) -> Any:
+        return None if value is None else _credential(value, info)
+
+    @field_validator("headers", mode="before")
+    @classmethod
+    def _credential_headers_are_secret(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        out: dict[str, Any] = {}
+        for name, header_value in value.items():
+            if isinstance(name, str) and is_credential_header(name):
+                try:
+                    out[name] = _credential(header_value, info)
+                except ValueError as exc:
+                    raise ValueError(f"header {name!r}: {exc}".replace("{path}", "{path}." + name)) from None
+            else:
+                out[name] = header_value
+        return out
+
+
+_CREDENTIAL_HEADER_RE = re.compile(r"(authorization|api[-_]?key|token|secret|password|credential|signature)", re.I)
+
+
+def is_credential_header(name: str) -> bool:
+    """Headers whose values are credentials and so must be secrets (matched by name)."""
+    return bool(_CREDENTIAL_HEADER_RE.search(name))
+
+
+class SpendRuleSpec(_Model):
+    limit: Annotated[float, Field(ge=0)] = Field(description="Budget in USD per window.")
+    window: Annotated[int, Field(ge=1, strict=True)] = Field(description="Window in seconds (86400 = a day).")
+    technique: Literal["fixed", "sliding"] = "sliding"
+    id: str | None = None
+    enabled: Annotated[bool, Field(strict=True)] = True
+    models: list[str] | None = Field(None, min_length=1, description="Only these models count.")
+    providers: list[str] | None = Field(None, min_length=1, description="Only these providers count.")
+    metadata: dict[str, Literal["partition"] | list[str]] | None = Field(
+        None, description="Per metadata key: 'partition' (a budget per value) or a list of values to count."
+    )
+
+
+class SpendLimitsSpec(_Model):
+    enabled: Annotated[bool, Field(strict=True)] = True
+    rules: list[SpendRuleSpec] = Field(min_length=1, max_length=SPEND_LIMIT_RULES_MAX)
+
+
+class StripeUsageEventSpec(_Model):
+    payload: str
+
+
+class StripeSpec(_Model):
+    authorization: Secret
+    usage_events: list[StripeUsageEventSpec] = Field(default_factory=list)
+
+    @field_validator("authorization", mode="before")
+    @classmethod
+    def _authorization_is_secret(cls, value: Any, info: ValidationInfo) -> Any:
+        return _credential(value, info)
+
+
+class GatewaySettings(_Model):
+    """Every setting a gateway (or a defaults block) may carry."""
+
+    cache: CacheSpec = CacheSpec()
+    rate_limit: RateLimitSpec | None = Field(None, description="Absent or null = off (API 0/0).")
+    logging: LoggingSpec = LoggingSpec()
+    authentication: Annotated[bool, Field(strict=True)] = True
+    retry: RetrySpec | None = None
+    dlp: DlpPoliciesSpec | DlpProfilesSpec | None = None
+    guardrails: GuardrailsSpec | None = None
+    otel: list[OtelSpec] = Field(default_factory=list)
+    spend_limits: SpendLimitsSpec | None = None
+    stripe: StripeSpec | None = None
+    zdr: Annotated[bool, Field(strict=True)] = False
+    byok_only: Annotated[bool, Field(strict=True)] = False
+    workers_ai_billing_mode: Literal["postpaid", "unified"] = "postpaid"
+    store_id: str | None = None
+    protect: Annotated[bool, Field(strict=True)] | None = Field(
+        None,
+        description=(
+            "Protect the gateway from deletion (deleting a gateway deletes its stored logs). "
+            "Default: true in production environments."
+        ),
+    )
+
+    @field_validator("dlp", mode="wrap")
+    @classmethod
+    def _dlp_by_shape(cls, value: Any, handler: Any, info: ValidationInfo) -> Any:
+        # Pick the API shape by its keys so errors talk about the shape the user wrote.
+        if value is None or isinstance(value, (DlpPoliciesSpec, DlpProfilesSpec)):
+            return value
+        model = DlpPoliciesSpec if isinstance(value, Mapping) and "policies" in value else DlpProfilesSpec
+        return model.model_validate(value, context=info.context)
+
+
+class GatewaySpec(GatewaySettings):
+    """One declared gateway, after defaults are merged and the id is resolved."""
+
+    name: str
+    id: str
+
+
+DEFAULT_KEYS = frozenset(GatewaySettings.model_fields) - {"protect"}
+
+
+@dataclass(frozen=True)
+class StackSpec:
+    """Everything the program needs for one stack."""
+
+    project: str
+    stack: str
+    environment: str
+    account_id: str
+    production: bool
+    gateways: tuple[GatewaySpec, ...]
+    source: str = ""
+
+    def gateway(self, name: str) -> GatewaySpec:
+        for gw in self.gateways:
+            if gw.name == name:
+                return gw
+        raise KeyError(name)
+
+
+class _StackConfig(_Model):
+    """The stack's `aigw:*` keys as written (before defaults are merged)."""
+
+    account_id: str = Field(pattern=ACCOUNT_ID_PATTERN)
+    environment: str = Field(pattern=ENVIRONMENT_PATTERN, max_length=32)
+    defaults: dict[str, Any] = Field(default_factory=dict)
+    gateways: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
+    production_environments: list[str] = Field(default_factory=lambda: list(DEFAULT_PRODUCTION_ENVIRONMENTS))
+
+
+# --------------------------------------------------------------------------- merging
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Mappings merge key by key; anything else (lists, scalars, null) in ``override`` replaces."""
+    out = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+# --------------------------------------------------------------------------- building
+
+
+@dataclass
+class RawConfig:
+    """Config values as read from one source, before validation.
+
+    ``project_config`` holds Pulumi.yaml's ``aigw:*`` values, ``stack_config`` the stack
+    file's (or the runtime's). ``positions`` maps (file, key path) to a line number when known.
+    """
+
+    project: str
+    stack: str
+    project_file: str
+    stack_file: str
+    project_config: dict[str, Any]
+    stack_config: dict[str, Any]
+    positions: dict[tuple[str, str], int] = field(default_factory=dict)
+    plaintext_credentials_are_secret: bool = False
+
+
+def build_stack_spec(raw: RawConfig) -> StackSpec:
+    """Validate, merge defaults (org < stack < gateway) and resolve gateway ids."""
+    problems: list[Problem] = []
+    ctx = {"plaintext_credentials_are_secret": raw.plaintext_credentials_are_secret}
+
+    def report(file: str, prefix: str, exc: ValidationError, model: type[BaseModel] | None) -> None:
+        for err in exc.errors(include_url=False):
+            loc = [str(p) for p in err["loc"] if not _is_union_tag(p)]
+            path = _join_path(prefix, loc)
+            value = err.get("input", _MISSING)
+            if err["type"] == "missing":
+                value = _MISSING
+            allowed = _allowed(err, model, loc).replace("{path}", path)
+            if _PLAINTEXT_CREDENTIAL in allowed:
+                value = _REDACTED  # never echo a credential, even a misplaced one
+            problems.append(Problem(file, path, value, allowed, raw.positions.get((file, path))))
+
+    for key in raw.project_config:
+        if key not in ("defaults", "productionEnvironments"):
+            problems.append(
+                Problem(raw.project_file, f"{NAMESPACE}:{key}", raw.project_config[key],
+                        "unknown project key; allowed: aigw:defaults, aigw:productionEnvironments",
+                        raw.positions.get((raw.project_file, f"{NAMESPACE}:{key}")))
+            )
+
+    org_defaults = raw.project_config.get("defaults") or {}
+    stack_defaults = raw.stack_config.get("defaults") or {}
+    for file, defaults in ((raw.project_file, org_defaults), (raw.stack_file, stack_defaults)):
+        if not isinstance(defaults, Mapping):
+            problems.append(Problem(file, f"{NAMESPACE}:defaults", defaults, "must be a mapping of gateway settings"))
+            continue
+        try:
+            GatewaySettings.model_validate(defaults, context=ctx)
+        except ValidationError as exc:
+            report(file, f"{NAMESPACE}:defaults", exc, GatewaySettings)
+
+    stack_values = dict(raw.stack_config)
+    if "productionEnvironments" in raw.project_config and "productionEnvironments" not in stack_values:
+        stack_values["productionEnvironments"] = raw.project_config["productionEnvironments"]
+    try:
+        cfg = _StackConfig.model_validate(stack_values, context=ctx)
+    except ValidationError as exc:
+        report(raw.stack_file, NAMESPACE, exc, _StackConfig)
+        raise SpecError(problems) from None
+
+    if problems:
+        raise SpecError(problems)
+
+    merged_defaults = deep_merge(org_defaults, stack_defaults)
+    production = cfg.environment in cfg.production_environments
+    gateways: list[GatewaySpec] = []
+    seen_ids: dict[str, str] = {}
+    for name, own in cfg.gateways.items():
+        prefix = f"{NAMESPACE}:gateways.{name}"
+        own = own or {}
+        if not isinstance(own, Mapping):
+            problems.append(Problem(raw.stack_file, prefix, own, "must be a mapping of gateway settings"))
+            continue
+        gateway_id = own.get("id", f"{cfg.environment}-{name}")
+        id_problem = gateway_id_problem(gateway_id)
+        if id_problem:
+            where = f"{prefix}.id" if "id" in own else prefix
+            shown = gateway_id if "id" in own else name
+            if "id" not in own:
+                id_problem = f"the gateway id {gateway_id!r} (<environment>-<name>) is invalid: {id_problem}"
+            problems.append(Problem(raw.stack_file, where, shown, id_problem,
+                                    raw.positions.get((raw.stack_file, where))))
+            continue
+        if gateway_id in seen_ids:
+            problems.append(Problem(raw.stack_file, prefix, gateway_id,
+                                    f"gateway id already used by aigw:gateways.{seen_ids[gateway_id]}; ids are unique per account"))
+            continue
+        seen_ids[gateway_id] = name
+        settings = {k: v for k, v in own.items() if k != "id"}
+        effective = deep_merge(merged_defaults, settings)
+        effective.setdefault("protect", production)
+        if effective["protect"] is None:
+            effective["protect"] = production
+        try:
+            gateways.append(GatewaySpec.model_validate({**effective, "name": name, "id": gateway_id}, context=ctx))
+        except ValidationError as exc:
+            report(raw.stack_file, prefix, exc, GatewaySpec)
+    if problems:
+        raise SpecError(problems)
+    return StackSpec(
+        project=raw.project,
+        stack=raw.stack,
+        environment=cfg.environment,
+        account_id=cfg.account_id,
+        production=production,
+        gateways=tuple(sorted(gateways, key=lambda g: g.id)),
+        source=raw.stack_file,
+    )
+
+
+def gateway_id_problem(gateway_id: Any) -> str | None:
+    allowed = (
+        f"a gateway id is 1..{GATEWAY_ID_MAX_LENGTH} characters of lowercase letters, digits and "
+        "underscores, in runs joined by single hyphens (pattern " + GATEWAY_ID_PATTERN + ")"
+    )
+    if not isinstance(gateway_id, str):
+        return allowed
+    if not 1 <= len(gateway_id) <= GATEWAY_ID_MAX_LENGTH:
+        return f"{allowed}; it is {len(gateway_id)} characters"
+    if not _GATEWAY_ID_RE.match(gateway_id):
+        return allowed
+    return None
+
+
+_TYPE_TAGS = {"str", "int", "float", "bool", "none"}
+
+
+def _is_union_tag(part: Any) -> bool:
+    # pydantic puts the union member (class name or type tag) into error locations.
+    return isinstance(part, str) and (part in _MODEL_NAMES or part in _TYPE_TAGS or "[" in part)
+
+
+_MODEL_NAMES: set[str] = set()
+
+
+def _join_path(prefix: str, loc: Iterable[str]) -> str:
+    path = prefix
+    for part in loc:
+        if part.isdigit():
+            path += f"[{part}]"
+        elif path.endswith(":") or not path:
+            path += part
+        else:
+            sep = "." if path != NAMESPACE else ":"
+            path += sep + part
+    return path
+
+
+def _allowed(err: Mapping[str, Any], model: type[BaseModel] | None, loc: list[str]) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if isinstance(err.get("input"), Secret) and kind != "value_error":
+        return (
+            "a secret is accepted only for credentials (OTel authorization and credential headers, "
+            "Stripe authorization); this value is not one, set it in plain text"
+        )
+    if kind == "extra_forbidden":
+        owner = _model_at(model, loc[:-1])
+        if owner is not None:
+            keys = _aliases(GatewaySettings) + ["id"] if owner is GatewaySpec else _aliases(owner)
+            return "unknown key; allowed keys: " + ", ".join(keys)
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "literal_error":
+        return "allowed: " + ctx.get("expected", "").replace("'", "")
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        field_range = _range_of(model, loc)
+        if field_range:
+            return field_range
+        op = {"greater_than_equal": ">=", "less_than_equal": "<=", "greater_than": ">", "less_than": "<"}[kind]
+        return f"must be {op} {list(ctx.values())[0]}"
+    if kind == "string_pattern_mismatch":
+        return f"must match {ctx.get('pattern')}"
+    if kind in ("too_short", "too_long"):
+        return err["msg"][0].lower() + err["msg"][1:]
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return "must be a whole number"
+    if kind in ("bool_type", "bool_parsing"):
+        return "must be true or false"
+    if kind in ("string_type",):
+        return "must be a string"
+    if kind in ("float_type", "float_parsing"):
+        return "must be a number"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return "must be a mapping"
+    if kind == "list_type":
+        return "must be a list"
+    if kind == "value_error":
+        return str(ctx.get("error", err["msg"]))
+    return err["msg"]
+
+
+def _aliases(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _model_at(model: type[BaseModel] | None, loc: list[str]) -> type[BaseModel] | None:
+    current: Any = model
+    for part in loc:
+        if part.isdigit() or current is None:
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        by_alias = {(f.alias or n): f for n, f in current.model_fields.items()}
+        info = by_alias.get(part)
+        if info is None:
+            # a dict key (gateway name, header name): stay on the value type
+            continue
+        current = _model_in(info.annotation)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _model_in(annotation: Any) -> Any:
+    import typing
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _range_of(model: type[BaseModel] | None, loc: list[str]) -> str | None:
+    owner = _model_at(model, loc[:-1])
+    if owner is None or not loc:
+        return None
+    by_alias = {(f.alias or n): f for n, f in owner.model_fields.items()}
+    info = by_alias.get(loc[-1])
+    if info is None:
+        return None
+    low = high = None
+    for meta in _constraints(info):
+        low = getattr(meta, "ge", None) if getattr(meta, "ge", None) is not None else low
+        high = getattr(meta, "le", None) if getattr(meta, "le", None) is not None else high
+    if low is not None and high is not None:
+        return f"allowed: {low:,}..{high:,}".replace(",", ",")
+    if low is not None:
+        return f"must be >= {low:,}"
+    if high is not None:
+        return f"must be <= {high:,}"
+    return None
+
+
+def _constraints(info: Any) -> list[Any]:
+    import typing
+
+    found = list(info.metadata)
+
+    def walk(tp: Any) -> None:
+        if typing.get_origin(tp) is Annotated:
+            args = typing.get_args(tp)
+            for meta in args[1:]:
+                found.extend(getattr(meta, "metadata", []) or [meta])
+            walk(args[0])
+        else:
+            for arg in typing.get_args(tp):
+                walk(arg)
+
+    walk(info.annotation)
+    return found
+
+
+for _cls in list(globals().values()):
+    if isinstance(_cls, type) and issubclass(_cls, BaseModel):
+        _MODEL_NAMES.add(_cls.__name__)
