@@ -16,10 +16,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
+from . import yamlfast
 from .spec import NAMESPACE, Problem, RawConfig, Secret, SpecError, StackSpec, build_stack_spec
 
 PROJECT_FILE = "Pulumi.yaml"
@@ -50,81 +52,99 @@ def list_stacks(project_dir: Path) -> list[Path]:
 # --------------------------------------------------------------------------- offline
 
 
-def _read_yaml(path: Path, display: str) -> tuple[Any, dict[str, int]]:
-    yaml = YAML(typ="rt")
+def _read_text(path: Path, display: str) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SpecError([Problem(display, "(file)", str(path), f"cannot be read: {exc.strerror}")]) from None
+
+
+def _parse(text: str, display: str) -> Any:
+    """Values only, fast (libyaml, YAML 1.2 scalars)."""
     try:
-        return yaml.load(text), {}
-    except YAMLError as exc:
+        return yamlfast.load(text)
+    except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise SpecError([Problem(display, "(yaml)", "invalid YAML", reason, line)]) from None
 
 
-def _convert(node: Any, path: str, file: str, positions: dict[tuple[str, str], int]) -> Any:
-    """ruamel nodes -> plain Python; `{secure: ...}` -> redacted Secret; record line numbers."""
-    if isinstance(node, CommentedMap):
-        if set(node.keys()) == {"secure"}:
+def _plain(node: Any) -> Any:
+    """`{secure: ...}` -> a redacted Secret (the ciphertext cannot be decrypted offline)."""
+    if isinstance(node, dict):
+        if set(node) == {"secure"}:
             return Secret(None)
-        out = {}
-        for key, value in node.items():
-            child = _child_path(path, str(key))
-            try:
-                positions[(file, child)] = node.lc.key(key)[0] + 1
-            except (KeyError, TypeError, AttributeError):
-                pass
-            out[str(key)] = _convert(value, child, file, positions)
-        return out
-    if isinstance(node, CommentedSeq):
-        out_list = []
-        for index, value in enumerate(node):
-            child = f"{path}[{index}]"
-            try:
-                positions[(file, child)] = node.lc.item(index)[0] + 1
-            except (KeyError, TypeError, AttributeError, IndexError):
-                pass
-            out_list.append(_convert(value, child, file, positions))
-        return out_list
-    if hasattr(node, "real") and type(node).__name__ == "ScalarFloat":
-        return float(node)
-    if type(node).__name__ in ("ScalarBoolean",):
-        return bool(node)
-    if isinstance(node, str):
-        return str(node)
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
     return node
 
 
-def _child_path(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _namespace_values(config: Any, file: str, positions: dict[tuple[str, str], int],
-                      project_level: bool) -> dict[str, Any]:
+def _namespace_values(config: Any, file: str, project_level: bool) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if config is None:
         return values
-    if not isinstance(config, CommentedMap):
-        raise SpecError([Problem(file, "config", "not a mapping", "`config:` must be a mapping of keys to values")])
+    if not isinstance(config, dict):
+        raise SpecError([Problem(file, "config", config, "`config:` must be a mapping of keys to values")])
     for key, value in config.items():
         key = str(key)
         if not key.startswith(NAMESPACE + ":"):
             continue
-        short = key[len(NAMESPACE) + 1:]
-        try:
-            positions[(file, key)] = config.lc.key(key)[0] + 1
-        except (KeyError, TypeError, AttributeError):
-            pass
-        if project_level and isinstance(value, CommentedMap) and "value" in value:
+        if project_level and isinstance(value, dict) and "value" in value:
             # Project-level config wraps object values in `value:` (Pulumi.yaml format).
             value = value["value"]
-        elif project_level and isinstance(value, CommentedMap) and "default" in value:
+        elif project_level and isinstance(value, dict) and "default" in value:
             value = value["default"]
-        values[short] = _convert(value, key, file, positions)
+        values[key[len(NAMESPACE) + 1:]] = _plain(value)
     return values
+
+
+def _positions(text: str, file: str, project_level: bool, out: dict[tuple[str, str], int]) -> None:
+    """Line numbers of every config key path, from ruamel's round-trip parse (errors only)."""
+    try:
+        doc = YAML(typ="rt").load(text)
+    except YAMLError:
+        return
+    config = doc.get("config") if isinstance(doc, CommentedMap) else None
+    if not isinstance(config, CommentedMap):
+        return
+    for key, value in config.items():
+        key = str(key)
+        if not key.startswith(NAMESPACE + ":"):
+            continue
+        out[(file, key)] = config.lc.key(key)[0] + 1
+        if project_level and isinstance(value, CommentedMap) and "value" in value:
+            value = value["value"]
+        _walk_positions(value, key, file, out)
+
+
+def _walk_positions(node: Any, path: str, file: str, out: dict[tuple[str, str], int]) -> None:
+    if isinstance(node, CommentedMap):
+        for key, value in node.items():
+            child = f"{path}.{key}"
+            try:
+                out[(file, child)] = node.lc.key(key)[0] + 1
+            except (KeyError, TypeError, AttributeError):
+                pass
+            _walk_positions(value, child, file, out)
+    elif isinstance(node, CommentedSeq):
+        for index, value in enumerate(node):
+            child = f"{path}[{index}]"
+            try:
+                out[(file, child)] = node.lc.item(index)[0] + 1
+            except (KeyError, TypeError, AttributeError, IndexError):
+                pass
+            _walk_positions(value, child, file, out)
+
+
+def _project_doc(project_path: Path) -> tuple[str, Any, str]:
+    display = _display(project_path)
+    text = _read_text(project_path, display)
+    doc = _parse(text, display)
+    if not isinstance(doc, dict) or "name" not in doc:
+        raise SpecError([Problem(display, "name", None, "Pulumi.yaml must name the project")])
+    return display, doc, text
 
 
 def load_stack_file(path: str | Path, project_dir: Path | None = None) -> StackSpec:
@@ -132,27 +152,26 @@ def load_stack_file(path: str | Path, project_dir: Path | None = None) -> StackS
     path = Path(path)
     stack = stack_name_of(path)
     project_dir = project_dir or find_project_dir(path.resolve().parent)
-    project_path = project_dir / PROJECT_FILE
-    project_display = _display(project_path)
+    project_display, project_doc, project_text = _project_doc(project_dir / PROJECT_FILE)
     stack_display = _display(path)
-    positions: dict[tuple[str, str], int] = {}
-
-    project_doc, _ = _read_yaml(project_path, project_display)
-    if not isinstance(project_doc, CommentedMap) or "name" not in project_doc:
-        raise SpecError([Problem(project_display, "name", None, "Pulumi.yaml must name the project")])
-    project_values = _namespace_values(project_doc.get("config"), project_display, positions, True)
-
-    stack_doc, _ = _read_yaml(path, stack_display)
+    stack_text = _read_text(path, stack_display)
+    stack_doc = _parse(stack_text, stack_display)
     if stack_doc is None:
-        stack_doc = CommentedMap()
-    if not isinstance(stack_doc, CommentedMap):
-        raise SpecError([Problem(stack_display, "(file)", "not a mapping", "a stack file is a mapping with `config:`")])
-    stack_values = _namespace_values(stack_doc.get("config"), stack_display, positions, False)
-
-    return build_stack_spec(RawConfig(
+        stack_doc = {}
+    if not isinstance(stack_doc, dict):
+        raise SpecError([Problem(stack_display, "(file)", stack_doc, "a stack file is a mapping with `config:`")])
+    raw = RawConfig(
         project=str(project_doc["name"]), stack=stack, project_file=project_display, stack_file=stack_display,
-        project_config=project_values, stack_config=stack_values, positions=positions,
-    ))
+        project_config=_namespace_values(project_doc.get("config"), project_display, True),
+        stack_config=_namespace_values(stack_doc.get("config"), stack_display, False),
+    )
+    try:
+        return build_stack_spec(raw)
+    except SpecError:
+        # Validate again with positions, so every problem names its line.
+        _positions(project_text, project_display, True, raw.positions)
+        _positions(stack_text, stack_display, False, raw.positions)
+        return build_stack_spec(raw)
 
 
 def _display(path: Path) -> str:
@@ -171,12 +190,8 @@ def load_pulumi_config() -> StackSpec:
     from pulumi.runtime import config as runtime_config
 
     project_dir = Path(pulumi.get_root_directory() or ".")
-    project_display = PROJECT_FILE
-    positions: dict[tuple[str, str], int] = {}
-    project_doc, _ = _read_yaml(project_dir / PROJECT_FILE, project_display)
-    project_values = _namespace_values(
-        project_doc.get("config") if isinstance(project_doc, CommentedMap) else None,
-        project_display, positions, True)
+    project_display, project_doc, _ = _project_doc(project_dir / PROJECT_FILE)
+    project_values = _namespace_values(project_doc.get("config"), project_display, True)
 
     # Project-level values also reach the runtime config, unless the stack sets the same
     # key. Merging org defaults with themselves changes nothing, so no need to tell apart.
@@ -185,7 +200,7 @@ def load_pulumi_config() -> StackSpec:
     return build_stack_spec(RawConfig(
         project=pulumi.get_project(), stack=stack, project_file=project_display,
         stack_file=stack_file_name(stack), project_config=project_values, stack_config=stack_values,
-        positions=positions, plaintext_credentials_are_secret=any_secret,
+        plaintext_credentials_are_secret=any_secret,
     ))
 
 

@@ -17,7 +17,6 @@ pulumi-cloudflare 6.23.1).
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -429,13 +428,17 @@ class _StackConfig(_Model):
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Mappings merge key by key; anything else (lists, scalars, null) in ``override`` replaces."""
-    out = copy.deepcopy(dict(base))
+    """Mappings merge key by key; anything else (lists, scalars, null) in ``override`` replaces.
+
+    Returns new dicts along merged paths; leaves are shared, never mutated (validation copies).
+    """
+    out = dict(base)
     for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = deep_merge(out[key], value)
+        current = out.get(key)
+        if isinstance(value, Mapping) and isinstance(current, Mapping):
+            out[key] = deep_merge(current, value)
         else:
-            out[key] = copy.deepcopy(value)
+            out[key] = value
     return out
 
 
