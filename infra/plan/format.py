@@ -158,14 +158,16 @@ def _md(text: str) -> str:
 
 
 def print_table(plans: list[dict[str, Any]], file: Any = None) -> None:
-    import os
     import shutil
+    import sys
 
     from rich.console import Console
     from rich.table import Table
 
-    width = int(os.environ.get("COLUMNS") or 0) or max(shutil.get_terminal_size((200, 40)).columns, 120)
-    console = Console(file=file, width=width, highlight=False, soft_wrap=False)
+    out = file or sys.stdout
+    # A terminal gets its own width; a pipe or file (CI logs) gets wide rows instead of wrapping.
+    width = shutil.get_terminal_size().columns if out.isatty() else 240
+    console = Console(file=out, width=width, highlight=False, soft_wrap=False)
     for plan in plans:
         table = Table(title=stack_title(plan), title_justify="left", show_lines=False)
         for column in COLUMNS:
