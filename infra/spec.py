@@ -21,7 +21,6 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -532,8 +531,9 @@ def build_stack_spec(raw: RawConfig) -> StackSpec:
                                     raw.positions.get((raw.stack_file, where))))
             continue
         if gateway_id in seen_ids:
+            other = seen_ids[gateway_id]
             problems.append(Problem(raw.stack_file, prefix, gateway_id,
-                                    f"gateway id already used by aigw:gateways.{seen_ids[gateway_id]}; ids are unique per account"))
+                                    f"gateway id already used by aigw:gateways.{other}; ids are unique per account"))
             continue
         seen_ids[gateway_id] = name
         settings = {k: v for k, v in own.items() if k != "id"}

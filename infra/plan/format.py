@@ -77,14 +77,16 @@ def gateway_row(props: dict[str, Any], options: dict[str, Any], payloads_header:
                 parts.append(side + " " + " ".join(f"{k.upper()}:{v}" for k, v in sorted(cats.items(), key=_cat)))
         other.append("guardrails " + "; ".join(parts) if parts else "guardrails none")
     for otel in props.get("otels") or []:
-        other.append(f"otel {otel.get('url')} ({otel.get('contentType', 'json')})" if isinstance(otel, dict) else f"otel {otel}")
+        if isinstance(otel, dict):
+            other.append(f"otel {otel.get('url')} ({otel.get('contentType', 'json')})")
     spend = props.get("spendLimits")
     if isinstance(spend, dict) and spend.get("enabled", True):
         for rule in spend.get("rules") or []:
             scope = ""
             if rule.get("model"):
                 scope = " " + ",".join(rule["model"].get("values", []))
-            other.append(f"spend ${rule.get('limit')}/{_n(rule.get('window'))}s {rule.get('technique', '')}{scope}".rstrip())
+            window = _n(rule.get("window"))
+            other.append(f"spend ${rule.get('limit')}/{window}s {rule.get('technique', '')}{scope}".rstrip())
     if props.get("stripe"):
         other.append("stripe")
     if props.get("zdr"):
