@@ -1,10 +1,16 @@
 """Bare baseline for the plan benchmark: N AiGateway resources registered under Pulumi mocks.
 
 No spec, no config file, no component: the floor that any offline plan of N gateways pays
-(interpreter start, importing pulumi_cloudflare, N registrations). Usage: bare_baseline.py N
+(interpreter start, importing pulumi_cloudflare, N registrations).
+Usage: bare_baseline.py N [--gc-tuned]   (--gc-tuned: the plan runner's GC settings, to show
+what the spec and the component cost on top of the same floor)
 """
 
+import gc
 import sys
+
+if "--gc-tuned" in sys.argv:
+    gc.disable()
 
 import pulumi_cloudflare as cloudflare
 from pulumi.runtime import mocks
@@ -21,6 +27,10 @@ class Echo(mocks.Mocks):
 
 
 def main(n: int) -> None:
+    if "--gc-tuned" in sys.argv:
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 100)
+        gc.enable()
     mocks.set_mocks(Echo(), project="bench", stack="bench", preview=False)
     for i in range(n):
         cloudflare.AiGateway(
