@@ -63,9 +63,8 @@ def plan(ctx: click.Context, targets: tuple[str, ...], fmt: str, jobs: int | Non
     from .plan import PlanError, resolve_targets, run_plans
     from .plan import format as formats
 
-    project_dir = _project_dir(ctx)
     try:
-        plans = run_plans(resolve_targets(list(targets), project_dir), jobs=jobs)
+        plans = run_plans(resolve_targets(list(targets), lambda: _project_dir(ctx)), jobs=jobs)
     except PlanError as exc:
         _fail(exc.lines, exc.exit_code)
         return

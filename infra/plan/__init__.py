@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,26 +35,32 @@ class Target:
     stack: str
 
 
-def resolve_targets(args: list[str], project_dir: Path) -> list[Target]:
-    """STACK names, FILE paths, or (none given) every stack file of the project."""
+def resolve_targets(args: list[str], project_dir: Callable[[], Path]) -> list[Target]:
+    """STACK names, FILE paths, or (none given) every stack file of the project.
+
+    ``project_dir`` is only asked for when a STACK name (or nothing) is given: a FILE
+    brings its own project (the Pulumi.yaml beside it or above it).
+    """
     from ..config import list_stacks, stack_file_name, stack_name_of
     from ..spec import SpecError
 
     problems: list[str] = []
     targets: list[Target] = []
     if not args:
-        paths = list_stacks(project_dir)
+        paths = list_stacks(project_dir())
         if not paths:
-            raise PlanError([f"{project_dir}: no Pulumi.<stack>.yaml stack files found"], 2)
+            raise PlanError([f"{project_dir()}: no Pulumi.<stack>.yaml stack files found"], 2)
         args = [str(p) for p in paths]
     for arg in args:
         candidate = Path(arg)
         looks_like_file = candidate.suffix in (".yaml", ".yml") or os.sep in arg
-        path = candidate if looks_like_file else project_dir / stack_file_name(arg)
+        path = candidate if looks_like_file else project_dir() / stack_file_name(arg)
         if not path.is_file():
-            known = ", ".join(stack_name_of(p) for p in list_stacks(project_dir)) or "none"
-            what = "file" if looks_like_file else "stack"
-            problems.append(f"{arg}: no such {what} (stacks in {project_dir}: {known})")
+            if looks_like_file:
+                problems.append(f"{arg}: no such file")
+            else:
+                known = ", ".join(stack_name_of(p) for p in list_stacks(project_dir())) or "none"
+                problems.append(f"{arg}: no such stack (stacks in {project_dir()}: {known})")
             continue
         try:
             targets.append(Target(path, stack_name_of(path)))
