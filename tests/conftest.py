@@ -1,0 +1,162 @@
+"""Shared fixtures: stack specs from small dicts, and the program under Pulumi mocks.
+
+Pulumi's runtime is global to the process, so the `engine` fixture installs fresh mocks for
+every test (never at import) and records every registration the way the engine would see it:
+inputs in camelCase with secrets in their wire form, plus the resource options (protect,
+additional secret outputs, parent). Tests assert on those records after `engine.wait()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.stack import wait_for_rpcs
+from pulumi.runtime.sync_await import _sync_await
+
+from infra.spec import RawConfig, StackSpec, build_stack_spec
+
+PROJECT = "ai-gateways"
+ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
+AI_GATEWAY = "cloudflare:index/aiGateway:AiGateway"
+GATEWAY_COMPONENT = "aigw:index:Gateway"
+# Pulumi's wire form of a secret (sdk/python/lib/pulumi/runtime/rpc.py): {SIG_KEY: SECRET_SIG, "value": v}.
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, Mapping) and value.get(SIG_KEY) == SECRET_SIG
+
+
+def unsecret(value: Any) -> Any:
+    """The value inside a wire-form secret (recursively); anything else unchanged."""
+    if is_secret(value):
+        return unsecret(value["value"])
+    if isinstance(value, Mapping):
+        return {k: unsecret(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unsecret(v) for v in value]
+    return value
+
+
+def make_stack_spec(
+    gateways: Mapping[str, Any],
+    environment: str = "prod",
+    *,
+    defaults: Mapping[str, Any] | None = None,
+    project_config: Mapping[str, Any] | None = None,
+    **stack_keys: Any,
+) -> StackSpec:
+    """A validated StackSpec from small dicts written as in a stack file (camelCase keys)."""
+    stack_config: dict[str, Any] = {"accountId": ACCOUNT_ID, "environment": environment,
+                                    "gateways": dict(gateways), **stack_keys}
+    if defaults is not None:
+        stack_config["defaults"] = dict(defaults)
+    return build_stack_spec(RawConfig(
+        project=PROJECT, stack=environment, project_file="Pulumi.yaml",
+        stack_file=f"Pulumi.{environment}.yaml", project_config=dict(project_config or {}),
+        stack_config=stack_config,
+    ))
+
+
+@dataclass
+class Registration:
+    """One RegisterResource call as the engine receives it."""
+
+    type: str
+    name: str
+    custom: bool
+    inputs: dict[str, Any]
+    protect: bool = False
+    additional_secret_outputs: list[str] = field(default_factory=list)
+    parent: str = ""
+    urn: str = ""
+
+
+class MockedEngine:
+    """Fresh Pulumi mocks that record registrations; `reset()` starts over (one program run)."""
+
+    def __init__(self, project: str = PROJECT, stack: str = "test"):
+        self.project = project
+        self.stack = stack
+        self.registrations: list[Registration] = []
+
+    def reset(self, stack: str | None = None) -> None:
+        self.stack = stack or self.stack
+        self.registrations = []
+        registrations = self.registrations
+        options: dict[tuple[str, str], dict[str, Any]] = {}
+
+        class RecordingMonitor(pulumi_mocks.MockMonitor):
+            def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+                options[(request.type, request.name)] = {
+                    "protect": bool(request.protect),
+                    "additional_secret_outputs": list(request.additionalSecretOutputs),
+                    "parent": request.parent,
+                    "urn": self.make_urn(request.parent, request.type, request.name),
+                }
+                return super().RegisterResource(request)
+
+        class RecordingMocks(pulumi_mocks.Mocks):
+            def new_resource(self, args: pulumi_mocks.MockResourceArgs):
+                registrations.append(Registration(args.typ, args.name, bool(args.custom), dict(args.inputs),
+                                                  **options.get((args.typ, args.name), {})))
+                # Inputs are already camelCase, as the engine's state would be.
+                return f"{args.name}-id", args.inputs
+
+            def call(self, args: pulumi_mocks.MockCallArgs):
+                return {}
+
+        # A new root Stack per run, so exports of one test never leak into another.
+        pulumi_settings.ROOT.set(None)
+        recording = RecordingMocks()
+        pulumi_mocks.set_mocks(recording, project=self.project, stack=self.stack, preview=False,
+                               monitor=RecordingMonitor(recording))
+
+    def wait(self) -> None:
+        """Block until every outstanding registration has reached the mocks."""
+        _sync_await(wait_for_rpcs())
+
+    def run(self, program: Callable[[], Any], stack: str | None = None) -> Any:
+        """Reset, run `program`, wait for its registrations; returns what the program returned."""
+        self.reset(stack)
+        result = program()
+        self.wait()
+        return result
+
+    def of_type(self, typ: str) -> dict[str, Registration]:
+        found = {r.name: r for r in self.registrations if r.type == typ}
+        assert len(found) == sum(r.type == typ for r in self.registrations), f"duplicate {typ} names"
+        return found
+
+    def ai_gateways(self) -> dict[str, Registration]:
+        return self.of_type(AI_GATEWAY)
+
+    def stack_outputs(self) -> dict[str, Any]:
+        """What `pulumi.export` put on this run's root stack, resolved."""
+        root = pulumi_settings.get_root_resource()
+        assert root is not None
+        return {k: self.resolve(v) for k, v in root.outputs.items()}  # type: ignore[attr-defined]
+
+    @staticmethod
+    def resolve(value: Any) -> Any:
+        """The plain value of an Output (or of a plain value)."""
+        return _sync_await(pulumi.Output.from_input(value).future())
+
+
+@pytest.fixture
+def engine() -> MockedEngine:
+    mocked = MockedEngine()
+    mocked.reset()
+    return mocked
+
+
+@pytest.fixture
+def stack_spec() -> Callable[..., StackSpec]:
+    return make_stack_spec
