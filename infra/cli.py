@@ -14,13 +14,7 @@ import click
 EXIT_INVALID = 2
 
 
-class _Group(click.Group):
-    def main(self, *args, **kwargs):  # type: ignore[override]
-        # click exits 2 on usage errors already; keep tracebacks away from users.
-        return super().main(*args, **kwargs)
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--project-dir", "-C", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Project directory (holding Pulumi.yaml). Default: found from the current directory.")
 @click.pass_context
@@ -74,3 +68,16 @@ def plan(ctx: click.Context, targets: tuple[str, ...], fmt: str, jobs: int | Non
         click.echo(formats.to_markdown(plans))
     else:
         formats.print_table(plans)
+
+
+def _register_groups() -> None:
+    from .logexport.commands import logpush, logs
+
+    main.add_command(logpush)
+    main.add_command(logs)
+
+
+_register_groups()
+
+if __name__ == "__main__":
+    main()
