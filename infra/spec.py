@@ -26,12 +26,15 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationError,
     ValidationInfo,
     field_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 NAMESPACE = "aigw"
 
@@ -151,7 +154,8 @@ def _credential(value: Any, info: ValidationInfo) -> Secret:
             f"{_PLAINTEXT_CREDENTIAL}, not in plain text; set it with "
             "`pulumi config set --secret --path '{path}' <value>`"
         )
-    raise ValueError("expected a secret string (`secure:` value)")
+    # Still a credential in the wrong form (a YAML number, say): the value is never echoed.
+    raise ValueError(f"{_PLAINTEXT_CREDENTIAL} (a `secure:` string value)")
 
 
 class _Model(BaseModel):
@@ -253,6 +257,20 @@ class DlpPoliciesSpec(_Model):
 
 
 
+def _dlp_shape(value: Any) -> str:
+    if isinstance(value, BaseModel):
+        return type(value).__name__
+    return "DlpPoliciesSpec" if isinstance(value, Mapping) and "policies" in value else "DlpProfilesSpec"
+
+
+# The API shape is picked by its keys, so errors talk about the shape the user wrote; the
+# tag (the class name) stays in error locations, so messages list that shape's keys.
+DlpSpec = Annotated[
+    Annotated[DlpPoliciesSpec, Tag("DlpPoliciesSpec")] | Annotated[DlpProfilesSpec, Tag("DlpProfilesSpec")],
+    Discriminator(_dlp_shape),
+]
+
+
 class GuardrailCategories(BaseModel):
     """Llama Guard categories S1..S13 and prompt injection P1, each FLAG or BLOCK (absent = ignore)."""
 
@@ -298,14 +316,20 @@ class OtelSpec(_Model):
         if not isinstance(value, Mapping):
             return value
         out: dict[str, Any] = {}
+        errors: list[InitErrorDetails] = []
         for name, header_value in value.items():
             if isinstance(name, str) and is_credential_header(name):
                 try:
                     out[name] = _credential(header_value, info)
                 except ValueError as exc:
-                    raise ValueError(f"header {name!r}: {exc}".replace("{path}", "{path}." + name)) from None
+                    # Reported at headers.<name>, so the key path and line are the header's own.
+                    errors.append(InitErrorDetails(
+                        type=PydanticCustomError("value_error", "{error}", {"error": str(exc)}),
+                        loc=(name,), input=header_value))
             else:
                 out[name] = header_value
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
         return out
 
 
@@ -357,7 +381,7 @@ class GatewaySettings(_Model):
     logging: LoggingSpec = LoggingSpec()
     authentication: Annotated[bool, Field(strict=True)] = True
     retry: RetrySpec | None = None
-    dlp: DlpPoliciesSpec | DlpProfilesSpec | None = None
+    dlp: DlpSpec | None = None
     guardrails: GuardrailsSpec | None = None
     otel: list[OtelSpec] = Field(default_factory=list)
     spend_limits: SpendLimitsSpec | None = None
@@ -373,15 +397,6 @@ class GatewaySettings(_Model):
             "Default: true in production environments."
         ),
     )
-
-    @field_validator("dlp", mode="wrap")
-    @classmethod
-    def _dlp_by_shape(cls, value: Any, handler: Any, info: ValidationInfo) -> Any:
-        # Pick the API shape by its keys so errors talk about the shape the user wrote.
-        if value is None or isinstance(value, (DlpPoliciesSpec, DlpProfilesSpec)):
-            return value
-        model = DlpPoliciesSpec if isinstance(value, Mapping) and "policies" in value else DlpProfilesSpec
-        return model.model_validate(value, context=info.context)
 
 
 class GatewaySpec(GatewaySettings):
@@ -441,6 +456,26 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     return out
 
 
+def _merge_settings(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """deep_merge of gateway settings, except that a DLP block of the other API shape replaces."""
+    merged = deep_merge(base, override)
+    dlp, base_dlp = override.get("dlp"), base.get("dlp")
+    if isinstance(dlp, Mapping) and isinstance(base_dlp, Mapping):
+        shape, base_shape = _dlp_keys(dlp), _dlp_keys(base_dlp)
+        if shape and base_shape and shape != base_shape:
+            merged["dlp"] = dlp  # mixing {action, profiles} with {policies} is neither shape
+    return merged
+
+
+def _dlp_keys(dlp: Mapping[str, Any]) -> str | None:
+    """The DLP shape a (possibly partial) block is written in; None when it does not say."""
+    if "policies" in dlp:
+        return "policies"
+    if "action" in dlp or "profiles" in dlp:
+        return "profiles"
+    return None
+
+
 # --------------------------------------------------------------------------- building
 
 
@@ -469,15 +504,16 @@ def build_stack_spec(raw: RawConfig) -> StackSpec:
 
     def report(file: str, prefix: str, exc: ValidationError, model: type[BaseModel] | None) -> None:
         for err in exc.errors(include_url=False):
-            loc = [str(p) for p in err["loc"] if not _is_union_tag(p)]
+            tagged = [str(p) for p in err["loc"]]
+            loc = [p for p in tagged if not _is_union_tag(p)]
             path = _join_path(prefix, loc)
             value = err.get("input", _MISSING)
             if err["type"] == "missing":
                 value = _MISSING
-            allowed = _allowed(err, model, loc).replace("{path}", path)
+            allowed = _allowed(err, model, tagged).replace("{path}", path)
             if _PLAINTEXT_CREDENTIAL in allowed:
                 value = _REDACTED  # never echo a credential, even a misplaced one
-            problems.append(Problem(file, path, value, allowed, raw.positions.get((file, path))))
+            problems.append(Problem(file, path, value, allowed, _nearest_line(raw.positions, file, path)))
 
     for key in raw.project_config:
         if key not in ("defaults", "productionEnvironments"):
@@ -491,13 +527,16 @@ def build_stack_spec(raw: RawConfig) -> StackSpec:
     stack_defaults = raw.stack_config.get("defaults") or {}
     for file, defaults in ((raw.project_file, org_defaults), (raw.stack_file, stack_defaults)):
         if not isinstance(defaults, Mapping):
-            problems.append(Problem(file, f"{NAMESPACE}:defaults", defaults, "must be a mapping of gateway settings"))
+            problems.append(Problem(file, f"{NAMESPACE}:defaults", defaults, "must be a mapping of gateway settings",
+                                    raw.positions.get((file, f"{NAMESPACE}:defaults"))))
             continue
         try:
             GatewaySettings.model_validate(defaults, context=ctx)
         except ValidationError as exc:
             report(file, f"{NAMESPACE}:defaults", exc, GatewaySettings)
 
+    # Bad defaults would fail every gateway again: report them alone.
+    defaults_invalid = bool(problems)
     stack_values = dict(raw.stack_config)
     if "productionEnvironments" in raw.project_config and "productionEnvironments" not in stack_values:
         stack_values["productionEnvironments"] = raw.project_config["productionEnvironments"]
@@ -505,12 +544,20 @@ def build_stack_spec(raw: RawConfig) -> StackSpec:
         cfg = _StackConfig.model_validate(stack_values, context=ctx)
     except ValidationError as exc:
         report(raw.stack_file, NAMESPACE, exc, _StackConfig)
-        raise SpecError(problems) from None
+        # Go on without the keys in error, so the gateways' problems are reported too;
+        # without a valid environment the gateway ids are unknown, so stop there.
+        failed = {str(err["loc"][0]) for err in exc.errors() if err["loc"]}
+        usable = {k: v for k, v in stack_values.items() if k not in failed}
+        usable.setdefault("accountId", "0" * 32)  # a stand-in: its problem is already reported
+        try:
+            cfg = _StackConfig.model_validate(usable, context=ctx)
+        except ValidationError:
+            raise SpecError(problems) from None
 
-    if problems:
+    if defaults_invalid:
         raise SpecError(problems)
 
-    merged_defaults = deep_merge(org_defaults, stack_defaults)
+    merged_defaults = _merge_settings(org_defaults, stack_defaults)
     production = cfg.environment in cfg.production_environments
     gateways: list[GatewaySpec] = []
     seen_ids: dict[str, str] = {}
@@ -532,12 +579,14 @@ def build_stack_spec(raw: RawConfig) -> StackSpec:
             continue
         if gateway_id in seen_ids:
             other = seen_ids[gateway_id]
-            problems.append(Problem(raw.stack_file, prefix, gateway_id,
-                                    f"gateway id already used by aigw:gateways.{other}; ids are unique per account"))
+            where = f"{prefix}.id" if "id" in own else prefix
+            problems.append(Problem(raw.stack_file, where, gateway_id,
+                                    f"gateway id already used by aigw:gateways.{other}; ids are unique per account",
+                                    raw.positions.get((raw.stack_file, where))))
             continue
         seen_ids[gateway_id] = name
         settings = {k: v for k, v in own.items() if k != "id"}
-        effective = deep_merge(merged_defaults, settings)
+        effective = _merge_settings(merged_defaults, settings)
         effective.setdefault("protect", production)
         if effective["protect"] is None:
             effective["protect"] = production
@@ -556,6 +605,21 @@ def build_stack_spec(raw: RawConfig) -> StackSpec:
         gateways=tuple(sorted(gateways, key=lambda g: g.id)),
         source=raw.stack_file,
     )
+
+
+_LAST_PATH_PART = re.compile(r"(\.[^.\[]*|\[\d+\])$")
+
+
+def _nearest_line(positions: Mapping[tuple[str, str], int], file: str, path: str) -> int | None:
+    """The line of ``path``, or of the closest enclosing key (a missing key has no line)."""
+    while path:
+        if (file, path) in positions:
+            return positions[(file, path)]
+        parent = _LAST_PATH_PART.sub("", path)
+        if parent == path:
+            return None
+        path = parent
+    return None
 
 
 def gateway_id_problem(gateway_id: Any) -> str | None:
@@ -580,7 +644,7 @@ def _is_union_tag(part: Any) -> bool:
     return isinstance(part, str) and (part in _MODEL_NAMES or part in _TYPE_TAGS or "[" in part)
 
 
-_MODEL_NAMES: set[str] = set()
+_MODEL_NAMES: dict[str, type[BaseModel]] = {}
 
 
 def _join_path(prefix: str, loc: Iterable[str]) -> str:
@@ -648,6 +712,10 @@ def _aliases(model: type[BaseModel]) -> list[str]:
 def _model_at(model: type[BaseModel] | None, loc: list[str]) -> type[BaseModel] | None:
     current: Any = model
     for part in loc:
+        if part in _MODEL_NAMES:
+            # a union member's tag in the error location: the member that was validated
+            current = _MODEL_NAMES[part]
+            continue
         if part.isdigit() or current is None:
             continue
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
@@ -715,4 +783,4 @@ def _constraints(info: Any) -> list[Any]:
 
 for _cls in list(globals().values()):
     if isinstance(_cls, type) and issubclass(_cls, BaseModel):
-        _MODEL_NAMES.add(_cls.__name__)
+        _MODEL_NAMES[_cls.__name__] = _cls
