@@ -25,6 +25,8 @@ from . import yamlfast
 from .spec import NAMESPACE, Problem, RawConfig, Secret, SpecError, StackSpec, build_stack_spec
 
 PROJECT_FILE = "Pulumi.yaml"
+# Keys only Pulumi.yaml may set (build_stack_spec reports them in a stack file).
+PROJECT_ONLY_KEYS = ("productionEnvironments",)
 
 
 def stack_file_name(stack: str) -> str:
@@ -196,6 +198,10 @@ def load_pulumi_config() -> StackSpec:
     # Project-level values also reach the runtime config, unless the stack sets the same
     # key. Merging org defaults with themselves changes nothing, so no need to tell apart.
     stack_values, any_secret = runtime_stack_values(runtime_config)
+    # Project-only keys arrive here too; only a value that differs came from the stack file.
+    for key in PROJECT_ONLY_KEYS:
+        if key in stack_values and stack_values[key] == project_values.get(key):
+            del stack_values[key]
     stack = pulumi.get_stack()
     return build_stack_spec(RawConfig(
         project=pulumi.get_project(), stack=stack, project_file=project_display,

@@ -32,6 +32,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -106,6 +107,8 @@ def _show(value: Any) -> str:
     if isinstance(value, (dict, list)):
         text = json.dumps(_plain(value), sort_keys=True)
         return text if len(text) <= 80 else text[:77] + "..."
+    if isinstance(value, str) and len(value) > 80:
+        return repr(value[:40] + "...") + f" ({len(value):,} characters)"
     return repr(value)
 
 
@@ -122,15 +125,31 @@ def _plain(value: Any) -> Any:
 _MISSING = object()
 
 
-@dataclass(frozen=True)
 class Secret:
     """A credential from a ``secure:`` config value.
 
     ``value`` is the plaintext under the Pulumi CLI; ``None`` offline, where the ciphertext
-    cannot be decrypted. Never printed: ``repr`` and ``str`` are redacted.
+    cannot be decrypted. Never printed or serialised: ``repr``/``str`` are redacted and, not
+    being a dataclass or model, pydantic's ``model_dump`` keeps the object instead of its fields.
     """
 
-    value: str | None = field(default=None, repr=False)
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str | None = None):
+        object.__setattr__(self, "_value", value)
+
+    @property
+    def value(self) -> str | None:
+        return self._value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Secret is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash((Secret, self._value))
 
     def __repr__(self) -> str:
         return "Secret([secret])"
@@ -203,6 +222,15 @@ class LoggingSpec(_Model):
     logpush: Annotated[bool, Field(strict=True)] = False
     logpush_public_key: str | None = None
 
+    @model_validator(mode="after")
+    def _needs_collected_logs(self) -> LoggingSpec:
+        # Both work on stored logs: Cloudflare requires collect_logs for them (reference section 1).
+        needing = [name for name, on in (("classification", self.classification), ("logpush", self.logpush)) if on]
+        if needing and not self.collect:
+            verb = "needs" if len(needing) == 1 else "need"
+            raise ValueError(f"{' and '.join(needing)} {verb} collect: true (Cloudflare works on collected logs)")
+        return self
+
     @field_validator("logpush_public_key")
     @classmethod
     def _pem_public_key(cls, value: str | None) -> str | None:
@@ -217,6 +245,8 @@ class LoggingSpec(_Model):
         from cryptography.hazmat.primitives.asymmetric import rsa
         from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+        if not value.lstrip().startswith("-----BEGIN PUBLIC KEY-----"):
+            raise ValueError("must be an RSA public key in SPKI PEM ('-----BEGIN PUBLIC KEY-----')")
         try:
             key = load_pem_public_key(value.encode())
         except ValueError:
@@ -406,7 +436,6 @@ class GatewaySpec(GatewaySettings):
     id: str
 
 
-DEFAULT_KEYS = frozenset(GatewaySettings.model_fields) - {"protect"}
 
 
 @dataclass(frozen=True)
@@ -435,7 +464,15 @@ class _StackConfig(_Model):
     environment: str = Field(pattern=ENVIRONMENT_PATTERN, max_length=32)
     defaults: dict[str, Any] = Field(default_factory=dict)
     gateways: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
-    production_environments: list[str] = Field(default_factory=lambda: list(DEFAULT_PRODUCTION_ENVIRONMENTS))
+
+
+class _ProjectConfig(_Model):
+    """Pulumi.yaml's `aigw:*` keys. Which environments are production is the org's call,
+    so a stack file cannot set it (a stack could otherwise declare itself non-production)."""
+
+    defaults: dict[str, Any] = Field(default_factory=dict)
+    production_environments: list[Annotated[str, Field(pattern=ENVIRONMENT_PATTERN)]] = Field(
+        default_factory=lambda: list(DEFAULT_PRODUCTION_ENVIRONMENTS))
 
 
 # --------------------------------------------------------------------------- merging
@@ -522,7 +559,6 @@ def build_stack_spec(raw: RawConfig) -> StackSpec:
                         "unknown project key; allowed: aigw:defaults, aigw:productionEnvironments",
                         raw.positions.get((raw.project_file, f"{NAMESPACE}:{key}")))
             )
-
     org_defaults = raw.project_config.get("defaults") or {}
     stack_defaults = raw.stack_config.get("defaults") or {}
     for file, defaults in ((raw.project_file, org_defaults), (raw.stack_file, stack_defaults)):
@@ -537,9 +573,20 @@ def build_stack_spec(raw: RawConfig) -> StackSpec:
 
     # Bad defaults would fail every gateway again: report them alone.
     defaults_invalid = bool(problems)
-    stack_values = dict(raw.stack_config)
-    if "productionEnvironments" in raw.project_config and "productionEnvironments" not in stack_values:
-        stack_values["productionEnvironments"] = raw.project_config["productionEnvironments"]
+    production_environments = list(DEFAULT_PRODUCTION_ENVIRONMENTS)
+    try:
+        production_environments = _ProjectConfig.model_validate(
+            {k: v for k, v in raw.project_config.items() if k == "productionEnvironments"}, context=ctx,
+        ).production_environments
+    except ValidationError as exc:
+        report(raw.project_file, NAMESPACE, exc, _ProjectConfig)
+    if "productionEnvironments" in raw.stack_config:
+        problems.append(Problem(
+            raw.stack_file, f"{NAMESPACE}:productionEnvironments", raw.stack_config["productionEnvironments"],
+            "set only in Pulumi.yaml: which environments are production is the org's policy, not a stack's choice",
+            raw.positions.get((raw.stack_file, f"{NAMESPACE}:productionEnvironments"))))
+
+    stack_values = {k: v for k, v in raw.stack_config.items() if k != "productionEnvironments"}
     try:
         cfg = _StackConfig.model_validate(stack_values, context=ctx)
     except ValidationError as exc:
@@ -558,7 +605,7 @@ def build_stack_spec(raw: RawConfig) -> StackSpec:
         raise SpecError(problems)
 
     merged_defaults = _merge_settings(org_defaults, stack_defaults)
-    production = cfg.environment in cfg.production_environments
+    production = cfg.environment in production_environments
     gateways: list[GatewaySpec] = []
     seen_ids: dict[str, str] = {}
     for name, own in cfg.gateways.items():
@@ -686,6 +733,10 @@ def _allowed(err: Mapping[str, Any], model: type[BaseModel] | None, loc: list[st
         return f"must be {op} {list(ctx.values())[0]}"
     if kind == "string_pattern_mismatch":
         return f"must match {ctx.get('pattern')}"
+    if kind == "too_long" and "max_length" in ctx:
+        return f"at most {ctx['max_length']} items; got {ctx.get('actual_length')}"
+    if kind == "too_short" and "min_length" in ctx:
+        return f"at least {ctx['min_length']} item{'s' if ctx['min_length'] != 1 else ''}"
     if kind in ("too_short", "too_long"):
         return err["msg"][0].lower() + err["msg"][1:]
     if kind in ("int_type", "int_parsing", "int_from_float"):

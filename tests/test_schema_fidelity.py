@@ -300,7 +300,9 @@ SETTING_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
         "maxLogs": st.integers(spec_module.LOG_MANAGEMENT_MIN, spec_module.LOG_MANAGEMENT_MAX),
         "onFull": st.sampled_from(["deleteOldest", "stopInserting"]),
         "classification": st.booleans(), "logpush": st.booleans(),
-        "logpushPublicKey": st.builds(_logpush_public_key)}),
+        "logpushPublicKey": st.builds(_logpush_public_key)}).filter(
+            # classification and logpush need collected logs (a spec error otherwise)
+            lambda d: d.get("collect", True) or not (d.get("classification") or d.get("logpush"))),
     "authentication": st.booleans(),
     "retry": st.none() | st.fixed_dictionaries({}, optional={
         "maxAttempts": st.integers(*spec_module.RETRY_MAX_ATTEMPTS),

@@ -16,6 +16,7 @@ from spec_helpers import Project, stack
 from infra.spec import (
     DlpPoliciesSpec,
     DlpProfilesSpec,
+    OtelSpec,
     RateLimitSpec,
     Secret,
     SpecError,
@@ -129,10 +130,11 @@ def test_protect_defaults_to_production_and_a_gateway_can_set_it(project):
     assert (dev.gateway("a").protect, dev.gateway("b").protect) == (False, True)
 
 
-def test_stack_production_environments_override_the_project_list(project):
-    spec = project.load(stack("a: {}\n", environment="live", extra="aigw:productionEnvironments: [live]\n"))
-    assert spec.production is True
-    assert spec.gateway("a").protect is True
+def test_a_stack_cannot_set_which_environments_are_production(project):
+    assert project.errors(stack("a: {}\n", environment="live", extra="aigw:productionEnvironments: [live]\n")) == [
+        "Pulumi.test.yaml:4: aigw:productionEnvironments: [\"live\"]: set only in Pulumi.yaml: which environments "
+        "are production is the org's policy, not a stack's choice",
+    ]
 
 
 def test_explicit_id_replaces_the_environment_prefix(project):
@@ -206,7 +208,7 @@ def test_unknown_keys_list_the_allowed_keys_at_their_level(project):
 def test_unknown_stack_key_lists_the_namespace_keys(project):
     assert project.errors(stack(extra="aigw:gatways: {}\n")) == [
         "Pulumi.test.yaml:4: aigw:gatways: {}: unknown key; allowed keys: "
-        "accountId, environment, defaults, gateways, productionEnvironments",
+        "accountId, environment, defaults, gateways",
     ]
 
 
@@ -414,7 +416,7 @@ def test_spend_limits_allow_at_most_20_rules(project):
     assert len(twenty.gateway("a").spend_limits.rules) == 20
     [line] = project.errors(stack("a:\n  spendLimits:\n    rules:\n" + rule * 21))
     assert line.startswith("Pulumi.test.yaml:7: aigw:gateways.a.spendLimits.rules: [{\"limit\": 1.0, \"window\": 3600}")
-    assert line.endswith("...: list should have at most 20 items after validation, not 21")
+    assert line.endswith("...: at most 20 items; got 21")
 
 
 def test_logpush_public_key_rsa_4096_spki_pem_is_accepted(project, rsa_4096_pem):
@@ -443,7 +445,7 @@ def test_logpush_public_key_too_short(project):
 def test_logpush_public_key_not_pem(project):
     assert project.errors(stack("a:\n  logging: {logpushPublicKey: not-a-pem-key-at-all}\n")) == [
         "Pulumi.test.yaml:6: aigw:gateways.a.logging.logpushPublicKey: 'not-a-pem-key-at-all': "
-        "must be a PEM public key ('-----BEGIN PUBLIC KEY-----')",
+        "must be an RSA public key in SPKI PEM ('-----BEGIN PUBLIC KEY-----')",
     ]
 
 
@@ -486,3 +488,26 @@ def test_bad_defaults_are_reported_alone_not_again_for_every_gateway(project):
     assert project.errors(stack("a: {}\nb: {}\n", extra="aigw:defaults:\n  cache: {ttl: nope}\n")) == [
         "Pulumi.test.yaml:5: aigw:defaults.cache.ttl: 'nope': must be a whole number",
     ]
+
+
+@pytest.mark.parametrize("flag", ["classification", "logpush"])
+def test_log_features_need_collected_logs(project, flag):
+    (line,) = project.errors(stack(f"a:\n  logging: {{collect: false, {flag}: true}}\n"))
+    assert line.startswith("Pulumi.test.yaml:6: aigw:gateways.a.logging: {")
+    assert line.endswith(f"{flag} needs collect: true (Cloudflare works on collected logs)")
+
+
+def test_pkcs1_public_key_is_refused_the_api_wants_spki(project):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
+    pkcs1 = key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.PKCS1).decode()
+    (line,) = project.errors(with_public_key(pkcs1))
+    assert line.endswith("must be an RSA public key in SPKI PEM ('-----BEGIN PUBLIC KEY-----')")
+    assert "'-----BEGIN RSA PUBLIC KEY-----\\nMIIBCgKCA...' (426 characters)" in line, "long values are shortened"
+
+
+def test_model_dump_never_exposes_a_decrypted_secret():
+    spec = OtelSpec.model_validate(
+        {"url": "https://otel.example.com/v1/traces", "headers": {"api-key": Secret("decrypted-value")}})
+    assert "decrypted-value" not in repr(spec.model_dump())
+    assert "decrypted-value" not in repr(spec)
+    assert spec.headers["api-key"].value == "decrypted-value"

@@ -307,7 +307,7 @@ def test_protect_defaults_to_production_and_is_configurable(engine, stack_spec, 
 
 
 def test_production_is_the_configured_list_of_environments(engine, stack_spec):
-    build(engine, stack_spec, {}, environment="live", productionEnvironments=["live"])
+    build(engine, stack_spec, {}, environment="live", project_config={"productionEnvironments": ["live"]})
     assert engine.ai_gateways()["support-bot"].protect is True
 
 
