@@ -22,11 +22,9 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from . import yamlfast
-from .spec import NAMESPACE, Problem, RawConfig, Secret, SpecError, StackSpec, build_stack_spec
+from .spec import NAMESPACE, PROJECT_ONLY_KEYS, Problem, RawConfig, Secret, SpecError, StackSpec, build_stack_spec
 
 PROJECT_FILE = "Pulumi.yaml"
-# Keys only Pulumi.yaml may set (build_stack_spec reports them in a stack file).
-PROJECT_ONLY_KEYS = ("productionEnvironments",)
 
 
 def stack_file_name(stack: str) -> str:

@@ -11,6 +11,8 @@ from typing import Any
 import pulumi
 
 from .components.gateway import Gateway
+from .components.log_export import LogExport
+from .components.tokens import ApiToken
 from .spec import StackSpec
 
 
@@ -22,6 +24,11 @@ def deploy(spec: StackSpec) -> dict[str, Any]:
         "accountId": spec.account_id,
         "gateways": {name: g.exports() for name, g in gateways.items()},
     }
+    if spec.logpush is not None and spec.logpush.destination is not None:
+        exports["logExport"] = LogExport(spec).exports()
+    if spec.tokens:
+        # Token values only ever leave as secrets (`pulumi stack output tokens --show-secrets`).
+        exports["tokens"] = {t.name: ApiToken(spec, t).exports() for t in spec.tokens}
     for key, value in exports.items():
         pulumi.export(key, value)
     return exports

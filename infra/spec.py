@@ -21,6 +21,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -234,26 +235,29 @@ class LoggingSpec(_Model):
     @field_validator("logpush_public_key")
     @classmethod
     def _pem_public_key(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        low, high = LOGPUSH_PUBLIC_KEY_LENGTH
-        if not low <= len(value) <= high:
-            raise ValueError(
-                f"must be {low}..{high} characters (an RSA public key in SPKI PEM of at most 4096 bits); "
-                f"got {len(value)}"
-            )
-        from cryptography.hazmat.primitives.asymmetric import rsa
-        from cryptography.hazmat.primitives.serialization import load_pem_public_key
+        return None if value is None else check_logpush_public_key(value)
 
-        if not value.lstrip().startswith("-----BEGIN PUBLIC KEY-----"):
-            raise ValueError("must be an RSA public key in SPKI PEM ('-----BEGIN PUBLIC KEY-----')")
-        try:
-            key = load_pem_public_key(value.encode())
-        except ValueError:
-            raise ValueError("must be a PEM public key ('-----BEGIN PUBLIC KEY-----')") from None
-        if not isinstance(key, rsa.RSAPublicKey):
-            raise ValueError("must be an RSA public key")
-        return value
+
+def check_logpush_public_key(value: str) -> str:
+    """The API takes an RSA public key in SPKI PEM of 16..1024 characters (4096 bits at most)."""
+    low, high = LOGPUSH_PUBLIC_KEY_LENGTH
+    if not low <= len(value) <= high:
+        raise ValueError(
+            f"must be {low}..{high} characters (an RSA public key in SPKI PEM of at most 4096 bits); "
+            f"got {len(value)}"
+        )
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    if not value.lstrip().startswith("-----BEGIN PUBLIC KEY-----"):
+        raise ValueError("must be an RSA public key in SPKI PEM ('-----BEGIN PUBLIC KEY-----')")
+    try:
+        key = load_pem_public_key(value.encode())
+    except ValueError:
+        raise ValueError("must be a PEM public key ('-----BEGIN PUBLIC KEY-----')") from None
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise ValueError("must be an RSA public key")
+    return value
 
 
 class RetrySpec(_Model):
@@ -438,6 +442,139 @@ class GatewaySpec(GatewaySettings):
 
 
 
+# --------------------------------------------------------------------------- log export
+
+# Logpush job options (SDK 5.9.0 `logpush/job_create_params.py`): each is 0 (off) or in range.
+# "5 MB" and "1 GB" are read as decimal units (unverified whether Cloudflare means MiB/GiB).
+MAX_UPLOAD_BYTES = (5_000_000, 1_000_000_000)
+MAX_UPLOAD_INTERVAL_SECONDS = (30, 300)
+MAX_UPLOAD_RECORDS = (1_000, 1_000_000)
+LOGPUSH_JOBS_PER_ACCOUNT = 4
+R2_BUCKET_PATTERN = r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$"
+
+
+def _zero_or_range(value: int | None, bounds: tuple[int, int]) -> int | None:
+    if value is None or value == 0 or bounds[0] <= value <= bounds[1]:
+        return value
+    raise ValueError(f"allowed: 0 (off) or {bounds[0]:,}..{bounds[1]:,}")
+
+
+class R2DestinationSpec(_Model):
+    """An R2 bucket this stack creates, with a lifecycle rule deleting objects after the retention."""
+
+    bucket: str = Field(pattern=R2_BUCKET_PATTERN, description="Bucket name (3..63 of a-z, 0-9, -).")
+    retention_days: Annotated[int, Field(ge=1, le=3650, strict=True)] = Field(
+        description="Objects older than this are deleted by the bucket's lifecycle rule.")
+    path: str = Field("ai-gateway", pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$",
+                      description="Object key prefix; the job appends /{DATE}.")
+    jurisdiction: Literal["default", "eu", "fedramp"] | None = None
+    location: Literal["apac", "eeur", "enam", "weur", "wnam", "oc"] | None = None
+    access_key_id: Secret = Field(description="R2 S3 access key id Logpush writes with (secret).")
+    secret_access_key: Secret = Field(description="R2 S3 secret access key (secret).")
+
+    @field_validator("access_key_id", "secret_access_key", mode="before")
+    @classmethod
+    def _credentials_are_secret(cls, value: Any, info: ValidationInfo) -> Any:
+        return _credential(value, info)
+
+
+class LogpushDestinationSpec(_Model):
+    r2: R2DestinationSpec | None = None
+    conf: Secret | None = Field(None, description="Any Logpush destination_conf (S3, GCS, Azure, HTTP, ...).")
+
+    @field_validator("conf", mode="before")
+    @classmethod
+    def _conf_is_secret(cls, value: Any, info: ValidationInfo) -> Any:
+        # A destination_conf usually carries credentials (keys, SAS tokens, auth headers).
+        return None if value is None else _credential(value, info)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> LogpushDestinationSpec:
+        if (self.r2 is None) == (self.conf is None):
+            raise ValueError("give exactly one of r2 (a bucket this stack creates) or conf (a destination_conf secret)")
+        return self
+
+
+class LogpushSpec(_Model):
+    """The stack's Logpush export of AI Gateway logs (`aigw:logpush`)."""
+
+    public_key: str | None = Field(None, description="Written by `aigw logpush keygen STACK`.")
+    destination: LogpushDestinationSpec | None = None
+    name: str | None = Field(None, max_length=512)
+    filter: str | None = None
+    ownership_challenge: str | None = None
+    max_upload_bytes: Annotated[int, Field(strict=True)] | None = None
+    max_upload_interval_seconds: Annotated[int, Field(strict=True)] | None = None
+    max_upload_records: Annotated[int, Field(strict=True)] | None = None
+
+    @field_validator("public_key")
+    @classmethod
+    def _pem(cls, value: str | None) -> str | None:
+        return None if value is None else check_logpush_public_key(value)
+
+    @field_validator("max_upload_bytes")
+    @classmethod
+    def _bytes(cls, value: int | None) -> int | None:
+        return _zero_or_range(value, MAX_UPLOAD_BYTES)
+
+    @field_validator("max_upload_interval_seconds")
+    @classmethod
+    def _interval(cls, value: int | None) -> int | None:
+        return _zero_or_range(value, MAX_UPLOAD_INTERVAL_SECONDS)
+
+    @field_validator("max_upload_records")
+    @classmethod
+    def _records(cls, value: int | None) -> int | None:
+        return _zero_or_range(value, MAX_UPLOAD_RECORDS)
+
+
+# --------------------------------------------------------------------------- tokens
+
+DEFAULT_MAX_TOKEN_DAYS = 90
+
+
+def _ip_network(value: str) -> str:
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_network(value, strict=False))
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IP address or CIDR range") from None
+
+
+class TokenSpec(_Model):
+    """One API token of the stack (`aigw:tokens.<name>`), scoped to the stack's account."""
+
+    name: str = ""
+    purpose: Literal["run", "read", "deploy"]
+    expires_in_days: Annotated[int, Field(ge=1, strict=True)]
+    valid_from: date = Field(description="Issue date (YYYY-MM-DD): the token expires expiresInDays later. "
+                                         "Rotate by moving it forward.")
+    allow_ips: list[str] | None = Field(None, min_length=1)
+    deny_ips: list[str] | None = Field(None, min_length=1)
+
+    @field_validator("allow_ips", "deny_ips")
+    @classmethod
+    def _networks(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else [_ip_network(v) for v in value]
+
+    @field_validator("valid_from", mode="before")
+    @classmethod
+    def _iso_date(cls, value: Any) -> Any:
+        # YAML may hand over an unquoted date as a date or as a midnight timestamp.
+        if isinstance(value, datetime):
+            value = value.date()
+        if isinstance(value, str):
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}(T00:00:00(Z|[+-]00:00)?)?", value):
+                raise ValueError("must be a date as YYYY-MM-DD")
+            value = value[:10]
+        return value
+
+    @property
+    def expires_on(self) -> date:
+        return self.valid_from + timedelta(days=self.expires_in_days)
+
+
 @dataclass(frozen=True)
 class StackSpec:
     """Everything the program needs for one stack."""
@@ -449,6 +586,8 @@ class StackSpec:
     production: bool
     gateways: tuple[GatewaySpec, ...]
     source: str = ""
+    logpush: LogpushSpec | None = None
+    tokens: tuple[TokenSpec, ...] = ()
 
     def gateway(self, name: str) -> GatewaySpec:
         for gw in self.gateways:
@@ -464,6 +603,13 @@ class _StackConfig(_Model):
     environment: str = Field(pattern=ENVIRONMENT_PATTERN, max_length=32)
     defaults: dict[str, Any] = Field(default_factory=dict)
     gateways: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
+    logpush: LogpushSpec | None = None
+    tokens: dict[str, TokenSpec] = Field(default_factory=dict)
+
+
+PROJECT_KEYS = ("defaults", "productionEnvironments", "maxTokenDays")
+# Keys only Pulumi.yaml may set: a stack could otherwise exempt itself from the org's policy.
+PROJECT_ONLY_KEYS = ("productionEnvironments", "maxTokenDays")
 
 
 class _ProjectConfig(_Model):
@@ -473,6 +619,7 @@ class _ProjectConfig(_Model):
     defaults: dict[str, Any] = Field(default_factory=dict)
     production_environments: list[Annotated[str, Field(pattern=ENVIRONMENT_PATTERN)]] = Field(
         default_factory=lambda: list(DEFAULT_PRODUCTION_ENVIRONMENTS))
+    max_token_days: Annotated[int, Field(ge=1, le=3650, strict=True)] = DEFAULT_MAX_TOKEN_DAYS
 
 
 # --------------------------------------------------------------------------- merging
@@ -553,10 +700,10 @@ def build_stack_spec(raw: RawConfig) -> StackSpec:
             problems.append(Problem(file, path, value, allowed, _nearest_line(raw.positions, file, path)))
 
     for key in raw.project_config:
-        if key not in ("defaults", "productionEnvironments"):
+        if key not in PROJECT_KEYS:
             problems.append(
                 Problem(raw.project_file, f"{NAMESPACE}:{key}", raw.project_config[key],
-                        "unknown project key; allowed: aigw:defaults, aigw:productionEnvironments",
+                        "unknown project key; allowed: " + ", ".join(f"{NAMESPACE}:{k}" for k in PROJECT_KEYS),
                         raw.positions.get((raw.project_file, f"{NAMESPACE}:{key}")))
             )
     org_defaults = raw.project_config.get("defaults") or {}
@@ -573,20 +720,21 @@ def build_stack_spec(raw: RawConfig) -> StackSpec:
 
     # Bad defaults would fail every gateway again: report them alone.
     defaults_invalid = bool(problems)
-    production_environments = list(DEFAULT_PRODUCTION_ENVIRONMENTS)
+    project_cfg = _ProjectConfig()
     try:
-        production_environments = _ProjectConfig.model_validate(
-            {k: v for k, v in raw.project_config.items() if k == "productionEnvironments"}, context=ctx,
-        ).production_environments
+        project_cfg = _ProjectConfig.model_validate(
+            {k: v for k, v in raw.project_config.items() if k in PROJECT_ONLY_KEYS}, context=ctx)
     except ValidationError as exc:
         report(raw.project_file, NAMESPACE, exc, _ProjectConfig)
-    if "productionEnvironments" in raw.stack_config:
-        problems.append(Problem(
-            raw.stack_file, f"{NAMESPACE}:productionEnvironments", raw.stack_config["productionEnvironments"],
-            "set only in Pulumi.yaml: which environments are production is the org's policy, not a stack's choice",
-            raw.positions.get((raw.stack_file, f"{NAMESPACE}:productionEnvironments"))))
+    for key in PROJECT_ONLY_KEYS:
+        if key in raw.stack_config:
+            problems.append(Problem(
+                raw.stack_file, f"{NAMESPACE}:{key}", raw.stack_config[key],
+                "set only in Pulumi.yaml: it is the org's policy, not a stack's choice",
+                raw.positions.get((raw.stack_file, f"{NAMESPACE}:{key}"))))
+    production_environments = project_cfg.production_environments
 
-    stack_values = {k: v for k, v in raw.stack_config.items() if k != "productionEnvironments"}
+    stack_values = {k: v for k, v in raw.stack_config.items() if k not in PROJECT_ONLY_KEYS}
     try:
         cfg = _StackConfig.model_validate(stack_values, context=ctx)
     except ValidationError as exc:
@@ -638,9 +786,21 @@ def build_stack_spec(raw: RawConfig) -> StackSpec:
         if effective["protect"] is None:
             effective["protect"] = production
         try:
-            gateways.append(GatewaySpec.model_validate({**effective, "name": name, "id": gateway_id}, context=ctx))
+            gateway = GatewaySpec.model_validate({**effective, "name": name, "id": gateway_id}, context=ctx)
         except ValidationError as exc:
             report(raw.stack_file, prefix, exc, GatewaySpec)
+            continue
+        gateways.append(_with_stack_logpush_key(gateway, cfg.logpush, raw, problems))
+
+    tokens: list[TokenSpec] = []
+    for token_name, token in cfg.tokens.items():
+        if token.expires_in_days > project_cfg.max_token_days:
+            where = f"{NAMESPACE}:tokens.{token_name}.expiresInDays"
+            problems.append(Problem(raw.stack_file, where, token.expires_in_days,
+                                    f"allowed: 1..{project_cfg.max_token_days} (aigw:maxTokenDays in Pulumi.yaml)",
+                                    raw.positions.get((raw.stack_file, where))))
+            continue
+        tokens.append(token.model_copy(update={"name": token_name}))
     if problems:
         raise SpecError(problems)
     return StackSpec(
@@ -651,7 +811,29 @@ def build_stack_spec(raw: RawConfig) -> StackSpec:
         production=production,
         gateways=tuple(sorted(gateways, key=lambda g: g.id)),
         source=raw.stack_file,
+        logpush=cfg.logpush,
+        tokens=tuple(sorted(tokens, key=lambda t: t.name)),
     )
+
+
+def _with_stack_logpush_key(gateway: GatewaySpec, logpush: LogpushSpec | None, raw: RawConfig,
+                            problems: list[Problem]) -> GatewaySpec:
+    """A gateway exporting logs encrypts them with the stack's key (aigw:logpush.publicKey)."""
+    logging = gateway.logging
+    if not logging.logpush or logging.logpush_public_key is not None:
+        return gateway
+    where = f"{NAMESPACE}:gateways.{gateway.name}.logging.logpush"
+    if logpush is None or logpush.destination is None:
+        problems.append(Problem(raw.stack_file, where, True,
+                                "logpush: true needs aigw:logpush with a destination (the stack's Logpush job)",
+                                _nearest_line(raw.positions, raw.stack_file, where)))
+        return gateway
+    if logpush.public_key is None:
+        problems.append(Problem(raw.stack_file, where, True,
+                                "logpush: true needs aigw:logpush.publicKey: run `aigw logpush keygen "
+                                f"{raw.stack}`", _nearest_line(raw.positions, raw.stack_file, where)))
+        return gateway
+    return gateway.model_copy(update={"logging": logging.model_copy(update={"logpush_public_key": logpush.public_key})})
 
 
 _LAST_PATH_PART = re.compile(r"(\.[^.\[]*|\[\d+\])$")

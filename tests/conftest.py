@@ -19,6 +19,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
 
+from infra.components.tokens import PERMISSION_GROUPS_INVOKE, offline_permission_groups
 from infra.spec import RawConfig, StackSpec, build_stack_spec
 
 PROJECT = "ai-gateways"
@@ -111,6 +112,8 @@ class MockedEngine:
                 return f"{args.name}-id", args.inputs
 
             def call(self, args: pulumi_mocks.MockCallArgs):
+                if args.token == PERMISSION_GROUPS_INVOKE:
+                    return offline_permission_groups(args.args)
                 return {}
 
         # A new root Stack per run, so exports of one test never leak into another.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import datetime
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -160,7 +161,8 @@ def test_unknown_project_key_is_attributed_to_pulumi_yaml(project):
             value: {}
         """)
     assert project.errors(stack("a: {}\n")) == [
-        "Pulumi.yaml:4: aigw:gateways: {}: unknown project key; allowed: aigw:defaults, aigw:productionEnvironments",
+        "Pulumi.yaml:4: aigw:gateways: {}: unknown project key; allowed: aigw:defaults, "
+        "aigw:productionEnvironments, aigw:maxTokenDays",
     ]
 
 
@@ -206,6 +208,9 @@ def _go_json(value: Any) -> str:
     def go(v: Any) -> Any:
         if isinstance(v, float) and v.is_integer():
             return int(v)
+        if isinstance(v, (datetime.date, datetime.datetime)):
+            # An unquoted YAML date; whichever way the CLI renders it, the spec takes its date.
+            return v.isoformat()
         if isinstance(v, Mapping):
             return {k: go(x) for k, x in v.items()}
         if isinstance(v, list):

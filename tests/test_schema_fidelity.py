@@ -301,8 +301,10 @@ SETTING_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
         "onFull": st.sampled_from(["deleteOldest", "stopInserting"]),
         "classification": st.booleans(), "logpush": st.booleans(),
         "logpushPublicKey": st.builds(_logpush_public_key)}).filter(
-            # classification and logpush need collected logs (a spec error otherwise)
-            lambda d: d.get("collect", True) or not (d.get("classification") or d.get("logpush"))),
+            # classification and logpush need collected logs, and logpush a public key (the
+            # gateway's own here: these generated stacks have no aigw:logpush); spec errors otherwise
+            lambda d: (d.get("collect", True) or not (d.get("classification") or d.get("logpush")))
+            and (not d.get("logpush") or "logpushPublicKey" in d)),
     "authentication": st.booleans(),
     "retry": st.none() | st.fixed_dictionaries({}, optional={
         "maxAttempts": st.integers(*spec_module.RETRY_MAX_ATTEMPTS),

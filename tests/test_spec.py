@@ -132,8 +132,8 @@ def test_protect_defaults_to_production_and_a_gateway_can_set_it(project):
 
 def test_a_stack_cannot_set_which_environments_are_production(project):
     assert project.errors(stack("a: {}\n", environment="live", extra="aigw:productionEnvironments: [live]\n")) == [
-        "Pulumi.test.yaml:4: aigw:productionEnvironments: [\"live\"]: set only in Pulumi.yaml: which environments "
-        "are production is the org's policy, not a stack's choice",
+        "Pulumi.test.yaml:4: aigw:productionEnvironments: [\"live\"]: set only in Pulumi.yaml: "
+        "it is the org's policy, not a stack's choice",
     ]
 
 
@@ -208,7 +208,7 @@ def test_unknown_keys_list_the_allowed_keys_at_their_level(project):
 def test_unknown_stack_key_lists_the_namespace_keys(project):
     assert project.errors(stack(extra="aigw:gatways: {}\n")) == [
         "Pulumi.test.yaml:4: aigw:gatways: {}: unknown key; allowed keys: "
-        "accountId, environment, defaults, gateways",
+        "accountId, environment, defaults, gateways, logpush, tokens",
     ]
 
 

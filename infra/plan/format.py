@@ -131,6 +131,47 @@ def other_resources(plan: dict[str, Any]) -> list[dict[str, Any]]:
     return [r for r in plan["resources"] if r["type"] != AI_GATEWAY and "options" in r]
 
 
+TOKEN_COMPONENT = "aigw:index:ApiToken"
+ACCOUNT_TOKEN = "cloudflare:index/accountToken:AccountToken"
+LOGPUSH_JOB = "cloudflare:index/logpushJob:LogpushJob"
+R2_BUCKET = "cloudflare:index/r2Bucket:R2Bucket"
+R2_LIFECYCLE = "cloudflare:index/r2BucketLifecycle:R2BucketLifecycle"
+
+
+def describe(resource: dict[str, Any], plan: dict[str, Any]) -> str:
+    """One line, in settings words, for a resource that is not a gateway."""
+    props, kind = resource["props"], resource["type"]
+    protect = " [protected]" if resource.get("options", {}).get("protect") else ""
+    if kind == ACCOUNT_TOKEN:
+        component = next((r["props"] for r in plan["resources"]
+                          if r["type"] == TOKEN_COMPONENT and r["name"] == resource["name"]), {})
+        ips = (props.get("condition") or {}).get("requestIp") or {}
+        where = ""
+        if ips.get("ins"):
+            where += ", only from " + ", ".join(ips["ins"])
+        if ips.get("notIns"):
+            where += ", never from " + ", ".join(ips["notIns"])
+        return (f"token {props.get('name')}: {component.get('purpose', '?')} "
+                f"({', '.join(component.get('permissionGroups', []))}), account {props.get('accountId')} only, "
+                f"valid {str(props.get('notBefore', ''))[:10]}..{str(props.get('expiresOn', ''))[:10]}{where}")
+    if kind == LOGPUSH_JOB:
+        exporting = plan["outputs"].get("logExport", {}).get("gateways", [])
+        state = "enabled" if props.get("enabled") else "disabled (no gateway has logging.logpush)"
+        return (f"logpush job {props.get('name')}: dataset {props.get('dataset')}, {state}, destination "
+                f"{props.get('destinationConf')}, gateways {', '.join(exporting) or '-'}{protect}")
+    if kind == R2_BUCKET:
+        where = ", ".join(f"{k} {props[k]}" for k in ("jurisdiction", "location") if props.get(k))
+        return f"r2 bucket {props.get('name')}{' (' + where + ')' if where else ''}{protect}"
+    if kind == R2_LIFECYCLE:
+        rules = []
+        for rule in props.get("rules") or []:
+            age = ((rule.get("deleteObjectsTransition") or {}).get("condition") or {}).get("maxAge")
+            if age:
+                rules.append(f"delete {rule.get('conditions', {}).get('prefix', '')}* after {age // 86400:,} days")
+        return f"r2 lifecycle of {props.get('bucketName')}: {'; '.join(rules) or 'no rules'}"
+    return f"{kind} {resource['name']}{protect}"
+
+
 def stack_title(plan: dict[str, Any]) -> str:
     kind = "production" if plan["production"] else "non-production"
     n = len(stack_rows(plan))
@@ -150,7 +191,7 @@ def to_markdown(plans: list[dict[str, Any]]) -> str:
         others = other_resources(plan)
         if others:
             out.append("")
-            out.extend(f"- `{r['type']}` {r['name']}" for r in others)
+            out.extend(f"- {_md(describe(r, plan))}" for r in others)
         out.append("")
     return "\n".join(out)
 
@@ -178,5 +219,5 @@ def print_table(plans: list[dict[str, Any]], file: Any = None) -> None:
             table.add_row(*(row[c] for c in COLUMNS))
         console.print(table)
         for r in other_resources(plan):
-            console.print(f"  + {r['type']} {r['name']}")
+            console.print(f"  + {describe(r, plan)}", markup=False)
         console.print()

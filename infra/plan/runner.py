@@ -34,12 +34,30 @@ def redact(value: Any) -> Any:
     "[secret]" placeholder, never a value), integral floats (protobuf numbers) -> int."""
     if isinstance(value, dict):
         if value.get(SIG_KEY) == SECRET_SIG:
-            return redact(value.get("value"))
+            inner = value.get("value")
+            # A secret string is shown whole as [secret]; a secret structure shows its
+            # non-secret parts (its secret leaves hold the placeholder).
+            return SECRET_MARK if isinstance(inner, str) else redact(inner)
         return {k: redact(v) for k, v in sorted(value.items())}
     if isinstance(value, (list, tuple)):
         return [redact(v) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
+    return value
+
+
+async def resolve_exports(value: Any) -> Any:
+    """Exports with every Output resolved; a secret Output becomes "[secret]", never its value."""
+    import pulumi
+
+    if isinstance(value, pulumi.Output):
+        if await value.is_secret():
+            return SECRET_MARK
+        return await resolve_exports(await value.future())
+    if isinstance(value, dict):
+        return {k: await resolve_exports(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [await resolve_exports(v) for v in value]
     return value
 
 
@@ -56,6 +74,7 @@ def run(path: str) -> dict[str, Any]:
     from pulumi.runtime.stack import wait_for_rpcs
     from pulumi.runtime.sync_await import _sync_await
 
+    from ..components.tokens import PERMISSION_GROUPS_INVOKE, offline_permission_groups
     from ..program import deploy
 
     gc.freeze()
@@ -71,7 +90,7 @@ def run(path: str) -> dict[str, Any]:
         def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
             options[(request.parent, request.type, request.name)] = {
                 "protect": bool(request.protect),
-                "additionalSecretOutputs": sorted(request.additionalSecretOutputs),
+                "additionalSecretOutputs": sorted(set(request.additionalSecretOutputs)),
             }
             return super().RegisterResource(request)
 
@@ -82,6 +101,8 @@ def run(path: str) -> dict[str, Any]:
             return f"{args.name}-id", args.inputs
 
         def call(self, args: pulumi_mocks.MockCallArgs):
+            if args.token == PERMISSION_GROUPS_INVOKE:
+                return offline_permission_groups(args.args)
             return {}
 
     mocks = PlanMocks()
@@ -90,6 +111,7 @@ def run(path: str) -> dict[str, Any]:
 
     outputs = deploy(spec)
     _sync_await(wait_for_rpcs())
+    outputs = _sync_await(resolve_exports(outputs))
 
     by_type_name = {(t, n): o for (_, t, n), o in options.items()}
     resources = []

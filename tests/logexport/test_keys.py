@@ -141,7 +141,10 @@ def test_force_replaces_only_the_public_key_block() -> None:
     assert plan.with_public_key(PEM) == head + literal(PEM, 4) + tail
 
 
-@pytest.mark.parametrize("name", ["Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"])
+@pytest.mark.parametrize("name", [
+    name for name in ("Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml")
+    if "aigw:logpush:" not in (REPO / name).read_text(encoding="utf-8")  # these get a new block
+])
 def test_repository_stack_files_keep_every_byte(name: str) -> None:
     original = (REPO / name).read_text(encoding="utf-8")
     new = set_key(original)
