@@ -88,15 +88,61 @@ def _plan_one(target: Target) -> dict[str, Any]:
     return json.loads(proc.stdout)
 
 
+def account_problems(targets: list[Target]) -> list[str]:
+    """Limits that span stacks: stacks of one project may share a Cloudflare account.
+
+    Gateway ids are unique per account, and an account holds at most 4 Logpush jobs. Every
+    stack file of each target's project is read (invalid ones are left to their own plan).
+    """
+    from ..config import find_project_dir, list_stacks, load_stack_file
+    from ..spec import LOGPUSH_JOBS_PER_ACCOUNT, SpecError, StackSpec
+
+    specs: dict[Path, StackSpec] = {}
+    for target in targets:
+        try:
+            project = find_project_dir(target.path.resolve().parent)
+        except SpecError:
+            continue
+        for path in list_stacks(project):
+            if path.resolve() in specs:
+                continue
+            try:
+                specs[path.resolve()] = load_stack_file(path, project)
+            except SpecError:
+                continue
+    problems: list[str] = []
+    by_account: dict[str, list[StackSpec]] = {}
+    for spec in specs.values():
+        by_account.setdefault(spec.account_id, []).append(spec)
+    for account, stacks in sorted(by_account.items()):
+        stacks.sort(key=lambda s: s.source)
+        seen: dict[str, tuple[StackSpec, str]] = {}
+        for spec in stacks:
+            for gw in spec.gateways:
+                if gw.id in seen and seen[gw.id][0] is not spec:
+                    other, other_name = seen[gw.id]
+                    problems.append(
+                        f"{spec.source}: aigw:gateways.{gw.name}: {gw.id!r}: the same gateway id is declared by "
+                        f"{other.source} (aigw:gateways.{other_name}) and both stacks use account {account}: "
+                        "gateway ids are unique per account")
+                seen.setdefault(gw.id, (spec, gw.name))
+        exporting = [s.source for s in stacks if s.logpush is not None and s.logpush.destination is not None]
+        if len(exporting) > LOGPUSH_JOBS_PER_ACCOUNT:
+            problems.append(
+                f"{', '.join(exporting)}: aigw:logpush: {len(exporting)} Logpush jobs in account {account}: "
+                f"Cloudflare allows {LOGPUSH_JOBS_PER_ACCOUNT} per account (jobs made outside this project count too)")
+    return problems
+
+
 def run_plans(targets: list[Target], jobs: int | None = None) -> list[dict[str, Any]]:
     """Plan every target; stacks in the order given. Raises PlanError on any failure."""
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(targets)))
-    if jobs == 1:
-        results = [_plan_one(t) for t in targets]
-    else:
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            results = list(pool.map(_plan_one, targets))
-    problems = [line for r in results for line in r.get("problems", [])]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(_plan_one, t) for t in targets]
+        # Checked while the plan subprocesses run (they are waited on, not computed, here).
+        cross_stack = account_problems(targets)
+        results = [f.result() for f in futures]
+    problems = [line for r in results for line in r.get("problems", [])] + cross_stack
     if problems:
         raise PlanError(problems, 2)
     failures = [line for r in results for line in r.get("failure", [])]

@@ -165,3 +165,34 @@ def test_bad_format_is_a_usage_error():
     proc = aigw("plan", "dev", "--format", "yaml")
     assert proc.returncode == 2
     assert "Invalid value for '--format'" in proc.stderr
+
+
+def test_a_gateway_id_shared_by_two_stacks_of_one_account_is_refused(project: Path):
+    for env in ("dev", "qa"):
+        (project / f"Pulumi.{env}.yaml").write_text(
+            "config:\n  aigw:accountId: 0123456789abcdef0123456789abcdef\n"
+            f"  aigw:environment: {env}\n  aigw:gateways:\n    bot:\n      id: shared-bot\n")
+    proc = aigw("plan", cwd=project)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "aigw: Pulumi.qa.yaml: aigw:gateways.bot: 'shared-bot': the same gateway id is declared by Pulumi.dev.yaml "
+        "(aigw:gateways.bot) and both stacks use account 0123456789abcdef0123456789abcdef: "
+        "gateway ids are unique per account",
+    ]
+
+
+def test_more_than_four_logpush_jobs_in_one_account_are_refused(project: Path):
+    stacks = ["a", "b", "c", "d", "e"]
+    for env in stacks:
+        (project / f"Pulumi.{env}.yaml").write_text(
+            "config:\n  aigw:accountId: 0123456789abcdef0123456789abcdef\n"
+            f"  aigw:environment: {env}\n  aigw:gateways: {{bot: {{}}}}\n"
+            "  aigw:logpush:\n    destination:\n      conf:\n        secure: v1:x\n")
+    proc = aigw("plan", cwd=project)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "aigw: " + ", ".join(f"Pulumi.{env}.yaml" for env in stacks) + ": aigw:logpush: 5 Logpush jobs in account "
+        "0123456789abcdef0123456789abcdef: Cloudflare allows 4 per account (jobs made outside this project count too)",
+    ]
+    (project / "Pulumi.e.yaml").unlink()
+    assert aigw("plan", cwd=project).returncode == 0
