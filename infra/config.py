@@ -164,6 +164,7 @@ def load_stack_file(path: str | Path, project_dir: Path | None = None) -> StackS
         project=str(project_doc["name"]), stack=stack, project_file=project_display, stack_file=stack_display,
         project_config=_namespace_values(project_doc.get("config"), project_display, True),
         stack_config=_namespace_values(stack_doc.get("config"), stack_display, False),
+        project_dir=str(project_dir),
     )
     try:
         return build_stack_spec(raw)
@@ -204,7 +205,7 @@ def load_pulumi_config() -> StackSpec:
     return build_stack_spec(RawConfig(
         project=pulumi.get_project(), stack=stack, project_file=project_display,
         stack_file=stack_file_name(stack), project_config=project_values, stack_config=stack_values,
-        plaintext_credentials_are_secret=any_secret,
+        plaintext_credentials_are_secret=any_secret, project_dir=str(project_dir),
     ))
 
 

@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -407,6 +408,35 @@ class StripeSpec(_Model):
         return _credential(value, info)
 
 
+# Default compatibility date of the edge Worker (infra/workers/edge.mjs is tested in workerd with it).
+EDGE_COMPATIBILITY_DATE = date(2026, 11, 1)
+SCRIPT_NAME_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+BINDING_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+# Binding names the project sets itself on a team Worker.
+RESERVED_BINDINGS = frozenset({"AI", "GATEWAY_ID"})
+
+
+def _compatibility_date(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+class EdgeSpec(_Model):
+    """The edge Worker in front of a gateway: the only route in, enforcing the logging policy."""
+
+    token: str = Field(description="Name of an aigw:tokens entry with purpose run: the Worker's Run token.")
+    app: str | None = Field(None, description="`app` in cf-aig-metadata (default: the gateway's name).")
+    compatibility_date: date = EDGE_COMPATIBILITY_DATE
+
+    @field_validator("compatibility_date", mode="before")
+    @classmethod
+    def _date(cls, value: Any) -> Any:
+        return _compatibility_date(value)
+
+
 class GatewaySettings(_Model):
     """Every setting a gateway (or a defaults block) may carry."""
 
@@ -424,6 +454,7 @@ class GatewaySettings(_Model):
     byok_only: Annotated[bool, Field(strict=True)] = False
     workers_ai_billing_mode: Literal["postpaid", "unified"] = "postpaid"
     store_id: str | None = None
+    edge: EdgeSpec | None = Field(None, description="Front the gateway with the edge Worker (null: none).")
     protect: Annotated[bool, Field(strict=True)] | None = Field(
         None,
         description=(
@@ -564,15 +595,46 @@ class TokenSpec(_Model):
         # YAML may hand over an unquoted date as a date or as a midnight timestamp.
         if isinstance(value, datetime):
             value = value.date()
-        if isinstance(value, str):
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}(T00:00:00(Z|[+-]00:00)?)?", value):
-                raise ValueError("must be a date as YYYY-MM-DD")
-            value = value[:10]
-        return value
+        if isinstance(value, date):
+            return value
+        # Anything else (a number would be read as a Unix timestamp) must be the written date.
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}(T00:00:00(Z|[+-]00:00)?)?", value):
+            raise ValueError("must be a date as YYYY-MM-DD")
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError as exc:
+            raise ValueError(f"must be a date as YYYY-MM-DD ({exc})") from None
 
     @property
     def expires_on(self) -> date:
         return self.valid_from + timedelta(days=self.expires_in_days)
+
+
+# --------------------------------------------------------------------------- workers
+
+class WorkerSpec(_Model):
+    """A team's own Worker (`aigw:workers.<name>`): an ES module using Workers AI via a gateway."""
+
+    name: str = ""
+    module: str = Field(pattern=r"^[^/].*\.(mjs|js)$", description="ES module file, relative to the project root.")
+    gateway: str = Field(description="Logical name of the stack gateway it uses (GATEWAY_ID binding).")
+    compatibility_date: date
+    compatibility_flags: list[str] = Field(default_factory=list)
+    script_name: str | None = Field(None, pattern=SCRIPT_NAME_PATTERN)
+    vars: dict[Annotated[str, Field(pattern=BINDING_NAME_PATTERN)], str] = Field(default_factory=dict)
+    secrets: dict[Annotated[str, Field(pattern=BINDING_NAME_PATTERN)], Secret] = Field(default_factory=dict)
+
+    @field_validator("compatibility_date", mode="before")
+    @classmethod
+    def _date(cls, value: Any) -> Any:
+        return _compatibility_date(value)
+
+    @field_validator("secrets", mode="before")
+    @classmethod
+    def _secrets_are_secret(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        return {k: _credential(v, info) for k, v in value.items()}
 
 
 @dataclass(frozen=True)
@@ -588,6 +650,9 @@ class StackSpec:
     source: str = ""
     logpush: LogpushSpec | None = None
     tokens: tuple[TokenSpec, ...] = ()
+    workers: tuple[WorkerSpec, ...] = ()
+    workers_dev_subdomain: str | None = None
+    project_dir: str = "."
 
     def gateway(self, name: str) -> GatewaySpec:
         for gw in self.gateways:
@@ -605,6 +670,9 @@ class _StackConfig(_Model):
     gateways: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
     logpush: LogpushSpec | None = None
     tokens: dict[str, TokenSpec] = Field(default_factory=dict)
+    workers: dict[str, WorkerSpec] = Field(default_factory=dict)
+    workers_dev_subdomain: str | None = Field(None, pattern=SCRIPT_NAME_PATTERN,
+                                              description="The account's workers.dev subdomain (for URLs).")
 
 
 PROJECT_KEYS = ("defaults", "productionEnvironments", "maxTokenDays")
@@ -679,6 +747,7 @@ class RawConfig:
     stack_config: dict[str, Any]
     positions: dict[tuple[str, str], int] = field(default_factory=dict)
     plaintext_credentials_are_secret: bool = False
+    project_dir: str = "."
 
 
 def build_stack_spec(raw: RawConfig) -> StackSpec:
@@ -735,6 +804,7 @@ def build_stack_spec(raw: RawConfig) -> StackSpec:
     production_environments = project_cfg.production_environments
 
     stack_values = {k: v for k, v in raw.stack_config.items() if k not in PROJECT_ONLY_KEYS}
+    failed: set[str] = set()
     try:
         cfg = _StackConfig.model_validate(stack_values, context=ctx)
     except ValidationError as exc:
@@ -790,6 +860,10 @@ def build_stack_spec(raw: RawConfig) -> StackSpec:
         except ValidationError as exc:
             report(raw.stack_file, prefix, exc, GatewaySpec)
             continue
+        if "logpush" in failed:
+            # aigw:logpush itself is reported: not again as "missing" for every exporting gateway.
+            gateways.append(gateway)
+            continue
         gateways.append(_with_stack_logpush_key(gateway, cfg.logpush, raw, problems))
 
     tokens: list[TokenSpec] = []
@@ -801,6 +875,8 @@ def build_stack_spec(raw: RawConfig) -> StackSpec:
                                     raw.positions.get((raw.stack_file, where))))
             continue
         tokens.append(token.model_copy(update={"name": token_name}))
+    _check_edges(gateways, cfg.tokens, raw, problems)
+    workers = _checked_workers(cfg.workers, gateways, raw, problems)
     if problems:
         raise SpecError(problems)
     return StackSpec(
@@ -813,7 +889,63 @@ def build_stack_spec(raw: RawConfig) -> StackSpec:
         source=raw.stack_file,
         logpush=cfg.logpush,
         tokens=tuple(sorted(tokens, key=lambda t: t.name)),
+        workers=tuple(sorted(workers, key=lambda w: w.name)),
+        workers_dev_subdomain=cfg.workers_dev_subdomain,
+        project_dir=raw.project_dir,
     )
+
+
+def _check_edges(gateways: list[GatewaySpec], tokens: Mapping[str, TokenSpec], raw: RawConfig,
+                 problems: list[Problem]) -> None:
+    """An edge Worker holds a Run token of this stack, and its script name must fit (63 chars)."""
+    for gw in gateways:
+        if gw.edge is None:
+            continue
+        where = f"{NAMESPACE}:gateways.{gw.name}.edge.token"
+        token = tokens.get(gw.edge.token)
+        if token is None or token.purpose != "run":
+            runs = ", ".join(sorted(n for n, t in tokens.items() if t.purpose == "run")) or "none declared"
+            problems.append(Problem(raw.stack_file, where, gw.edge.token,
+                                    f"must name an aigw:tokens entry with purpose run (run tokens: {runs})",
+                                    _nearest_line(raw.positions, raw.stack_file, where)))
+        script = f"{gw.id}-edge"
+        if not re.fullmatch(SCRIPT_NAME_PATTERN, script):
+            where = f"{NAMESPACE}:gateways.{gw.name}.edge"
+            problems.append(Problem(raw.stack_file, where, script,
+                                    "the edge Worker's script name (<gateway id>-edge) must be at most 63 characters "
+                                    "of a-z, 0-9 and hyphens: give the gateway a shorter id",
+                                    _nearest_line(raw.positions, raw.stack_file, where)))
+
+
+def _checked_workers(workers: Mapping[str, WorkerSpec], gateways: list[GatewaySpec], raw: RawConfig,
+                     problems: list[Problem]) -> list[WorkerSpec]:
+    names = {gw.name for gw in gateways}
+    root = Path(raw.project_dir).resolve()
+    out: list[WorkerSpec] = []
+    for name, worker in workers.items():
+        prefix = f"{NAMESPACE}:workers.{name}"
+        bad = False
+        if worker.gateway not in names:
+            problems.append(Problem(raw.stack_file, f"{prefix}.gateway", worker.gateway,
+                                    "must name a gateway of this stack: " + (", ".join(sorted(names)) or "none"),
+                                    _nearest_line(raw.positions, raw.stack_file, f"{prefix}.gateway")))
+            bad = True
+        module = (root / worker.module).resolve()
+        if not module.is_relative_to(root) or not module.is_file():
+            problems.append(Problem(raw.stack_file, f"{prefix}.module", worker.module,
+                                    "must be an existing ES module file inside the project (a path from its root)",
+                                    _nearest_line(raw.positions, raw.stack_file, f"{prefix}.module")))
+            bad = True
+        declared = set(worker.vars) | set(worker.secrets)
+        clash = sorted((RESERVED_BINDINGS & declared) | (set(worker.vars) & set(worker.secrets)))
+        if clash:
+            problems.append(Problem(raw.stack_file, prefix, ", ".join(clash),
+                                    "binding names must be unique; AI and GATEWAY_ID are set by this project",
+                                    _nearest_line(raw.positions, raw.stack_file, prefix)))
+            bad = True
+        if not bad:
+            out.append(worker.model_copy(update={"name": name}))
+    return out
 
 
 def _with_stack_logpush_key(gateway: GatewaySpec, logpush: LogpushSpec | None, raw: RawConfig,

@@ -332,6 +332,9 @@ SETTING_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
     "workersAiBillingMode": st.sampled_from(["postpaid", "unified"]),
     "storeId": st.none() | TEXT,
     "protect": st.none() | st.booleans(),
+    # An edge Worker adds resources beside the gateway, never AiGateway inputs; it needs a run
+    # token of the stack (tests/components/test_workers.py covers it).
+    "edge": st.none(),
 }
 GATEWAY_SETTINGS = st.fixed_dictionaries({}, optional=SETTING_STRATEGIES)
 GATEWAY_NAMES = st.from_regex(r"[a-z0-9_]{1,10}(-[a-z0-9_]{1,6}){0,2}", fullmatch=True)

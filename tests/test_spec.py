@@ -33,7 +33,7 @@ SECRET_ONLY_FOR_CREDENTIALS = (
 )
 GATEWAY_KEYS = (
     "cache, rateLimit, logging, authentication, retry, dlp, guardrails, otel, spendLimits, stripe, "
-    "zdr, byokOnly, workersAiBillingMode, storeId, protect, id"
+    "zdr, byokOnly, workersAiBillingMode, storeId, edge, protect, id"
 )
 
 
@@ -208,7 +208,7 @@ def test_unknown_keys_list_the_allowed_keys_at_their_level(project):
 def test_unknown_stack_key_lists_the_namespace_keys(project):
     assert project.errors(stack(extra="aigw:gatways: {}\n")) == [
         "Pulumi.test.yaml:4: aigw:gatways: {}: unknown key; allowed keys: "
-        "accountId, environment, defaults, gateways, logpush, tokens",
+        "accountId, environment, defaults, gateways, logpush, tokens, workers, workersDevSubdomain",
     ]
 
 

@@ -29,12 +29,31 @@ def base_url(account_id: str, gateway_id: str) -> str:
     return f"{GATEWAY_HOST}/{account_id}/{gateway_id}"
 
 
+def edge_script_name(gw: GatewaySpec) -> str:
+    return f"{gw.id}-edge"
+
+
+def workers_dev_url(stack: StackSpec, script: str) -> str:
+    subdomain = stack.workers_dev_subdomain or "<workers.dev subdomain of the account>"
+    return f"https://{script}.{subdomain}.workers.dev"
+
+
 def client_contract(stack: StackSpec, gw: GatewaySpec) -> dict[str, Any]:
     """What a client of this gateway in this environment must send.
 
     The gateway itself cannot drop bodies while keeping metadata: where payloads are off,
     clients must send `cf-aig-collect-log-payload: false` (reference section 3).
     """
+    if gw.edge is not None:
+        # The edge Worker adds the Run token, the metadata and (where payloads are off) the
+        # payload header itself, and strips client overrides: clients only call its URL.
+        return {
+            "url": workers_dev_url(stack, edge_script_name(gw)),
+            "via": "edge-worker",
+            "headers": {},
+            "paths": "/<provider>/<provider path>, e.g. /openai/chat/completions",
+            "authorization": "the caller's own provider credentials, passed through unchanged",
+        }
     headers: dict[str, str] = {
         "cf-aig-metadata": json.dumps({"environment": stack.environment, "gateway": gw.name},
                                       separators=(",", ":")),

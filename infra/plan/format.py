@@ -136,6 +136,19 @@ ACCOUNT_TOKEN = "cloudflare:index/accountToken:AccountToken"
 LOGPUSH_JOB = "cloudflare:index/logpushJob:LogpushJob"
 R2_BUCKET = "cloudflare:index/r2Bucket:R2Bucket"
 R2_LIFECYCLE = "cloudflare:index/r2BucketLifecycle:R2BucketLifecycle"
+WORKERS_SCRIPT = "cloudflare:index/workersScript:WorkersScript"
+WORKERS_SUBDOMAIN = "cloudflare:index/workersScriptSubdomain:WorkersScriptSubdomain"
+
+
+def _binding(binding: dict[str, Any]) -> str:
+    kind, name = binding.get("type"), binding.get("name")
+    if kind == "ai":
+        return f"{name} (ai)"
+    if kind == "secret_text":
+        return f"{name}=[secret]"
+    if kind == "plain_text":
+        return f"{name}={binding.get('text')}"
+    return f"{name} ({kind})"
 
 
 def describe(resource: dict[str, Any], plan: dict[str, Any]) -> str:
@@ -169,6 +182,13 @@ def describe(resource: dict[str, Any], plan: dict[str, Any]) -> str:
             if age:
                 rules.append(f"delete {rule.get('conditions', {}).get('prefix', '')}* after {age // 86400:,} days")
         return f"r2 lifecycle of {props.get('bucketName')}: {'; '.join(rules) or 'no rules'}"
+    if kind == WORKERS_SCRIPT:
+        bindings = ", ".join(_binding(b) for b in props.get("bindings") or [])
+        return (f"worker {props.get('scriptName')}: module {props.get('contentFile')} "
+                f"sha256 {str(props.get('contentSha256', ''))[:12]}, compatibility {props.get('compatibilityDate')}, "
+                f"bindings {bindings or '-'}")
+    if kind == WORKERS_SUBDOMAIN:
+        return f"workers.dev route for {props.get('scriptName')}: {'on' if props.get('enabled') else 'off'}"
     return f"{kind} {resource['name']}{protect}"
 
 
