@@ -580,7 +580,7 @@ class TokenSpec(_Model):
     purpose: Literal["run", "read", "deploy"]
     expires_in_days: Annotated[int, Field(ge=1, strict=True)]
     valid_from: date = Field(description="Issue date (YYYY-MM-DD): the token expires expiresInDays later. "
-                                         "Rotate by moving it forward.")
+                                         "Rotate by moving it forward: the token is replaced, with a new value.")
     allow_ips: list[str] | None = Field(None, min_length=1)
     deny_ips: list[str] | None = Field(None, min_length=1)
 
@@ -1027,7 +1027,8 @@ def _allowed(err: Mapping[str, Any], model: type[BaseModel] | None, loc: list[st
     if isinstance(err.get("input"), Secret) and kind != "value_error":
         return (
             "a secret is accepted only for credentials (OTel authorization and credential headers, "
-            "Stripe authorization); this value is not one, set it in plain text"
+            "Stripe authorization, Logpush destination and R2 keys, Worker secrets); this value is not one, "
+            "set it in plain text"
         )
     if kind == "extra_forbidden":
         owner = _model_at(model, loc[:-1])

@@ -380,7 +380,8 @@ def test_cli_secret_in_a_field_that_is_not_a_credential_is_refused(tmp_path, mon
         pulumi_cli.run(config, ["aigw:accountId"], stack_name="dev", root=tmp_path)
     assert str(info.value) == (
         "Pulumi.dev.yaml: aigw:accountId: [secret]: a secret is accepted only for credentials (OTel "
-        "authorization and credential headers, Stripe authorization); this value is not one, set it in plain text"
+        "authorization and credential headers, Stripe authorization, Logpush destination and R2 keys, Worker "
+        "secrets); this value is not one, set it in plain text"
     )
     assert "0123456789abcdef" not in str(info.value)
 

@@ -29,7 +29,8 @@ ID_RULE = (
 )
 SECRET_ONLY_FOR_CREDENTIALS = (
     "a secret is accepted only for credentials (OTel authorization and credential headers, "
-    "Stripe authorization); this value is not one, set it in plain text"
+    "Stripe authorization, Logpush destination and R2 keys, Worker secrets); this value is not one, "
+    "set it in plain text"
 )
 GATEWAY_KEYS = (
     "cache, rateLimit, logging, authentication, retry, dlp, guardrails, otel, spendLimits, stripe, "

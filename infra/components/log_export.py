@@ -16,7 +16,9 @@ from .gateway import secret
 # independent third-party repositories create AI Gateway jobs with it through the REST API
 # (reference section 4). Verify with GET /accounts/{id}/logpush/datasets/ai_gateway_events/fields.
 # Risk (unverified): pulumi-cloudflare's LogpushJob may reject it at preview, as the Terraform
-# validator does; then create the job with the REST API and `pulumi import` it.
+# validator does, and then also on every later preview (the bridge re-checks inputs), so an
+# imported job does not help. Fallback: drop aigw:logpush.destination (no job here), keep the
+# gateways' logpushPublicKey, and create the job with the REST API (docs/log-export.md).
 AI_GATEWAY_LOGPUSH_DATASET = "ai_gateway_events"
 RETENTION_RULE_ID = "aigw-log-retention"
 

@@ -82,9 +82,13 @@ class ApiToken(pulumi.ComponentResource):
             if token.deny_ips:
                 request_ip["not_ins"] = list(token.deny_ips)
             args["condition"] = {"request_ip": request_ip}
+        # Moving validFrom forward is how a token is rotated: the provider would update the
+        # validity window in place and keep the old secret, so a changed window replaces the
+        # token instead (a new value; the new token is created before the old one is deleted).
         self.resource = cloudflare.AccountToken(
             token.name, **args,
-            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["value"]))
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["value"],
+                                        replace_on_changes=["notBefore", "expiresOn"]))
 
     def exports(self) -> dict[str, Any]:
         return {
