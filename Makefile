@@ -3,10 +3,15 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# npm ci rewrites this file on every install: it doubles as the stamp for node_modules (workerd).
+NODE_STAMP := node_modules/.package-lock.json
 
 .PHONY: install plan test bench lint clean
 
-install: $(STAMP)
+install: $(STAMP) $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,4 +32,4 @@ lint: install
 	$(VENV)/bin/ruff check infra tests bench
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules build *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -27,6 +27,11 @@ from ..spec import SpecError  # noqa: E402
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_MARK = "[secret]"
+# Provider-computed outputs that other resources consume, as offline placeholders: a token's
+# value feeds the edge Worker's secret binding (and only ever travels as a secret).
+OFFLINE_OUTPUTS: dict[str, dict[str, Any]] = {
+    "cloudflare:index/accountToken:AccountToken": {"value": SECRET_MARK},
+}
 
 
 def redact(value: Any) -> Any:
@@ -98,7 +103,7 @@ def run(path: str) -> dict[str, Any]:
         def new_resource(self, args: pulumi_mocks.MockResourceArgs):
             captured.append({"type": args.typ, "name": args.name, "custom": args.custom,
                              "props": args.inputs})
-            return f"{args.name}-id", args.inputs
+            return f"{args.name}-id", {**args.inputs, **OFFLINE_OUTPUTS.get(args.typ, {})}
 
         def call(self, args: pulumi_mocks.MockCallArgs):
             if args.token == PERMISSION_GROUPS_INVOKE:

@@ -63,8 +63,18 @@ def test_prod_props_are_named_as_pulumi_cloudflare_names_them():
     assert props["spendLimits"]["rules"][0]["limitType"] == "cost"
     assert gw["options"]["protect"] is True, "production gateways are protected from deletion by default"
     contract = stack["outputs"]["gateways"]["support-bot"]["clientContract"]
+    assert contract["url"] == "https://prod-support-bot-edge.acme.workers.dev", "prod clients call the edge Worker"
+    assert contract["via"] == "edge-worker"
+    assert contract["headers"] == {}, "the edge Worker sets the policy headers itself"
+
+
+def test_without_an_edge_worker_clients_are_told_the_headers_to_send(all_stacks):
+    staging = {s["stack"]: s for s in all_stacks["stacks"]}["staging"]
+    contract = staging["outputs"]["gateways"]["support-bot"]["clientContract"]
+    assert contract["url"].startswith("https://gateway.ai.cloudflare.com/v1/0d1e2f3a4b5c6d7e8f90a1b2c3d4e5f6/")
     assert contract["headers"]["cf-aig-collect-log-payload"] == "false"
-    assert json.loads(contract["headers"]["cf-aig-metadata"]) == {"environment": "prod", "gateway": "support-bot"}
+    assert json.loads(contract["headers"]["cf-aig-metadata"]) == {"environment": "staging", "gateway": "support-bot"}
+    assert contract["authorization"]["header"] == "cf-aig-authorization"
 
 
 def test_secrets_are_shown_as_secret_and_never_as_values(all_stacks):
