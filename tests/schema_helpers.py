@@ -14,6 +14,9 @@ Two parts, both used by tests/test_schema_fidelity.py:
   `limitType`), wrong JSON types and bad enum values; then pydantic validates the same
   body (under the SDK's python key names) with a strict TypeAdapter.
 
+Both take other resources too (tests/test_schema_fidelity_log_export_tokens.py): `api_body` with
+that resource's rename tables, `api_problems` with the SDK params TypedDict to check against.
+
 pydantic alone is not enough: TypedDicts ignore unknown keys, it knows nothing of the
 wire aliases, and `Iterable[...]` fields are validated lazily (only when iterated).
 """
@@ -23,7 +26,7 @@ from __future__ import annotations
 import re
 import types
 import typing
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from functools import cache
 from typing import Annotated, Any, Literal, NotRequired, Required, Union, get_args, get_origin
 
@@ -59,36 +62,44 @@ def snake_case(name: str) -> str:
     return _CAMEL_BOUNDARY.sub("_", name).lower()
 
 
-def api_body(props: Mapping[str, Any]) -> dict[str, Any]:
-    """The API request of one AiGateway's props (`account_id` included: the SDK's create params
-    carry it, as the path parameter)."""
-    return _body(props, ())
+def api_body(
+    props: Mapping[str, Any],
+    *,
+    renames: Mapping[tuple[str, ...], Mapping[str, str]] = PULUMI_RENAMES,
+    json_tags: Mapping[tuple[str, ...], Mapping[str, str]] = JSON_TAGS,
+    free_form: Collection[tuple[str, ...]] = FREE_FORM_MAPS,
+) -> dict[str, Any]:
+    """The API request of one resource's props (`account_id` included: the SDK's create params
+    carry it, as the path parameter). The tables default to AiGateway's; other resources pass theirs."""
+    return _body(props, (), renames, json_tags, free_form)
 
 
-def _body(value: Any, path: tuple[str, ...]) -> Any:
+def _body(value: Any, path: tuple[str, ...], renames: Mapping[tuple[str, ...], Mapping[str, str]],
+          json_tags: Mapping[tuple[str, ...], Mapping[str, str]], free_form: Collection[tuple[str, ...]]) -> Any:
     if isinstance(value, Mapping):
-        if path in FREE_FORM_MAPS:
-            return {key: _body(v, (*path, "*")) for key, v in value.items()}
+        if path in free_form:
+            return {key: _body(v, (*path, "*"), renames, json_tags, free_form) for key, v in value.items()}
         out = {}
         for key, v in value.items():
             name = snake_case(key)
-            name = PULUMI_RENAMES.get(path, {}).get(name, name)
-            out[JSON_TAGS.get(path, {}).get(name, name)] = _body(v, (*path, name))
+            name = renames.get(path, {}).get(name, name)
+            out[json_tags.get(path, {}).get(name, name)] = _body(v, (*path, name), renames, json_tags, free_form)
         return out
     if isinstance(value, list):
-        return [_body(v, (*path, ITEM)) for v in value]
+        return [_body(v, (*path, ITEM), renames, json_tags, free_form) for v in value]
     return value
 
 
 # --------------------------------------------------------------------------- body -> problems
 
 
-def api_problems(body: Any) -> list[str]:
-    """Everything about `body` that AIGatewayCreateParams does not accept; [] when it is valid."""
-    problems, python_form = check(AIGatewayCreateParams, body, "body")
+def api_problems(body: Any, params: type = AIGatewayCreateParams) -> list[str]:
+    """Everything about `body` that the SDK's `params` TypedDict (by default AIGatewayCreateParams)
+    does not accept; [] when it is valid."""
+    problems, python_form = check(params, body, "body")
     if problems:
         return problems
-    return pydantic_problems(python_form)
+    return pydantic_problems(python_form, params)
 
 
 def check(tp: Any, value: Any, path: str) -> tuple[list[str], Any]:
@@ -212,14 +223,14 @@ def _check_union(tp: Any, value: Any, path: str) -> tuple[list[str], Any]:
 
 
 @cache
-def _adapter() -> TypeAdapter:
-    return TypeAdapter(AIGatewayCreateParams)
+def _adapter(params: type = AIGatewayCreateParams) -> TypeAdapter:
+    return TypeAdapter(params)
 
 
-def pydantic_problems(python_form: Mapping[str, Any]) -> list[str]:
+def pydantic_problems(python_form: Mapping[str, Any], params: type = AIGatewayCreateParams) -> list[str]:
     """Validate with pydantic (SDK python names), forcing every lazily validated iterable."""
     try:
-        validated = _adapter().validate_python(python_form, strict=True)
+        validated = _adapter(params).validate_python(python_form, strict=True)
     except ValidationError as exc:
         return _render(exc, "")
     problems: list[str] = []
