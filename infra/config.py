@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import YAMLError
 
 from . import yamlfast
@@ -103,8 +104,8 @@ def _namespace_values(config: Any, file: str, project_level: bool) -> dict[str, 
 def _positions(text: str, file: str, project_level: bool, out: dict[tuple[str, str], int]) -> None:
     """Line numbers of every config key path, from ruamel's round-trip parse (errors only)."""
     try:
-        doc = YAML(typ="rt").load(text)
-    except YAMLError:
+        doc = _positions_yaml().load(text)
+    except (YAMLError, ValueError):
         return
     config = doc.get("config") if isinstance(doc, CommentedMap) else None
     if not isinstance(config, CommentedMap):
@@ -117,6 +118,14 @@ def _positions(text: str, file: str, project_level: bool, out: dict[tuple[str, s
         if project_level and isinstance(value, CommentedMap) and "value" in value:
             value = value["value"]
         _walk_positions(value, key, file, out)
+
+
+def _positions_yaml() -> YAML:
+    """ruamel round-trip, but dates stay text (as in the value parse): an impossible date such
+    as 2026-02-30 is then the spec's problem to report, with its line, not a parser crash."""
+    yaml_rt = YAML(typ="rt")
+    yaml_rt.constructor.add_constructor("tag:yaml.org,2002:timestamp", RoundTripConstructor.construct_yaml_str)
+    return yaml_rt
 
 
 def _walk_positions(node: Any, path: str, file: str, out: dict[tuple[str, str], int]) -> None:

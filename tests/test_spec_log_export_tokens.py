@@ -510,9 +510,6 @@ def test_valid_from_refuses_anything_but_a_real_date(project, written, shown, al
     ]
 
 
-@pytest.mark.xfail(raises=ValueError, strict=True,
-                   reason="infra/config.py _positions: ruamel builds a date from an unquoted impossible date "
-                          "and raises ValueError instead of the problem line")
 def test_valid_from_unquoted_impossible_date_is_a_problem_not_a_crash(project):
     assert project.errors(stack(extra=token("purpose: run, validFrom: 2026-02-30, expiresInDays: 1"))) == [
         f"Pulumi.test.yaml:5: aigw:tokens.app.validFrom: '2026-02-30': {DATE_RULE} (day is out of range for month)",
