@@ -419,9 +419,16 @@ RESERVED_BINDINGS = frozenset({"AI", "GATEWAY_ID"})
 def _compatibility_date(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.date()
-    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if isinstance(value, date):
+        return value
+    # Anything else must be the written date: pydantic would read a number as a Unix timestamp
+    # (0 is 1970-01-01) and word an impossible date in its own terms.
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         raise ValueError("must be a date as YYYY-MM-DD")
-    return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"must be a date as YYYY-MM-DD ({exc})") from None
 
 
 class EdgeSpec(_Model):
@@ -620,7 +627,8 @@ class WorkerSpec(_Model):
     gateway: str = Field(description="Logical name of the stack gateway it uses (GATEWAY_ID binding).")
     compatibility_date: date
     compatibility_flags: list[str] = Field(default_factory=list)
-    script_name: str | None = Field(None, pattern=SCRIPT_NAME_PATTERN)
+    script_name: str | None = Field(None, pattern=SCRIPT_NAME_PATTERN,
+                                    description="Default (resolved by the spec): <stack>-<name>.")
     vars: dict[Annotated[str, Field(pattern=BINDING_NAME_PATTERN)], str] = Field(default_factory=dict)
     secrets: dict[Annotated[str, Field(pattern=BINDING_NAME_PATTERN)], Secret] = Field(default_factory=dict)
 
@@ -634,7 +642,19 @@ class WorkerSpec(_Model):
     def _secrets_are_secret(cls, value: Any, info: ValidationInfo) -> Any:
         if not isinstance(value, Mapping):
             return value
-        return {k: _credential(v, info) for k, v in value.items()}
+        out: dict[Any, Any] = {}
+        errors: list[InitErrorDetails] = []
+        for name, secret_value in value.items():
+            try:
+                out[name] = _credential(secret_value, info)
+            except ValueError as exc:
+                # Reported at secrets.<name>: the `--path` of the fix and the line are the secret's own.
+                errors.append(InitErrorDetails(
+                    type=PydanticCustomError("value_error", "{error}", {"error": str(exc)}),
+                    loc=(name,), input=secret_value))
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        return out
 
 
 @dataclass(frozen=True)
@@ -875,8 +895,9 @@ def build_stack_spec(raw: RawConfig) -> StackSpec:
                                     raw.positions.get((raw.stack_file, where))))
             continue
         tokens.append(token.model_copy(update={"name": token_name}))
-    _check_edges(gateways, cfg.tokens, raw, problems)
-    workers = _checked_workers(cfg.workers, gateways, raw, problems)
+    # Keys already reported (aigw:tokens, a gateway's settings) are not reported again as "not declared".
+    _check_edges(gateways, None if "tokens" in failed else cfg.tokens, raw, problems)
+    workers = _checked_workers(cfg.workers, set(cfg.gateways), gateways, raw, problems)
     if problems:
         raise SpecError(problems)
     return StackSpec(
@@ -895,15 +916,16 @@ def build_stack_spec(raw: RawConfig) -> StackSpec:
     )
 
 
-def _check_edges(gateways: list[GatewaySpec], tokens: Mapping[str, TokenSpec], raw: RawConfig,
+def _check_edges(gateways: list[GatewaySpec], tokens: Mapping[str, TokenSpec] | None, raw: RawConfig,
                  problems: list[Problem]) -> None:
-    """An edge Worker holds a Run token of this stack, and its script name must fit (63 chars)."""
+    """An edge Worker holds a Run token of this stack, and its script name must fit (63 chars).
+    ``tokens`` is None when aigw:tokens is itself invalid (and reported)."""
     for gw in gateways:
         if gw.edge is None:
             continue
         where = f"{NAMESPACE}:gateways.{gw.name}.edge.token"
-        token = tokens.get(gw.edge.token)
-        if token is None or token.purpose != "run":
+        token = tokens.get(gw.edge.token) if tokens is not None else None
+        if tokens is not None and getattr(token, "purpose", None) != "run":
             runs = ", ".join(sorted(n for n, t in tokens.items() if t.purpose == "run")) or "none declared"
             problems.append(Problem(raw.stack_file, where, gw.edge.token,
                                     f"must name an aigw:tokens entry with purpose run (run tokens: {runs})",
@@ -913,21 +935,42 @@ def _check_edges(gateways: list[GatewaySpec], tokens: Mapping[str, TokenSpec], r
             where = f"{NAMESPACE}:gateways.{gw.name}.edge"
             problems.append(Problem(raw.stack_file, where, script,
                                     "the edge Worker's script name (<gateway id>-edge) must be at most 63 characters "
-                                    "of a-z, 0-9 and hyphens: give the gateway a shorter id",
+                                    "of a-z, 0-9 and hyphens: give the gateway an id of at most 58 characters "
+                                    "without underscores",
                                     _nearest_line(raw.positions, raw.stack_file, where)))
 
 
-def _checked_workers(workers: Mapping[str, WorkerSpec], gateways: list[GatewaySpec], raw: RawConfig,
-                     problems: list[Problem]) -> list[WorkerSpec]:
-    names = {gw.name for gw in gateways}
+def _checked_workers(workers: Mapping[str, WorkerSpec], gateway_names: set[str], gateways: list[GatewaySpec],
+                     raw: RawConfig, problems: list[Problem]) -> list[WorkerSpec]:
+    """``gateway_names``: every gateway name of the stack file, valid or not (an invalid one is reported
+    at its own key, not again as undeclared here)."""
     root = Path(raw.project_dir).resolve()
     out: list[WorkerSpec] = []
+    # Script names are unique per account: a second script of the same name replaces the first.
+    scripts = {f"{gw.id}-edge": f"{NAMESPACE}:gateways.{gw.name}.edge" for gw in gateways if gw.edge is not None}
     for name, worker in workers.items():
         prefix = f"{NAMESPACE}:workers.{name}"
         bad = False
-        if worker.gateway not in names:
+        script = worker.script_name or f"{raw.stack}-{name}"
+        where = f"{prefix}.scriptName" if worker.script_name else prefix
+        if not re.fullmatch(SCRIPT_NAME_PATTERN, script):
+            problems.append(Problem(raw.stack_file, where, script,
+                                    "the Worker's script name (<stack>-<name>) must be at most 63 characters of "
+                                    "a-z, 0-9 and hyphens: set scriptName or rename the Worker",
+                                    _nearest_line(raw.positions, raw.stack_file, where)))
+            bad = True
+        elif script in scripts:
+            problems.append(Problem(raw.stack_file, where, script,
+                                    f"script name already used by {scripts[script]}; script names are unique "
+                                    "per account (set another scriptName)",
+                                    _nearest_line(raw.positions, raw.stack_file, where)))
+            bad = True
+        else:
+            scripts[script] = prefix
+        if worker.gateway not in gateway_names:
+            known = ", ".join(sorted(gateway_names)) or "none"
             problems.append(Problem(raw.stack_file, f"{prefix}.gateway", worker.gateway,
-                                    "must name a gateway of this stack: " + (", ".join(sorted(names)) or "none"),
+                                    f"must name a gateway of this stack: {known}",
                                     _nearest_line(raw.positions, raw.stack_file, f"{prefix}.gateway")))
             bad = True
         module = (root / worker.module).resolve()
@@ -944,7 +987,7 @@ def _checked_workers(workers: Mapping[str, WorkerSpec], gateways: list[GatewaySp
                                     _nearest_line(raw.positions, raw.stack_file, prefix)))
             bad = True
         if not bad:
-            out.append(worker.model_copy(update={"name": name}))
+            out.append(worker.model_copy(update={"name": name, "script_name": script}))
     return out
 
 

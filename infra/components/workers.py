@@ -93,7 +93,7 @@ class TeamWorker(pulumi.ComponentResource):
         bindings += [{"name": k, "type": "secret_text", "text": secret(v)} for k, v in worker.secrets.items()]
         args: dict[str, Any] = {
             "account_id": stack.account_id,
-            "script_name": worker.script_name or f"{stack.stack}-{worker.name}",
+            "script_name": worker.script_name,  # <stack>-<name> unless given, resolved by the spec
             "main_module": Path(worker.module).name,
             "content_file": path,
             "content_sha256": digest,
