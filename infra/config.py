@@ -46,6 +46,19 @@ def find_project_dir(start: Path) -> Path:
     raise SpecError([Problem(str(start), "(project)", str(start), f"no {PROJECT_FILE} here or in a parent directory")])
 
 
+def program_dir(project_dir: Path) -> Path:
+    """The directory the Pulumi engine runs the program (and its providers) in: `main:` when it
+    names a directory (Pulumi.yaml), else the project root."""
+    try:
+        doc = yamlfast.load((project_dir / PROJECT_FILE).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return project_dir
+    main = doc.get("main") if isinstance(doc, dict) else None
+    if isinstance(main, str) and (project_dir / main).is_dir():
+        return (project_dir / main).resolve()
+    return project_dir
+
+
 def list_stacks(project_dir: Path) -> list[Path]:
     return sorted(p for p in project_dir.glob("Pulumi.*.yaml") if p.name != PROJECT_FILE)
 

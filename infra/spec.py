@@ -923,6 +923,11 @@ def _check_edges(gateways: list[GatewaySpec], tokens: Mapping[str, TokenSpec] | 
     for gw in gateways:
         if gw.edge is None:
             continue
+        if not gw.authentication:
+            where = f"{NAMESPACE}:gateways.{gw.name}.authentication"
+            problems.append(Problem(raw.stack_file, where, False,
+                                    "an edge Worker needs authentication: true (otherwise any caller can bypass it)",
+                                    _nearest_line(raw.positions, raw.stack_file, where)))
         where = f"{NAMESPACE}:gateways.{gw.name}.edge.token"
         token = tokens.get(gw.edge.token) if tokens is not None else None
         if tokens is not None and getattr(token, "purpose", None) != "run":

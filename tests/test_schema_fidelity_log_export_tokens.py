@@ -294,7 +294,7 @@ def test_the_prod_logpush_job_is_a_valid_api_body(prod_plan):
 
 def test_every_prod_account_token_is_a_valid_api_body(prod_plan):
     tokens = planned(prod_plan, ACCOUNT_TOKEN)
-    assert {r["name"] for r in tokens} >= {"support-bot-app", "log-reader", "ci-deploy"}
+    assert {r["name"] for r in tokens} >= {"edge-run", "log-reader", "ci-deploy"}
     for resource in tokens:
         body = token_body(resource["props"])
         assert api_problems(body, TokenCreateParams) == [], resource["name"]

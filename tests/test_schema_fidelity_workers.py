@@ -325,7 +325,8 @@ def test_every_planned_workers_script_of_a_repo_stack_is_a_valid_upload(repo_pla
         assert upload_problems(body) == [], resource["name"]
         assert re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", script_name), script_name
         assert set(file_part) == {"content_file", "content_sha256"}, "the module goes by path and hash"
-        assert (ROOT / file_part["content_file"]).is_file()
+        # relative to where the engine runs the program (main: infra/)
+        assert (ROOT / "infra" / file_part["content_file"]).is_file()
         assert body["metadata"]["main_module"] == Path(file_part["content_file"]).name
         kinds = {b["name"]: b["type"] for b in body["metadata"]["bindings"]}
         assert (kinds["AI"], kinds["GATEWAY_ID"]) == ("ai", "plain_text")

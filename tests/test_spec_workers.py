@@ -456,3 +456,11 @@ def test_script_names_are_unique_across_team_and_edge_workers(project):
         "Pulumi.prod.yaml:35: aigw:workers.impostor.scriptName: 'prod-batch-edge': script name already used "
         "by aigw:gateways.batch.edge; script names are unique per account (set another scriptName)",
     ]
+
+
+def test_an_edge_worker_needs_an_authenticated_gateway(project):
+    # Without authentication anyone can call the gateway directly and bypass the Worker's policy.
+    assert project.errors(edge_stack("a:\n  authentication: false\n  edge: {token: edge-run}\n")) == [
+        f"Pulumi.test.yaml:{AFTER_TOKENS + 2}: aigw:gateways.a.authentication: False: "
+        "an edge Worker needs authentication: true (otherwise any caller can bypass it)",
+    ]

@@ -47,13 +47,19 @@ def client_contract(stack: StackSpec, gw: GatewaySpec) -> dict[str, Any]:
     if gw.edge is not None:
         # The edge Worker adds the Run token, the metadata and (where payloads are off) the
         # payload header itself, and strips client overrides: clients only call its URL.
-        return {
+        contract: dict[str, Any] = {
             "url": workers_dev_url(stack, edge_script_name(gw)),
             "via": "edge-worker",
             "headers": {},
             "paths": "/<provider>/<provider path>, e.g. /openai/chat/completions",
-            "authorization": "the caller's own provider credentials, passed through unchanged",
+            "authorization": {
+                "header": "the provider's own (e.g. authorization, x-api-key)",
+                "value": "the caller's own provider credentials, passed through unchanged",
+            },
         }
+        if gw.logging.collect and not gw.logging.payloads:
+            contract["enforced"] = {"cf-aig-collect-log-payload": "false"}
+        return contract
     headers: dict[str, str] = {
         "cf-aig-metadata": json.dumps({"environment": stack.environment, "gateway": gw.name},
                                       separators=(",", ":")),

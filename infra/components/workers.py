@@ -8,6 +8,7 @@ the path and hash, never the source text.
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,16 @@ EDGE_MAIN_MODULE = "edge.mjs"
 
 
 def module_file(project_dir: Path, relative: Path) -> tuple[str, str]:
-    """(path as given, SHA-256 hex of the file's bytes)."""
-    data = (project_dir / relative).read_bytes()
-    return relative.as_posix(), hashlib.sha256(data).hexdigest()
+    """(the file's path from the working directory, SHA-256 hex of its bytes).
+
+    The provider reads `content_file` in its own process, which the Pulumi engine starts in the
+    program's directory: with `main: infra/` that is <project>/infra, not the project root
+    (Pulumi's getPwdMain, read from its source; not run here). So the path is made relative to
+    the directory the program runs in; the offline plan runs there too (infra/plan/runner.py).
+    """
+    path = project_dir / relative
+    data = path.read_bytes()
+    return Path(os.path.relpath(path.resolve(), Path.cwd().resolve())).as_posix(), hashlib.sha256(data).hexdigest()
 
 
 class EdgeWorker(pulumi.ComponentResource):
@@ -83,8 +91,9 @@ class TeamWorker(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None):
         gw = stack.gateway(worker.gateway)
         path, digest = module_file(project_dir, Path(worker.module))
-        super().__init__(self.TYPE, worker.name, {"gateway": gw.id, "module": path, "sha256": digest}, opts)
-        self.module, self.sha256 = path, digest
+        # Reviewers see the module by its path in the repo; the script gets it from where it runs.
+        super().__init__(self.TYPE, worker.name, {"gateway": gw.id, "module": worker.module, "sha256": digest}, opts)
+        self.module, self.sha256 = worker.module, digest
         bindings: list[dict[str, Any]] = [
             {"name": "AI", "type": "ai"},
             {"name": "GATEWAY_ID", "type": "plain_text", "text": gw.id},

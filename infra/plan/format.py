@@ -34,7 +34,7 @@ def _n(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
-def gateway_row(props: dict[str, Any], options: dict[str, Any], payloads_header: bool) -> dict[str, str]:
+def gateway_row(props: dict[str, Any], options: dict[str, Any], payloads_header: bool | str) -> dict[str, str]:
     """One gateway's effective settings in settings words."""
     ttl = props.get("cacheTtl") or 0
     cache = f"{_n(ttl)}s" if ttl else "off"
@@ -45,7 +45,10 @@ def gateway_row(props: dict[str, Any], options: dict[str, Any], payloads_header:
     if not props.get("collectLogs"):
         logs = "off"
     else:
-        logs = "on, payloads " + ("off (client header)" if payloads_header else "stored")
+        if payloads_header == "edge Worker":
+            logs = "on, payloads off (edge Worker)"
+        else:
+            logs = "on, payloads " + ("off (client header)" if payloads_header else "stored")
         if props.get("logClassification"):
             logs += ", classification"
         if props.get("logpush"):
@@ -122,8 +125,9 @@ def stack_rows(plan: dict[str, Any]) -> list[dict[str, str]]:
             continue
         props = res["props"]
         contract = contracts.get(props.get("aiGatewayId"), {})
-        header = contract.get("headers", {}).get("cf-aig-collect-log-payload") == "false"
-        rows.append(gateway_row(props, res.get("options", {}), header))
+        enforced = contract.get("enforced", {}).get("cf-aig-collect-log-payload") == "false"
+        asked = contract.get("headers", {}).get("cf-aig-collect-log-payload") == "false"
+        rows.append(gateway_row(props, res.get("options", {}), "edge Worker" if enforced else asked))
     return rows
 
 

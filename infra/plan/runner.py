@@ -19,6 +19,7 @@ gc.disable()
 
 import json  # noqa: E402
 import sys  # noqa: E402
+import threading  # noqa: E402
 from typing import Any  # noqa: E402
 
 from ..spec import SpecError  # noqa: E402
@@ -71,9 +72,14 @@ def _is_secret(value: Any) -> bool:
 
 
 def run(path: str) -> dict[str, Any]:
-    from ..config import load_stack_file
+    import os
+    from pathlib import Path
+
+    from ..config import load_stack_file, program_dir
 
     spec = load_stack_file(path)
+    # Run where the engine would run the program, so relative paths (Worker modules) match.
+    os.chdir(program_dir(Path(spec.project_dir)))
 
     from pulumi.runtime import mocks as pulumi_mocks
     from pulumi.runtime.stack import wait_for_rpcs
@@ -87,13 +93,15 @@ def run(path: str) -> dict[str, Any]:
     gc.enable()
 
     captured: list[dict[str, Any]] = []
-    options: dict[tuple[str, str, str], dict[str, Any]] = {}
+    # MockMonitor.RegisterResource calls Mocks.new_resource on the same thread: the request
+    # being registered is handed over through a thread-local, so options match exactly.
+    current = threading.local()
 
     class PlanMonitor(pulumi_mocks.MockMonitor):
         """Records the resource options the engine would see (protect, secret outputs)."""
 
         def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
-            options[(request.parent, request.type, request.name)] = {
+            current.options = {
                 "protect": bool(request.protect),
                 "additionalSecretOutputs": sorted(set(request.additionalSecretOutputs)),
             }
@@ -102,7 +110,7 @@ def run(path: str) -> dict[str, Any]:
     class PlanMocks(pulumi_mocks.Mocks):
         def new_resource(self, args: pulumi_mocks.MockResourceArgs):
             captured.append({"type": args.typ, "name": args.name, "custom": args.custom,
-                             "props": args.inputs})
+                             "props": args.inputs, "options": getattr(current, "options", {})})
             return f"{args.name}-id", {**args.inputs, **OFFLINE_OUTPUTS.get(args.typ, {})}
 
         def call(self, args: pulumi_mocks.MockCallArgs):
@@ -118,10 +126,9 @@ def run(path: str) -> dict[str, Any]:
     _sync_await(wait_for_rpcs())
     outputs = _sync_await(resolve_exports(outputs))
 
-    by_type_name = {(t, n): o for (_, t, n), o in options.items()}
     resources = []
     for res in captured:
-        opts = by_type_name.get((res["type"], res["name"]), {})
+        opts = res["options"]
         entry = {"type": res["type"], "name": res["name"], "props": redact(res["props"])}
         if res["custom"]:
             # Properties the engine stores encrypted as a whole (they hold a secret somewhere).

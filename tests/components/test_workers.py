@@ -56,9 +56,11 @@ RUN_TOKEN = {"purpose": "run", "validFrom": "2026-11-23", "expiresInDays": 30}
 
 
 @pytest.fixture
-def project_dir(tmp_path) -> Path:
-    """A project root with the edge Worker's module (a copy of the repo's) and two team modules."""
+def project_dir(tmp_path, monkeypatch) -> Path:
+    """A project root with the edge Worker's module (a copy of the repo's) and two team modules,
+    the program running in <project>/infra as under the Pulumi CLI (main: infra/)."""
     (tmp_path / EDGE_MODULE).parent.mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "infra")
     shutil.copy(ROOT / EDGE_MODULE, tmp_path / EDGE_MODULE)
     (tmp_path / "workers" / "knowledge").mkdir(parents=True)
     (tmp_path / "workers" / "knowledge" / "summarise.mjs").write_text(TEAM_MODULE)
@@ -154,7 +156,7 @@ def test_edge_worker_script_inputs(engine, spec_in, project_dir, token_values):
     assert inputs["accountId"] == ACCOUNT_ID
     assert inputs["scriptName"] == "prod-support-bot-edge"
     assert inputs["mainModule"] == "edge.mjs"
-    assert inputs["contentFile"] == "infra/workers/edge.mjs"
+    assert inputs["contentFile"] == "workers/edge.mjs", "relative to the program's directory (infra/)"
     assert inputs["contentSha256"] == sha256(project_dir / EDGE_MODULE) == sha256(ROOT / EDGE_MODULE)
     assert inputs["compatibilityDate"] == "2026-11-01"
     assert bindings(script) == [
@@ -248,7 +250,12 @@ def test_edge_worker_url_and_client_contract(engine, spec_in):
         "via": "edge-worker",
         "headers": {},
         "paths": "/<provider>/<provider path>, e.g. /openai/chat/completions",
-        "authorization": "the caller's own provider credentials, passed through unchanged",
+        "authorization": {
+            "header": "the provider's own (e.g. authorization, x-api-key)",
+            "value": "the caller's own provider credentials, passed through unchanged",
+        },
+        # payloads off in prod: the Worker sets the header itself
+        "enforced": {"cf-aig-collect-log-payload": "false"},
     }
     assert engine.stack_outputs()["gateways"]["support-bot"]["clientContract"]["url"] == url
 
@@ -347,7 +354,7 @@ def test_team_worker_script_inputs(engine, spec_in, project_dir):
     assert inputs["accountId"] == ACCOUNT_ID
     assert inputs["scriptName"] == "dev-summarise", "<stack>-<name> by default"
     assert inputs["mainModule"] == "summarise.mjs", "the module's file name: the part the upload names"
-    assert inputs["contentFile"] == "workers/knowledge/summarise.mjs"
+    assert inputs["contentFile"] == "../workers/knowledge/summarise.mjs"
     assert inputs["contentSha256"] == sha256(project_dir / "workers/knowledge/summarise.mjs")
     assert inputs["compatibilityDate"] == "2026-11-01"
     assert not is_secret(inputs["bindings"]), "no secret binding, nothing to encrypt"
@@ -392,7 +399,7 @@ def test_team_worker_script_name_and_a_js_module(engine, spec_in, project_dir):
     program(engine, team_stack(spec_in, {"module": "workers/legacy.js", "scriptName": "knowledge-summariser"}))
     inputs = scripts(engine)["summarise"].inputs
     assert (inputs["scriptName"], inputs["mainModule"], inputs["contentFile"]) == (
-        "knowledge-summariser", "legacy.js", "workers/legacy.js")
+        "knowledge-summariser", "legacy.js", "../workers/legacy.js")
     assert inputs["contentSha256"] == sha256(project_dir / "workers/legacy.js")
 
 
@@ -451,13 +458,14 @@ def test_team_workers_and_edge_workers_together(engine, spec_in, token_values):
 
 
 @pytest.mark.parametrize("stack_file", ["Pulumi.dev.yaml", "Pulumi.staging.yaml"])
-def test_the_repo_summarise_worker(engine, stack_file):
+def test_the_repo_summarise_worker(engine, stack_file, monkeypatch):
     from infra.config import load_stack_file
 
     spec = load_stack_file(ROOT / stack_file)
+    monkeypatch.chdir(ROOT / "infra")  # where `pulumi up` runs the program (main: infra/)
     program(engine, spec)
     script = scripts(engine)["summarise"]
-    assert script.inputs["contentFile"] == "workers/summarise.mjs"
+    assert script.inputs["contentFile"] == "../workers/summarise.mjs"
     assert script.inputs["contentSha256"] == sha256(ROOT / "workers/summarise.mjs")
     assert script.inputs["scriptName"] == f"{spec.stack}-summarise"
     assert bindings(script) == [

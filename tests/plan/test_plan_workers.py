@@ -118,7 +118,7 @@ def test_prod_edge_worker_bindings_with_the_token_redacted(prod, gateway):
 @pytest.mark.parametrize("gateway", PROD_GATEWAYS)
 def test_prod_edge_worker_module_by_path_and_hash(prod, gateway):
     props = of_type(prod, WORKERS_SCRIPT)[gateway]["props"]
-    assert props["contentFile"] == "infra/workers/edge.mjs"
+    assert props["contentFile"] == "workers/edge.mjs", "relative to infra/, where the engine runs the program"
     assert props["contentSha256"] == sha256(EDGE_MODULE)
     assert props["mainModule"] == "edge.mjs"
     assert props["compatibilityDate"] == "2026-11-01"
@@ -174,7 +174,7 @@ def test_the_summarise_worker_is_planned_by_path_and_hash(non_prod, stack):
     assert sorted(scripts) == ["summarise"], "no edge Worker outside prod"
     script = scripts["summarise"]
     props = script["props"]
-    assert props["contentFile"] == "workers/summarise.mjs"
+    assert props["contentFile"] == "../workers/summarise.mjs"
     assert props["contentSha256"] == sha256(SUMMARISE_MODULE)
     assert props["mainModule"] == "summarise.mjs"
     assert props["scriptName"] == f"{stack}-summarise"
@@ -199,13 +199,13 @@ def test_table_shows_each_worker_in_words():
     proc = aigw("plan", "dev", "prod")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert (f"  + worker dev-summarise: module workers/summarise.mjs sha256 {sha256(SUMMARISE_MODULE)[:12]}, "
+    assert (f"  + worker dev-summarise: module ../workers/summarise.mjs sha256 {sha256(SUMMARISE_MODULE)[:12]}, "
             "compatibility 2026-11-01, bindings AI (ai), GATEWAY_ID=dev-batch-summariser, TEAM=knowledge\n") in out
     # Long lines wrap in the table (at spaces, which stay at the end of the line): unwrap them.
     unwrapped = out.replace(" \n", " ")
     edge_hash = sha256(EDGE_MODULE)[:12]
     for gateway in PROD_GATEWAYS:
-        assert (f"  + worker prod-{gateway}-edge: module infra/workers/edge.mjs sha256 {edge_hash}, "
+        assert (f"  + worker prod-{gateway}-edge: module workers/edge.mjs sha256 {edge_hash}, "
                 f"compatibility 2026-11-01, bindings AI (ai), GATEWAY_URL=https://gateway.ai.cloudflare.com/v1/"
                 f"{PROD_ACCOUNT}/prod-{gateway}, GATEWAY_ID=prod-{gateway}, GATEWAY_NAME={gateway}, "
                 f"ENVIRONMENT=prod, APP={gateway}, PAYLOADS=false, AIG_TOKEN=[secret]\n") in unwrapped
