@@ -408,6 +408,8 @@ class StripeSpec(_Model):
         return _credential(value, info)
 
 
+# The edge Worker's module, from the project root: it ships with this project (infra/workers/).
+EDGE_MODULE = "infra/workers/edge.mjs"
 # Default compatibility date of the edge Worker (infra/workers/edge.mjs is tested in workerd with it).
 EDGE_COMPATIBILITY_DATE = date(2026, 11, 1)
 SCRIPT_NAME_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
@@ -920,9 +922,16 @@ def _check_edges(gateways: list[GatewaySpec], tokens: Mapping[str, TokenSpec] | 
                  problems: list[Problem]) -> None:
     """An edge Worker holds a Run token of this stack, and its script name must fit (63 chars).
     ``tokens`` is None when aigw:tokens is itself invalid (and reported)."""
+    edge_module = Path(raw.project_dir) / EDGE_MODULE
     for gw in gateways:
         if gw.edge is None:
             continue
+        if not edge_module.is_file():
+            where = f"{NAMESPACE}:gateways.{gw.name}.edge"
+            problems.append(Problem(raw.stack_file, where, gw.edge.token,
+                                    f"the edge Worker's module {EDGE_MODULE} is not in this stack's project "
+                                    f"({raw.project_dir}): plan and deploy the stack from the aigw project",
+                                    _nearest_line(raw.positions, raw.stack_file, where)))
         if not gw.authentication:
             where = f"{NAMESPACE}:gateways.{gw.name}.authentication"
             problems.append(Problem(raw.stack_file, where, False,

@@ -15,11 +15,12 @@ from typing import Any
 import pulumi
 import pulumi_cloudflare as cloudflare
 
+from ..spec import EDGE_MODULE as EDGE_MODULE_PATH
 from ..spec import GatewaySpec, StackSpec, WorkerSpec
 from .gateway import base_url, edge_script_name, secret, workers_dev_url
 
 # The edge Worker's source, relative to the project root (infra/workers/edge.mjs).
-EDGE_MODULE = Path("infra") / "workers" / "edge.mjs"
+EDGE_MODULE = Path(EDGE_MODULE_PATH)
 EDGE_MAIN_MODULE = "edge.mjs"
 
 
