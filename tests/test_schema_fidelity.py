@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic.alias_generators import to_camel
 from schema_helpers import api_body, api_problems, pydantic_problems, wire_fields
+from wire import is_secret, plain
 
 from infra import spec as spec_module
 from infra.program import deploy
@@ -34,8 +35,6 @@ from infra.spec import GatewaySettings, Secret, is_credential_header
 ROOT = Path(__file__).resolve().parents[1]
 REPO_STACKS = sorted(ROOT.glob("Pulumi.*.yaml"))
 AI_GATEWAY = "cloudflare:index/aiGateway:AiGateway"
-SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 
 MINIMAL_BODY: dict[str, Any] = {
     "account_id": "0123456789abcdef0123456789abcdef", "id": "prod-support-bot",
@@ -61,23 +60,6 @@ FULL_BODY: dict[str, Any] = {
     }]},
     "stripe": {"authorization": "[secret]", "usage_events": [{"payload": "{}"}]},
 }
-
-
-def is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG
-
-
-def plain(value: Any) -> Any:
-    """Props as the plan prints them: secrets unwrapped, integral protobuf floats as ints."""
-    if is_secret(value):
-        return plain(value["value"])
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 def with_change(body: dict[str, Any], path: tuple[Any, ...], value: Any = None, *, delete: bool = False):

@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic.alias_generators import to_camel
 from schema_helpers import ITEM, api_body, api_problems, wire_fields
+from wire import plain
 
 from infra import spec as spec_module
 from infra.components.log_export import AI_GATEWAY_LOGPUSH_DATASET, LogExport
@@ -45,8 +46,6 @@ LOGPUSH_JOB = "cloudflare:index/logpushJob:LogpushJob"
 ACCOUNT_TOKEN = "cloudflare:index/accountToken:AccountToken"
 R2_BUCKET = "cloudflare:index/r2Bucket:R2Bucket"
 R2_LIFECYCLE = "cloudflare:index/r2BucketLifecycle:R2BucketLifecycle"
-SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 
 # AccountToken: the bridge pluralised the list attributes `in`/`not_in` of condition.request_ip.
 TOKEN_RENAMES = {("condition", "request_ip"): {"ins": "in", "not_ins": "not_in"}}
@@ -65,23 +64,6 @@ LIFECYCLE_TAGS = {
     ("rules", ITEM, "storage_class_transitions", ITEM): {"storage_class": "storageClass"},
     ("rules", ITEM, "storage_class_transitions", ITEM, "condition"): _AGE,
 }
-
-
-def is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG
-
-
-def plain(value: Any) -> Any:
-    """Props as the plan prints them: secrets unwrapped, integral protobuf floats as ints."""
-    if is_secret(value):
-        return plain(value["value"])
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 # --------------------------------------------------------------------------- props -> bodies

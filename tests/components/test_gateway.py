@@ -13,14 +13,13 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from wire import is_secret, plain
 
 from infra.components.gateway import PROVIDERS, Gateway
 from infra.spec import Secret, StackSpec
 
 AI_GATEWAY = "cloudflare:index/aiGateway:AiGateway"
 COMPONENT = "aigw:index:Gateway"
-SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
 GATEWAY_HOST = "https://gateway.ai.cloudflare.com/v1"
 
@@ -31,23 +30,6 @@ def logpush_public_key() -> str:
     pem = key.public_key().public_bytes(serialization.Encoding.PEM,
                                         serialization.PublicFormat.SubjectPublicKeyInfo)
     return pem.decode()
-
-
-def is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG
-
-
-def plain(value: Any) -> Any:
-    """Secrets unwrapped, integral protobuf floats back to ints: comparable to what was declared."""
-    if is_secret(value):
-        return plain(value["value"])
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 def assert_same(actual: Any, expected: Any) -> None:

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.sync_await import _sync_await
+from wire import SECRET_SIG, SIG_KEY, is_secret, plain
 
 from infra.components.log_export import (
     AI_GATEWAY_LOGPUSH_DATASET,
@@ -32,8 +33,6 @@ COMPONENT = "aigw:index:LogExport"
 R2_BUCKET = "cloudflare:index/r2Bucket:R2Bucket"
 R2_LIFECYCLE = "cloudflare:index/r2BucketLifecycle:R2BucketLifecycle"
 LOGPUSH_JOB = "cloudflare:index/logpushJob:LogpushJob"
-SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
 BUCKET = "acme-ai-gateway-logs"
 BASE_JOB_KEYS = {"accountId", "dataset", "destinationConf", "enabled", "name"}
@@ -44,23 +43,6 @@ def public_key() -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return key.public_key().public_bytes(serialization.Encoding.PEM,
                                          serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-
-
-def is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG
-
-
-def plain(value: Any) -> Any:
-    """Secrets unwrapped, integral protobuf floats back to ints: comparable to what was declared."""
-    if is_secret(value):
-        return plain(value["value"])
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 def r2(**overrides: Any) -> dict[str, Any]:

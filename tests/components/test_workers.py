@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from pulumi.runtime import settings as pulumi_settings
+from wire import is_secret, plain
 
 from infra.components.gateway import Gateway, client_contract
 from infra.components.workers import EDGE_MODULE, EdgeWorker, TeamWorker
@@ -28,28 +29,12 @@ ACCOUNT_TOKEN = "cloudflare:index/accountToken:AccountToken"
 EDGE_COMPONENT = "aigw:index:EdgeWorker"
 TEAM_COMPONENT = "aigw:index:TeamWorker"
 ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
-SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 GATEWAY_HOST = "https://gateway.ai.cloudflare.com/v1"
 NO_SUBDOMAIN = "<workers.dev subdomain of the account>"
 # The only inputs a Worker here sends: the module goes by path and hash, never as `content`.
 SCRIPT_INPUTS = {"accountId", "scriptName", "mainModule", "contentFile", "contentSha256", "compatibilityDate",
                  "bindings"}
 TEAM_MODULE = "export default { async fetch(request, env) { return new Response(env.GATEWAY_ID); } };\n"
-
-
-def is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG
-
-
-def plain(value: Any) -> Any:
-    if is_secret(value):
-        return plain(value["value"])
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
 
 
 RUN_TOKEN = {"purpose": "run", "validFrom": "2026-11-23", "expiresInDays": 30}

@@ -7,6 +7,7 @@ moves or changes what the plan runner uses, instead of the plan silently capturi
 import inspect
 
 import pulumi
+import wire
 from pulumi.runtime import mocks
 from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
@@ -25,8 +26,8 @@ def test_mock_helpers_exist_with_the_signatures_the_runner_uses():
 def test_secret_wire_signature_matches_pulumi():
     from pulumi.runtime import rpc
 
-    assert rpc._special_sig_key == SIG_KEY
-    assert rpc._special_secret_sig == SECRET_SIG
+    assert rpc._special_sig_key == SIG_KEY == wire.SIG_KEY
+    assert rpc._special_secret_sig == SECRET_SIG == wire.SECRET_SIG
 
 
 def test_a_program_under_mocks_captures_resources_only_after_waiting():
