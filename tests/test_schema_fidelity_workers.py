@@ -45,6 +45,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pydantic import TypeAdapter, ValidationError
 from pydantic.alias_generators import to_camel
 from schema_helpers import check, snake_case, wire_fields
+from wire import plain
 
 from infra.components.workers import EDGE_MODULE
 from infra.program import deploy
@@ -55,8 +56,6 @@ REPO_STACKS = ("Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml")
 WORKERS_SCRIPT = "cloudflare:index/workersScript:WorkersScript"
 WORKERS_SUBDOMAIN = "cloudflare:index/workersScriptSubdomain:WorkersScriptSubdomain"
 ACCOUNT_TOKEN = "cloudflare:index/accountToken:AccountToken"
-SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
 
 # WorkersScript inputs that are not metadata: where each goes in the upload (or delete) request.
@@ -70,21 +69,6 @@ BINDING_TYPES = {
     "plain_text": MetadataBindingWorkersBindingKindPlainText,
     "secret_text": MetadataBindingWorkersBindingKindSecretText,
 }
-
-
-def is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG
-
-
-def plain(value: Any) -> Any:
-    """Props as the plan prints them: secrets unwrapped (offline, their leaves hold "[secret]")."""
-    if is_secret(value):
-        return plain(value["value"])
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
 
 
 def snake(value: Any) -> Any:
