@@ -111,6 +111,8 @@ def _show(value: Any) -> str:
         return text if len(text) <= 80 else text[:77] + "..."
     if isinstance(value, str) and len(value) > 80:
         return repr(value[:40] + "...") + f" ({len(value):,} characters)"
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)  # as written in YAML: true, false, null
     return repr(value)
 
 

@@ -201,7 +201,7 @@ def test_range_bounds_are_accepted(project, setting):
 def test_unknown_keys_list_the_allowed_keys_at_their_level(project):
     assert project.errors(stack("a:\n  cahce: {ttl: 5}\n  logging: {colect: true}\n")) == [
         f"Pulumi.test.yaml:6: aigw:gateways.a.cahce: {{\"ttl\": 5}}: unknown key; allowed keys: {GATEWAY_KEYS}",
-        "Pulumi.test.yaml:7: aigw:gateways.a.logging.colect: True: unknown key; allowed keys: "
+        "Pulumi.test.yaml:7: aigw:gateways.a.logging.colect: true: unknown key; allowed keys: "
         "collect, payloads, maxLogs, onFull, classification, logpush, logpushPublicKey",
     ]
 

@@ -268,7 +268,7 @@ def test_job_option_zero_and_bounds_are_accepted(project, key, attribute, bounds
     assert getattr(project.load(stack(extra=CONF)).logpush, attribute) is None, "absent means not sent"
 
 
-@pytest.mark.parametrize(("value", "shown"), [("5MB", "'5MB'"), ("1000000.0", "1000000.0"), ("true", "True")])
+@pytest.mark.parametrize(("value", "shown"), [("5MB", "'5MB'"), ("1000000.0", "1000000.0"), ("true", "true")])
 def test_job_option_must_be_a_whole_number(project, value, shown):
     assert project.errors(stack(extra=logpush(options=f"maxUploadRecords: {value}\n"))) == [
         f"Pulumi.test.yaml:7: aigw:logpush.maxUploadRecords: {shown}: must be a whole number",
@@ -317,7 +317,7 @@ def test_logpush_public_key_pkcs1_is_refused(project):
 
 def test_logpush_gateway_without_aigw_logpush(project):
     assert project.errors(stack("a:\n  logging: {logpush: true}\n")) == [
-        f"Pulumi.test.yaml:6: aigw:gateways.a.logging.logpush: True: {NEEDS_DESTINATION}",
+        f"Pulumi.test.yaml:6: aigw:gateways.a.logging.logpush: true: {NEEDS_DESTINATION}",
     ]
 
 
@@ -325,7 +325,7 @@ def test_logpush_gateway_when_aigw_logpush_has_no_destination(project):
     extra = logpush(public_key=rsa_pem(), destination=None)
     # aigw:logpush is lines 4..14 (a 2048-bit key is 9 PEM lines): the gateway's logging is line 17.
     assert project.errors(stack("a:\n  logging: {logpush: true}\n", extra=extra)) == [
-        f"Pulumi.test.yaml:17: aigw:gateways.a.logging.logpush: True: {NEEDS_DESTINATION}",
+        f"Pulumi.test.yaml:17: aigw:gateways.a.logging.logpush: true: {NEEDS_DESTINATION}",
     ]
 
 
@@ -333,7 +333,7 @@ def test_logpush_gateway_when_aigw_logpush_has_no_destination(project):
 def test_logpush_gateway_without_a_public_key_names_the_keygen_command(project, stack_name):
     text = stack("a:\n  logging: {logpush: true}\nb: {}\n", extra=CONF)
     assert project.errors(text, stack=stack_name) == [
-        f"Pulumi.{stack_name}.yaml:9: aigw:gateways.a.logging.logpush: True: logpush: true needs "
+        f"Pulumi.{stack_name}.yaml:9: aigw:gateways.a.logging.logpush: true: logpush: true needs "
         f"aigw:logpush.publicKey: run `aigw logpush keygen {stack_name}`",
     ]
 
@@ -342,8 +342,8 @@ def test_every_exporting_gateway_is_reported_at_its_own_line(project):
     # logpush: true from the stack defaults: each gateway's problem is on its own name's line.
     text = stack("a: {}\nb:\n  cache: {ttl: 60}\n", extra="aigw:defaults:\n  logging: {logpush: true}\n")
     assert project.errors(text) == [
-        f"Pulumi.test.yaml:7: aigw:gateways.a.logging.logpush: True: {NEEDS_DESTINATION}",
-        f"Pulumi.test.yaml:8: aigw:gateways.b.logging.logpush: True: {NEEDS_DESTINATION}",
+        f"Pulumi.test.yaml:7: aigw:gateways.a.logging.logpush: true: {NEEDS_DESTINATION}",
+        f"Pulumi.test.yaml:8: aigw:gateways.b.logging.logpush: true: {NEEDS_DESTINATION}",
     ]
 
 

@@ -186,7 +186,7 @@ def test_edge_script_name_cannot_hold_the_underscores_a_gateway_id_may_have(proj
     # A number is not read as a Unix timestamp (0 would be 1970-01-01).
     ("0", "0", DATE_RULE),
     ("20261101", "20261101", DATE_RULE),
-    ("true", "True", DATE_RULE),
+    ("true", "true", DATE_RULE),
 ])
 def test_edge_compatibility_date_format(project, written, shown, allowed):
     assert project.errors(edge_stack(f"a:\n  edge: {{token: edge-run, compatibilityDate: {written}}}\n")) == [
@@ -464,7 +464,7 @@ def test_script_names_are_unique_across_team_and_edge_workers(project):
 def test_an_edge_worker_needs_an_authenticated_gateway(project):
     # Without authentication anyone can call the gateway directly and bypass the Worker's policy.
     assert project.errors(edge_stack("a:\n  authentication: false\n  edge: {token: edge-run}\n")) == [
-        f"Pulumi.test.yaml:{AFTER_TOKENS + 2}: aigw:gateways.a.authentication: False: "
+        f"Pulumi.test.yaml:{AFTER_TOKENS + 2}: aigw:gateways.a.authentication: false: "
         "an edge Worker needs authentication: true (otherwise any caller can bypass it)",
     ]
 
