@@ -587,7 +587,8 @@ def _ip_network(value: str) -> str:
 class TokenSpec(_Model):
     """One API token of the stack (`aigw:tokens.<name>`), scoped to the stack's account."""
 
-    name: str = ""
+    # The key under aigw:tokens; not a setting (the alias cannot be written in config).
+    name: str = Field("", alias="_name")
     purpose: Literal["run", "read", "deploy"]
     expires_in_days: Annotated[int, Field(ge=1, strict=True)]
     valid_from: date = Field(description="Issue date (YYYY-MM-DD): the token expires expiresInDays later. "
@@ -626,7 +627,8 @@ class TokenSpec(_Model):
 class WorkerSpec(_Model):
     """A team's own Worker (`aigw:workers.<name>`): an ES module using Workers AI via a gateway."""
 
-    name: str = ""
+    # The key under aigw:workers; not a setting (the alias cannot be written in config).
+    name: str = Field("", alias="_name")
     module: str = Field(pattern=r"^[^/].*\.(mjs|js)$", description="ES module file, relative to the project root.")
     gateway: str = Field(description="Logical name of the stack gateway it uses (GATEWAY_ID binding).")
     compatibility_date: date
@@ -874,6 +876,12 @@ def build_stack_spec(raw: RawConfig) -> StackSpec:
                                     raw.positions.get((raw.stack_file, where))))
             continue
         seen_ids[gateway_id] = name
+        if "name" in own:
+            where = f"{prefix}.name"
+            problems.append(Problem(raw.stack_file, where, own["name"],
+                                    "unknown key: the gateway's name is its key under aigw:gateways",
+                                    raw.positions.get((raw.stack_file, where))))
+            continue
         settings = {k: v for k, v in own.items() if k != "id"}
         effective = _merge_settings(merged_defaults, settings)
         effective.setdefault("protect", production)
@@ -1131,7 +1139,9 @@ def _allowed(err: Mapping[str, Any], model: type[BaseModel] | None, loc: list[st
 
 
 def _aliases(model: type[BaseModel]) -> list[str]:
-    return [f.alias or name for name, f in model.model_fields.items()]
+    """The keys a user may write (internal fields have aliases starting with `_`)."""
+    keys = [f.alias or name for name, f in model.model_fields.items()]
+    return [k for k in keys if not k.startswith("_")]
 
 
 def _model_at(model: type[BaseModel] | None, loc: list[str]) -> type[BaseModel] | None:

@@ -512,3 +512,14 @@ def test_model_dump_never_exposes_a_decrypted_secret():
     assert "decrypted-value" not in repr(spec.model_dump())
     assert "decrypted-value" not in repr(spec)
     assert spec.headers["api-key"].value == "decrypted-value"
+
+
+def test_a_name_key_is_not_a_setting_the_key_is_the_name(project):
+    # Silently overwritten before: the gateway's (and a token's) name is its key in the mapping.
+    assert project.errors(stack("a:\n  name: other\n", extra="aigw:tokens:\n  app: {name: x, purpose: run, "
+                                "validFrom: 2026-11-23, expiresInDays: 30}\n")) == [
+        "Pulumi.test.yaml:5: aigw:tokens.app.name: 'x': unknown key; allowed keys: purpose, expiresInDays, "
+        "validFrom, allowIps, denyIps",
+        "Pulumi.test.yaml:8: aigw:gateways.a.name: 'other': unknown key: the gateway's name is its key under "
+        "aigw:gateways",
+    ]
