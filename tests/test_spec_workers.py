@@ -400,7 +400,7 @@ def test_a_secret_var_is_refused_vars_are_plain_text(project):
 def test_unknown_worker_key_lists_the_worker_keys(project):
     assert project.errors(workers_stack(worker_with("routes: [example.com/*]"))) == [
         "Pulumi.test.yaml:9: aigw:workers.summarise.routes: [\"example.com/*\"]: unknown key; allowed keys: "
-        "name, module, gateway, compatibilityDate, compatibilityFlags, scriptName, vars, secrets",
+        "module, gateway, compatibilityDate, compatibilityFlags, scriptName, vars, secrets",
     ]
 
 
