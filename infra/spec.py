@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -159,6 +159,31 @@ class Secret:
         return "Secret([secret])"
 
     __str__ = __repr__
+
+
+def _credentials_in(title: str, value: Any, info: ValidationInfo, is_credential: Callable[[Any], bool]) -> Any:
+    """A mapping whose credential entries must be secrets (OTel headers, Worker secrets).
+
+    Each problem is reported at <mapping>.<name>, so the key path, the line and the
+    `pulumi config set --path` of the fix are the entry's own.
+    """
+    if not isinstance(value, Mapping):
+        return value
+    out: dict[Any, Any] = {}
+    errors: list[InitErrorDetails] = []
+    for name, entry in value.items():
+        if not is_credential(name):
+            out[name] = entry
+            continue
+        try:
+            out[name] = _credential(entry, info)
+        except ValueError as exc:
+            errors.append(InitErrorDetails(
+                type=PydanticCustomError("value_error", "{error}", {"error": str(exc)}),
+                loc=(name,), input=entry))
+    if errors:
+        raise ValidationError.from_exception_data(title, errors)
+    return out
 
 
 _PLAINTEXT_CREDENTIAL = "a credential must be stored as a secret"
@@ -350,24 +375,8 @@ class OtelSpec(_Model):
     @field_validator("headers", mode="before")
     @classmethod
     def _credential_headers_are_secret(cls, value: Any, info: ValidationInfo) -> Any:
-        if not isinstance(value, Mapping):
-            return value
-        out: dict[str, Any] = {}
-        errors: list[InitErrorDetails] = []
-        for name, header_value in value.items():
-            if isinstance(name, str) and is_credential_header(name):
-                try:
-                    out[name] = _credential(header_value, info)
-                except ValueError as exc:
-                    # Reported at headers.<name>, so the key path and line are the header's own.
-                    errors.append(InitErrorDetails(
-                        type=PydanticCustomError("value_error", "{error}", {"error": str(exc)}),
-                        loc=(name,), input=header_value))
-            else:
-                out[name] = header_value
-        if errors:
-            raise ValidationError.from_exception_data(cls.__name__, errors)
-        return out
+        return _credentials_in(cls.__name__, value, info,
+                               lambda name: isinstance(name, str) and is_credential_header(name))
 
 
 _CREDENTIAL_HEADER_RE = re.compile(r"(authorization|api[-_]?key|token|secret|password|credential|signature)", re.I)
@@ -646,21 +655,7 @@ class WorkerSpec(_Model):
     @field_validator("secrets", mode="before")
     @classmethod
     def _secrets_are_secret(cls, value: Any, info: ValidationInfo) -> Any:
-        if not isinstance(value, Mapping):
-            return value
-        out: dict[Any, Any] = {}
-        errors: list[InitErrorDetails] = []
-        for name, secret_value in value.items():
-            try:
-                out[name] = _credential(secret_value, info)
-            except ValueError as exc:
-                # Reported at secrets.<name>: the `--path` of the fix and the line are the secret's own.
-                errors.append(InitErrorDetails(
-                    type=PydanticCustomError("value_error", "{error}", {"error": str(exc)}),
-                    loc=(name,), input=secret_value))
-        if errors:
-            raise ValidationError.from_exception_data(cls.__name__, errors)
-        return out
+        return _credentials_in(cls.__name__, value, info, lambda name: True)
 
 
 @dataclass(frozen=True)
