@@ -163,3 +163,30 @@ def engine() -> MockedEngine:
 @pytest.fixture
 def stack_spec() -> Callable[..., StackSpec]:
     return make_stack_spec
+
+
+@pytest.fixture
+def dependencies(engine) -> dict[tuple[str, str], list[str]]:
+    """(type, name) -> the URNs each registration depends on, as sent to the engine."""
+    recorded: dict[tuple[str, str], list[str]] = {}
+    monitor = pulumi_settings.get_monitor()
+    register = monitor.RegisterResource
+
+    def recording(request):
+        recorded[(request.type, request.name)] = list(request.dependencies)
+        return register(request)
+
+    monitor.RegisterResource = recording
+    return recorded
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A project in tmp_path with the repo's Pulumi.yaml (org defaults), run from there.
+    (Test modules that need another project layout define their own `project`.)"""
+    from spec_helpers import Project
+
+    monkeypatch.chdir(tmp_path)
+    made = Project(tmp_path)
+    made.project_file()
+    return made

@@ -67,3 +67,11 @@ def stack(gateways: str = "", *, environment: str = "dev", account_id: str = ACC
     if gateways:
         text += "  aigw:gateways:\n" + textwrap.indent(textwrap.dedent(gateways), "    ")
     return text
+
+
+def spki_pem(public_key) -> str:
+    """A public key as the API takes it: SubjectPublicKeyInfo PEM."""
+    from cryptography.hazmat.primitives import serialization
+
+    return public_key.public_bytes(serialization.Encoding.PEM,
+                                   serialization.PublicFormat.SubjectPublicKeyInfo).decode()

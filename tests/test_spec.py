@@ -11,7 +11,7 @@ import textwrap
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from spec_helpers import Project, stack
+from spec_helpers import spki_pem, stack
 
 from infra.spec import (
     DlpPoliciesSpec,
@@ -36,20 +36,6 @@ GATEWAY_KEYS = (
     "cache, rateLimit, logging, authentication, retry, dlp, guardrails, otel, spendLimits, stripe, "
     "zdr, byokOnly, workersAiBillingMode, storeId, edge, protect, id"
 )
-
-
-@pytest.fixture
-def project(tmp_path, monkeypatch) -> Project:
-    """A project in tmp_path with the repo's Pulumi.yaml (org defaults), run from there."""
-    monkeypatch.chdir(tmp_path)
-    made = Project(tmp_path)
-    made.project_file()
-    return made
-
-
-def spki_pem(public_key) -> str:
-    return public_key.public_bytes(serialization.Encoding.PEM,
-                                   serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
 
 @pytest.fixture(scope="module")

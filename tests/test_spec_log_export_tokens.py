@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from spec_helpers import REPO, Project, stack
+from spec_helpers import REPO, spki_pem, stack
 
 from infra.spec import (
     DEFAULT_MAX_TOKEN_DAYS,
@@ -49,20 +49,6 @@ aigw:logpush:
   destination:
     conf: {secure: v1:DestinationConfCiphertext}
 """
-
-
-@pytest.fixture
-def project(tmp_path, monkeypatch) -> Project:
-    """A project in tmp_path with the repo's Pulumi.yaml (org defaults), run from there."""
-    monkeypatch.chdir(tmp_path)
-    made = Project(tmp_path)
-    made.project_file()
-    return made
-
-
-def spki_pem(public_key) -> str:
-    return public_key.public_bytes(serialization.Encoding.PEM,
-                                   serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
 
 @cache

@@ -16,7 +16,6 @@ import pulumi
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.sync_await import _sync_await
 from wire import SECRET_SIG, SIG_KEY, is_secret, plain
 
@@ -65,21 +64,6 @@ def build(engine, stack_spec, *, destination: dict[str, Any] | None = None,
 
 def job(engine):
     return engine.of_type(LOGPUSH_JOB)["logpush-job"]
-
-
-@pytest.fixture
-def dependencies(engine) -> dict[tuple[str, str], list[str]]:
-    """(type, name) -> the URNs a registration depends on, as sent to the engine."""
-    recorded: dict[tuple[str, str], list[str]] = {}
-    monitor = pulumi_settings.get_monitor()
-    register = monitor.RegisterResource
-
-    def recording(request):
-        recorded[(request.type, request.name)] = list(request.dependencies)
-        return register(request)
-
-    monitor.RegisterResource = recording
-    return recorded
 
 
 # --------------------------------------------------------------------------- R2 destination

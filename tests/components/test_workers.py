@@ -87,21 +87,6 @@ def token_values(engine) -> dict[str, str]:
     return values
 
 
-@pytest.fixture
-def dependencies(engine) -> dict[tuple[str, str], list[str]]:
-    """(type, name) -> the URNs each registration depends on (the engine fixture does not record them)."""
-    recorded: dict[tuple[str, str], list[str]] = {}
-    monitor = pulumi_settings.get_monitor()
-    register = monitor.RegisterResource
-
-    def recording(request):
-        recorded[(request.type, request.name)] = list(request.dependencies)
-        return register(request)
-
-    monitor.RegisterResource = recording
-    return recorded
-
-
 def program(engine, spec: StackSpec) -> dict[str, Any]:
     """deploy(spec) on the fixture's mocks (kept, so the fixtures above stay installed)."""
     exports = deploy(spec)

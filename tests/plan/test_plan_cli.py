@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from plan_helpers import ROOT, aigw
 
-ROOT = Path(__file__).resolve().parents[2]
-AIGW = str(Path(sys.executable).parent / "aigw")
 AI_GATEWAY = "cloudflare:index/aiGateway:AiGateway"
-
-
-def aigw(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([AIGW, *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=300)
 
 
 @pytest.fixture(scope="module")

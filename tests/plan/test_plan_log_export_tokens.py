@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from plan_helpers import ROOT, aigw
 
-ROOT = Path(__file__).resolve().parents[2]
-AIGW = str(Path(sys.executable).parent / "aigw")
 AI_GATEWAY = "cloudflare:index/aiGateway:AiGateway"
 LOGPUSH_JOB = "cloudflare:index/logpushJob:LogpushJob"
 ACCOUNT_TOKEN = "cloudflare:index/accountToken:AccountToken"
@@ -32,23 +29,6 @@ PERMISSION_NAMES = {
     "deploy": ["AI Gateway Write", "Logs Write", "Workers R2 Storage Write", "Account API Tokens Write",
                "Account API Tokens Read", "Workers Scripts Write"],
 }
-
-
-def aigw(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([AIGW, *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=300)
-
-
-@pytest.fixture(scope="module")
-def prod_output() -> str:
-    proc = aigw("plan", "prod", "--format", "json")
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
-
-
-@pytest.fixture(scope="module")
-def prod(prod_output) -> dict[str, Any]:
-    (stack,) = json.loads(prod_output)["stacks"]
-    return stack
 
 
 @pytest.fixture(scope="module")

@@ -10,15 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from plan_helpers import ROOT, aigw
 
-ROOT = Path(__file__).resolve().parents[2]
-AIGW = str(Path(sys.executable).parent / "aigw")
 WORKERS_SCRIPT = "cloudflare:index/workersScript:WorkersScript"
 WORKERS_SUBDOMAIN = "cloudflare:index/workersScriptSubdomain:WorkersScriptSubdomain"
 EDGE_COMPONENT = "aigw:index:EdgeWorker"
@@ -32,10 +29,6 @@ SUMMARISE_MODULE = ROOT / "workers" / "summarise.mjs"
 EDGE_SOURCE_LINES = ("function payloadsAllowed(env)", 'const PAYLOAD_HEADERS = ["cf-aig-collect-log"',
                      "Only the exact string \"true\" allows payloads")
 SUMMARISE_SOURCE_LINES = ("Summarise in five sentences.", "@cf/meta/llama-3.1-8b-instruct")
-
-
-def aigw(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([AIGW, *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=300)
 
 
 def sha256(path: Path) -> str:
@@ -58,19 +51,6 @@ def keys_anywhere(value: Any) -> set[str]:
     if isinstance(value, list):
         return {k for v in value for k in keys_anywhere(v)}
     return set()
-
-
-@pytest.fixture(scope="module")
-def prod_output() -> str:
-    proc = aigw("plan", "prod", "--format", "json")
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
-
-
-@pytest.fixture(scope="module")
-def prod(prod_output) -> dict[str, Any]:
-    (stack,) = json.loads(prod_output)["stacks"]
-    return stack
 
 
 @pytest.fixture(scope="module")
