@@ -29,7 +29,7 @@ bench: install
 	$(PY) bench/plan_bench.py
 
 lint: install
-	$(VENV)/bin/ruff check infra tests bench
+	$(VENV)/bin/ruff check infra policy tests bench
 
 clean:
 	rm -rf $(VENV) node_modules build *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -70,6 +70,53 @@ def plan(ctx: click.Context, targets: tuple[str, ...], fmt: str, jobs: int | Non
         formats.print_table(plans)
 
 
+@main.command()
+@click.argument("targets", nargs=-1, metavar="[STACK|FILE]...")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "sarif", "junit", "github"]),
+              default="text", show_default=True, help="Output format.")
+@click.option("--policy-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Policy config JSON (the format of `pulumi preview --policy-pack-config`).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Stacks planned at once (default: number of cores).")
+@click.pass_context
+def check(ctx: click.Context, targets: tuple[str, ...], fmt: str, policy_config: Path | None,
+          jobs: int | None) -> None:
+    """Check each stack against the org's policy (the rules of the CrossGuard pack in policy/), offline.
+
+    Exit 1 when any mandatory policy is violated; advisory findings alone exit 0.
+    """
+    from .check import check_plan
+    from .check import format as formats
+    from .check.config import PolicyConfigError, load_settings
+    from .plan import PlanError, resolve_targets, run_plans
+
+    try:
+        settings = load_settings(policy_config)
+    except PolicyConfigError as exc:
+        _fail(exc.lines, EXIT_INVALID)
+        return
+    try:
+        resolved = resolve_targets(list(targets), lambda: _project_dir(ctx))
+        plans = run_plans(resolved, jobs=jobs)
+    except PlanError as exc:
+        _fail(exc.lines, exc.exit_code)
+        return
+    results = [check_plan(plan, target.path, settings) for plan, target in zip(plans, resolved, strict=True)]
+    if fmt == "json":
+        click.echo(formats.to_json(results))
+    elif fmt == "markdown":
+        click.echo(formats.to_markdown(results), nl=False)
+    elif fmt == "sarif":
+        click.echo(formats.to_sarif(results, settings))
+    elif fmt == "junit":
+        click.echo(formats.to_junit(results, settings))
+    elif fmt == "github":
+        click.echo(formats.to_github(results))
+    else:
+        click.echo(formats.to_text(results))
+    sys.exit(1 if any(r.mandatory for r in results) else 0)
+
+
 def _register_groups() -> None:
     from .logexport.commands import logpush, logs
 

@@ -39,6 +39,8 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from aigw_policy.rules import is_credential_name
+
 NAMESPACE = "aigw"
 
 # Gateway id: 1-64 chars, lowercase alphanumerics and underscores in hyphen-separated
@@ -379,12 +381,10 @@ class OtelSpec(_Model):
                                lambda name: isinstance(name, str) and is_credential_header(name))
 
 
-_CREDENTIAL_HEADER_RE = re.compile(r"(authorization|api[-_]?key|token|secret|password|credential|signature)", re.I)
-
-
 def is_credential_header(name: str) -> bool:
-    """Headers whose values are credentials and so must be secrets (matched by name)."""
-    return bool(_CREDENTIAL_HEADER_RE.search(name))
+    """Headers whose values are credentials and so must be secrets (matched by name, with the
+    same test as the secrets-not-plaintext rule)."""
+    return is_credential_name(name)
 
 
 class SpendRuleSpec(_Model):

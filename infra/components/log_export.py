@@ -8,6 +8,8 @@ from urllib.parse import quote
 import pulumi
 import pulumi_cloudflare as cloudflare
 
+from aigw_policy.rules import AI_GATEWAY_LOGPUSH_DATASET
+
 from ..spec import LogpushSpec, StackSpec
 from .gateway import secret
 
@@ -19,7 +21,7 @@ from .gateway import secret
 # validator does, and then also on every later preview (the bridge re-checks inputs), so an
 # imported job does not help. Fallback: drop aigw:logpush.destination (no job here), keep the
 # gateways' logpushPublicKey, and create the job with the REST API (docs/log-export.md).
-AI_GATEWAY_LOGPUSH_DATASET = "ai_gateway_events"
+# The name lives with the rules (logpush-complete checks it): one name for program and policy.
 RETENTION_RULE_ID = "aigw-log-retention"
 
 

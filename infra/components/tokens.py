@@ -57,12 +57,14 @@ class ApiToken(pulumi.ComponentResource):
         self.permissions = PERMISSIONS[token.purpose]
         # The component carries purpose and permission names: the AccountToken itself only has
         # permission group ids, and reviewers and policies reason in names.
-        super().__init__(self.TYPE, token.name, {
+        described = {
             "accountId": stack.account_id,
             "purpose": token.purpose,
             "permissionGroups": list(self.permissions),
+            "notBefore": token.valid_from.isoformat(),
             "expiresOn": token.expires_on.isoformat(),
-        }, opts)
+        }
+        super().__init__(self.TYPE, token.name, described, opts)
         groups = [{"id": permission_group_id(stack.account_id, name)} for name in self.permissions]
         args: dict[str, Any] = {
             "account_id": stack.account_id,
@@ -89,6 +91,9 @@ class ApiToken(pulumi.ComponentResource):
             token.name, **args,
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["value"],
                                         replace_on_changes=["notBefore", "expiresOn"]))
+        # The same description as outputs: the engine gives policies a component's inputs in
+        # Analyze and its outputs in AnalyzeStack (tokens-least-privilege reads them).
+        self.register_outputs(described)
 
     def exports(self) -> dict[str, Any]:
         return {

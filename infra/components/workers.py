@@ -50,9 +50,8 @@ class EdgeWorker(pulumi.ComponentResource):
         self.script_name = edge_script_name(gw)
         path, digest = module_file(project_dir, EDGE_MODULE)
         payloads = "true" if gw.logging.payloads else "false"
-        super().__init__(self.TYPE, gw.name, {
-            "gateway": gw.id, "scriptName": self.script_name, "payloads": payloads, "token": edge.token,
-        }, opts)
+        described = {"gateway": gw.id, "scriptName": self.script_name, "payloads": payloads, "token": edge.token}
+        super().__init__(self.TYPE, gw.name, described, opts)
         self.url = workers_dev_url(stack, self.script_name)
         self.script = cloudflare.WorkersScript(
             gw.name,
@@ -81,6 +80,9 @@ class EdgeWorker(pulumi.ComponentResource):
             enabled=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.script]),
         )
+        # Outputs = inputs: AnalyzeStack sees a component's outputs (production-payloads-not-stored
+        # reads which token each edge Worker holds).
+        self.register_outputs(described)
 
 
 class TeamWorker(pulumi.ComponentResource):

@@ -75,6 +75,8 @@ def run(path: str) -> dict[str, Any]:
     import os
     from pathlib import Path
 
+    from aigw_policy.values import secret_paths
+
     from ..config import load_stack_file, program_dir
 
     spec = load_stack_file(path)
@@ -132,7 +134,10 @@ def run(path: str) -> dict[str, Any]:
         entry = {"type": res["type"], "name": res["name"], "props": redact(res["props"])}
         if res["custom"]:
             # Properties the engine stores encrypted as a whole (they hold a secret somewhere).
-            opts = {**opts, "secretProps": sorted(k for k, v in res["props"].items() if _is_secret(v))}
+            opts = {**opts, "secretProps": sorted(k for k, v in res["props"].items() if _is_secret(v)),
+                    # Where each secret sits (otels[0].authorization): the plan shows "[secret]"
+                    # there, and `aigw check` tells a secret from a plain value by this list.
+                    "secretPaths": secret_paths(res["props"])}
             entry["options"] = opts
         resources.append(entry)
     resources.sort(key=lambda r: (r["type"], r["name"]))

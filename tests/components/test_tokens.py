@@ -280,7 +280,7 @@ def test_the_component_carries_purpose_and_permission_names(engine, stack_spec, 
     build(engine, stack_spec, purpose, validFrom="2026-11-23", expiresInDays=30)
     assert engine.of_type(COMPONENT)["app"].inputs == {
         "accountId": ACCOUNT_ID, "purpose": purpose, "permissionGroups": list(PERMISSIONS[purpose]),
-        "expiresOn": "2026-12-23"}
+        "notBefore": "2026-11-23", "expiresOn": "2026-12-23"}
 
 
 # --------------------------------------------------------------------------- exports

@@ -1,0 +1,220 @@
+"""`aigw check` output: text, json, markdown, sarif (2.1.0), junit, github (workflow commands)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from aigw_policy import RULES
+from aigw_policy.engine import STACK_TYPE
+
+from . import StackResult
+from .config import Settings
+
+FORMATS = ("text", "json", "markdown", "sarif", "junit", "github")
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+TOOL_NAME = "aigw"
+TOOL_URI = "https://github.com/acme/ai-gateways"  # informational: where docs/policy.md lives
+
+# Stack-file sections where a resource of each type is declared (for file:line locations).
+_SECTIONS = {
+    "cloudflare:index/aiGateway:AiGateway": ("aigw:gateways",),
+    "aigw:index:Gateway": ("aigw:gateways",),
+    "aigw:index:EdgeWorker": ("aigw:gateways",),
+    "cloudflare:index/workersScript:WorkersScript": ("aigw:gateways", "aigw:workers"),
+    "aigw:index:TeamWorker": ("aigw:workers",),
+    "aigw:index:ApiToken": ("aigw:tokens",),
+    "cloudflare:index/accountToken:AccountToken": ("aigw:tokens",),
+    "cloudflare:index/logpushJob:LogpushJob": ("aigw:logpush",),
+}
+
+
+class Locator:
+    """Line of the stack-file key that declares a resource (1 when it cannot be told)."""
+
+    def __init__(self) -> None:
+        self._docs: dict[Path, Any] = {}
+
+    def _config(self, path: Path) -> Any:
+        if path not in self._docs:
+            from ruamel.yaml import YAML
+
+            try:
+                doc = YAML(typ="rt").load(path.read_text())
+            except Exception:  # noqa: BLE001 (the plan already validated it; locations are a nicety)
+                doc = None
+            self._docs[path] = doc.get("config") if hasattr(doc, "get") else None
+        return self._docs[path]
+
+    def line(self, path: Path, type_: str, name: str) -> int:
+        config = self._config(path)
+        if config is None or not hasattr(config, "lc"):
+            return 1
+        for section in _SECTIONS.get(type_, ()):
+            block = config.get(section)
+            if section == "aigw:logpush" and section in config:
+                return config.lc.key(section)[0] + 1
+            if hasattr(block, "lc") and name in block:
+                return block.lc.key(name)[0] + 1
+        return 1
+
+
+def _rel(path: Path) -> str:
+    try:
+        return Path(os.path.relpath(path.resolve(), Path.cwd().resolve())).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
+
+
+def summary(results: Sequence[StackResult]) -> dict[str, Any]:
+    mandatory = sum(len(r.mandatory) for r in results)
+    return {"stacks": len(results), "resources": sum(r.resources for r in results), "mandatory": mandatory,
+            "advisory": sum(len(r.advisory) for r in results), "passed": mandatory == 0}
+
+
+def to_json(results: Sequence[StackResult]) -> str:
+    return json.dumps({
+        "stacks": [{"stack": r.stack, "environment": r.environment, "production": r.production,
+                    "file": _rel(r.file), "findings": [f.as_json() for f in r.findings]} for r in results],
+        "summary": summary(results),
+    }, indent=2)
+
+
+def _counts(r: StackResult) -> str:
+    if not r.findings:
+        return "clean"
+    return f"{len(r.mandatory)} mandatory, {len(r.advisory)} advisory"
+
+
+def _resource(ref: tuple[str, str]) -> str:
+    return f"{ref[0].rsplit(':', 1)[-1]} {ref[1]}"
+
+
+def to_text(results: Sequence[StackResult]) -> str:
+    lines: list[str] = []
+    for r in results:
+        kind = "production" if r.production else "non-production"
+        lines.append(f"{r.stack} ({r.environment}, {kind}; {_rel(r.file)}): {_counts(r)}")
+        for f in r.findings:
+            lines.append(f"  {f.level.upper():9}  {f.policy}  {_resource(f.resource)}")
+            lines.append(f"             {f.message}")
+    s = summary(results)
+    verdict = "FAILED" if s["mandatory"] else "passed"
+    lines.append(f"check {verdict}: {s['mandatory']} mandatory, {s['advisory']} advisory in {s['stacks']} stack(s)")
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(results: Sequence[StackResult]) -> str:
+    s = summary(results)
+    icon = ":x:" if s["mandatory"] else ":white_check_mark:"
+    out = [f"## {icon} aigw check: {s['mandatory']} mandatory, {s['advisory']} advisory", ""]
+    for r in results:
+        out.append(f"### `{r.stack}` ({r.environment}{', production' if r.production else ''}): {_counts(r)}")
+        out.append("")
+        if r.findings:
+            out += ["| level | policy | resource | message |", "|---|---|---|---|"]
+            out += [f"| {f.level} | `{f.policy}` | {_cell(_resource(f.resource))} | {_cell(f.message)} |"
+                    for f in r.findings]
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+_SARIF_LEVEL = {"mandatory": "error", "remediate": "error", "advisory": "warning", "disabled": "none"}
+_SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "2.0"}
+
+
+def to_sarif(results: Sequence[StackResult], settings: Settings) -> str:
+    locate = Locator()
+    index = {rule.id: i for i, rule in enumerate(RULES)}
+    rules = [{
+        "id": rule.id,
+        "name": "".join(part.title() for part in rule.id.split("-")),
+        "shortDescription": {"text": rule.description},
+        "fullDescription": {"text": rule.description},
+        "help": {"text": rule.remediation, "markdown": f"{rule.remediation} See docs/policy.md#{rule.id}."},
+        "defaultConfiguration": {"level": _SARIF_LEVEL[settings[rule.id][0]]},
+        "properties": {"tags": ["ai-gateway", "policy", rule.scope], "severity": rule.severity,
+                       "security-severity": _SECURITY_SEVERITY[rule.severity]},
+    } for rule in RULES]
+    sarif_results = []
+    for r in results:
+        uri = _rel(r.file)
+        for f in r.findings:
+            line = locate.line(r.file, *f.resource) if f.resource[0] != STACK_TYPE else 1
+            sarif_results.append({
+                "ruleId": f.policy,
+                "ruleIndex": index[f.policy],
+                "level": _SARIF_LEVEL[f.level],
+                "message": {"text": f.message},
+                "locations": [{
+                    "physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": line}},
+                    "logicalLocations": [{"name": f.resource[1], "kind": "resource",
+                                          "fullyQualifiedName": f"{r.stack}::{f.resource[0]}::{f.resource[1]}"}],
+                }],
+                "partialFingerprints": {"aigwFinding/v1": f"{r.stack}/{f.policy}/{f.resource[0]}/{f.resource[1]}"},
+            })
+    return json.dumps({
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": TOOL_NAME, "informationUri": TOOL_URI, "rules": rules}},
+            "results": sarif_results,
+            "columnKind": "unicodeCodePoints",
+        }],
+    }, indent=2)
+
+
+def to_junit(results: Sequence[StackResult], settings: Settings) -> str:
+    from junitparser import Failure, JUnitXml, Skipped, TestCase, TestSuite
+
+    xml = JUnitXml("aigw check")
+    for r in results:
+        suite = TestSuite(f"aigw check {r.stack}")
+        for rule in RULES:
+            case = TestCase(rule.id, classname=f"{r.stack}.{rule.scope}")
+            level = settings[rule.id][0]
+            found = [f for f in r.findings if f.policy == rule.id]
+            lines = "\n".join(f"{_resource(f.resource)}: {f.message}" for f in found)
+            if level == "disabled":
+                case.result = [Skipped("disabled by the policy config")]
+            elif found and found[0].level == "mandatory":
+                failure = Failure(f"{len(found)} mandatory violation(s) of {rule.id}", "mandatory")
+                failure.text = lines
+                case.result = [failure]
+            elif found:
+                case.system_out = f"advisory:\n{lines}"
+            suite.add_testcase(case)
+        xml.add_testsuite(suite)
+    return xml.tostring().decode() if isinstance(xml.tostring(), bytes) else str(xml.tostring())
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def to_github(results: Sequence[StackResult]) -> str:
+    """GitHub Actions workflow commands: one ::error (mandatory) or ::warning (advisory) per finding."""
+    locate = Locator()
+    lines = []
+    for r in results:
+        uri = _rel(r.file)
+        for f in r.findings:
+            command = "error" if f.level == "mandatory" else "warning"
+            line = locate.line(r.file, *f.resource) if f.resource[0] != STACK_TYPE else 1
+            title = _escape_property(f"{f.policy} ({r.stack})")
+            lines.append(f"::{command} file={_escape_property(uri)},line={line},title={title}::"
+                         f"{_escape_data(f.message)}")
+    s = summary(results)
+    lines.append(f"aigw check: {s['mandatory']} mandatory, {s['advisory']} advisory in {s['stacks']} stack(s)")
+    return "\n".join(lines)

@@ -1,0 +1,162 @@
+"""How a rule runs: its context, its configuration, its findings. Shared by the pack and `aigw check`.
+
+A rule is either a resource rule (one resource at a time: the pack's Analyze) or a stack rule
+(every resource of the stack at once: the pack's AnalyzeStack). Both report violations as
+(resource, message). A rule that needs a value unknown during preview fails closed in
+production: that is a violation naming the property, at the rule's own level (the Pulumi SDK
+would turn it into an advisory "can't run policy during preview" note instead).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .values import Resource, UnknownValue
+
+LEVELS = ("advisory", "mandatory", "remediate", "disabled")
+SEVERITIES = ("low", "medium", "high", "critical")
+DEFAULT_PRODUCTION_ENVIRONMENTS = ["prod", "production"]
+
+# Every rule takes `productionEnvironments`: whether a stack is production decides what its
+# rules demand, and a rule that fails closed does so in production only.
+PRODUCTION_ENVIRONMENTS_SCHEMA = {
+    "type": "array",
+    "items": {"type": "string", "minLength": 1},
+    "default": DEFAULT_PRODUCTION_ENVIRONMENTS,
+    "description": "Environments (aigw:environment) that are production. Stacks whose own "
+                   "aigw:productionEnvironments lists their environment are production too.",
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule knows besides the resources: the stack and its configuration."""
+
+    stack: str
+    environment: str
+    production: bool
+    account_id: str | None
+    config: Mapping[str, Any] = field(default_factory=dict)
+    today: dt.date = field(default_factory=dt.date.today)
+
+
+@dataclass(frozen=True)
+class Violation:
+    resource: Resource | None
+    message: str
+
+
+Check = Callable[..., Iterable[Violation]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One policy. ``check(resource, ctx)`` for resource rules, ``check(resources, ctx)`` for stack rules."""
+
+    id: str
+    description: str
+    severity: str
+    level: str
+    scope: str  # "resource" | "stack"
+    check: Check
+    remediation: str
+    types: tuple[str, ...] = ()  # resource rules: the types inspected
+    production_only: bool = False
+    properties: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def schema(self) -> dict[str, Any]:
+        """The JSON schema of this rule's config properties (enforcementLevel is the engine's)."""
+        return {"productionEnvironments": dict(PRODUCTION_ENVIRONMENTS_SCHEMA), **{
+            name: dict(prop) for name, prop in self.properties.items()}}
+
+    def defaults(self) -> dict[str, Any]:
+        return {name: prop["default"] for name, prop in self.schema().items() if "default" in prop}
+
+
+@dataclass(frozen=True)
+class Finding:
+    policy: str
+    level: str
+    resource: tuple[str, str]
+    message: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"policy": self.policy, "level": self.level,
+                "resource": {"type": self.resource[0], "name": self.resource[1]}, "message": self.message}
+
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def is_production(environment: str, config: Mapping[str, Any], stack_production: Sequence[str] = ()) -> bool:
+    listed = config.get("productionEnvironments", DEFAULT_PRODUCTION_ENVIRONMENTS)
+    return environment in listed or environment in stack_production
+
+
+def _fail_closed(rule: Rule, resource: Resource | None, path: str) -> Violation:
+    what = f"{resource.type} {resource.name!r}" if resource else "the stack"
+    return Violation(resource, (
+        f"{what}: {path} is unknown during preview, so {rule.id} cannot show that it holds; in production "
+        f"the rule fails closed. Make {path} known at preview (a literal in the stack config, not another "
+        "resource's output), or run the check again once it is known."))
+
+
+def guarded(rule: Rule, resource: Resource | None, ctx: Context, run: Callable[[], Iterable[Violation]]
+            ) -> Iterator[Violation]:
+    """Run one rule on one subject; an unknown value fails closed in production, skips elsewhere."""
+    try:
+        yield from list(run())
+    except UnknownValue as exc:
+        if ctx.production:
+            yield _fail_closed(rule, resource, exc.path)
+
+
+def applies(rule: Rule, ctx: Context) -> bool:
+    return ctx.production or not rule.production_only
+
+
+def run_resource_rule(rule: Rule, resource: Resource, ctx: Context) -> list[Violation]:
+    if not applies(rule, ctx) or resource.type not in rule.types:
+        return []
+    return list(guarded(rule, resource, ctx, lambda: rule.check(resource, ctx)))
+
+
+def run_stack_rule(rule: Rule, resources: Sequence[Resource], ctx: Context) -> list[Violation]:
+    if not applies(rule, ctx):
+        return []
+    return list(guarded(rule, None, ctx, lambda: rule.check(resources, ctx)))
+
+
+def effective_level(level: str) -> str:
+    # As the SDK does: a violation of a policy set to remediate is reported as mandatory.
+    return "mandatory" if level == "remediate" else level
+
+
+def evaluate(rules: Sequence[Rule], resources: Sequence[Resource], base: Context,
+             settings: Mapping[str, tuple[str, Mapping[str, Any]]],
+             stack_production: Sequence[str] = ()) -> list[Finding]:
+    """Every enabled rule over one stack, as the pack would run them (Analyze per resource,
+    then AnalyzeStack). ``settings``: rule id -> (level, config properties with defaults)."""
+    findings: list[Finding] = []
+    for rule in rules:
+        level, config = settings[rule.id]
+        if level == "disabled":
+            continue
+        ctx = Context(base.stack, base.environment,
+                      is_production(base.environment, config, stack_production),
+                      base.account_id, config, base.today)
+        if rule.scope == "resource":
+            violations = [v for r in resources for v in run_resource_rule(rule, r, ctx)]
+        else:
+            violations = run_stack_rule(rule, resources, ctx)
+        for v in violations:
+            ref = v.resource.ref if v.resource else (STACK_TYPE, base.stack)
+            findings.append(Finding(rule.id, effective_level(level), ref, v.message))
+    return findings
+
+
+def default_settings(rules: Sequence[Rule]) -> dict[str, tuple[str, dict[str, Any]]]:
+    return {rule.id: (rule.level, rule.defaults()) for rule in rules}

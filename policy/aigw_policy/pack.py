@@ -1,0 +1,117 @@
+"""The CrossGuard pack: every rule of rules.py as a pulumi-policy Policy.
+
+Runs inside the policy plugin process the Pulumi CLI starts (`python -m pulumi.policy ADDR .`
+in this folder). The stack comes from PULUMI_STACK, its environment and account from
+PULUMI_CONFIG (`aigw:environment`, `aigw:accountId`, `aigw:productionEnvironments`).
+
+Two departures from pulumi-policy's defaults, both so that rules see what the engine sent:
+- Secrets. The engine sends secret values wrapped (KeepSecrets), but pulumi-policy 1.21 unwraps
+  them before a policy sees them, so no policy could tell a secret from plain text. The
+  servicer's `deserialize_properties` is replaced by `values.from_wire`, which keeps the
+  wrapper as `Secret` (and turns unknowns into `Unknown`). This is a private name of
+  pulumi-policy: the range is pinned (requirements.txt) and tests drive this pack over gRPC.
+- Unknowns. pulumi-policy turns a policy that touches an unknown value during preview into an
+  advisory "can't run policy" note, silently weakening a mandatory rule; here the rule itself
+  decides (engine.guarded): a violation in production, nothing elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyPack,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationPolicy,
+)
+from pulumi_policy import policy as _servicer_module
+from pulumi_policy.proxy import _DictProxy, _ListProxy
+
+from .engine import Context, Rule, effective_level, is_production, run_resource_rule, run_stack_rule
+from .rules import RULES
+from .values import Resource, from_wire
+
+PACK_NAME = "aigw-policy"
+
+
+def _keep_secrets(props: dict[str, Any], proxy_secrets: bool = False) -> dict[str, Any]:
+    return from_wire(props)
+
+
+_servicer_module.deserialize_properties = _keep_secrets
+
+
+def plain(value: Any) -> Any:
+    """pulumi-policy's unknown-checking proxies -> plain dicts and lists (no unknown check)."""
+    if isinstance(value, _DictProxy):
+        return {k: plain(v) for k, v in value["__target"].items()}
+    if isinstance(value, _ListProxy):
+        return [plain(v) for v in value["__target"]]
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
+def _config_value(config: Mapping[str, str], key: str) -> Any:
+    raw = config.get(key)
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def stack_context(rule_config: Mapping[str, Any] | None, rule: Rule) -> Context:
+    config_env = json.loads(os.environ.get("PULUMI_CONFIG") or "{}")
+    stack = os.environ.get("PULUMI_STACK", "")
+    environment = str(config_env.get("aigw:environment") or stack)
+    stack_production = _config_value(config_env, "aigw:productionEnvironments") or []
+    settings = {**rule.defaults(), **(rule_config or {})}
+    return Context(stack, environment,
+                   is_production(environment, settings, stack_production if isinstance(stack_production, list) else []),
+                   config_env.get("aigw:accountId"), settings)
+
+
+def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
+    def validate(args, report_violation) -> None:
+        if args.resource_type not in rule.types:
+            return
+        resource = Resource(args.resource_type, args.name, plain(args.props), args.urn)
+        for v in run_resource_rule(rule, resource, stack_context(args.get_config(), rule)):
+            report_violation(v.message)
+
+    return ResourceValidationPolicy(rule.id, rule.description, validate, **_common(rule))
+
+
+def _stack_policy(rule: Rule) -> StackValidationPolicy:
+    def validate(args, report_violation) -> None:
+        resources = [Resource(r.resource_type, r.name, plain(r.props), r.urn) for r in args.resources]
+        for v in run_stack_rule(rule, resources, stack_context(args.get_config(), rule)):
+            report_violation(v.message, v.resource.urn if v.resource and v.resource.urn else None)
+
+    return StackValidationPolicy(rule.id, rule.description, validate, **_common(rule))
+
+
+def _common(rule: Rule) -> dict[str, Any]:
+    return {
+        "enforcement_level": EnforcementLevel(effective_level(rule.level)),
+        "config_schema": PolicyConfigSchema(properties={k: dict(v) for k, v in rule.schema().items()}),
+        "severity": Severity(rule.severity),
+        "remediation_steps": rule.remediation,
+    }
+
+
+def policies() -> list:
+    return [_resource_policy(r) if r.scope == "resource" else _stack_policy(r) for r in RULES]
+
+
+def serve() -> None:
+    """Serve the Analyzer gRPC service (prints the port, blocks until killed)."""
+    PolicyPack(PACK_NAME, policies())

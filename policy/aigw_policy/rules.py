@@ -1,0 +1,403 @@
+"""The org's rules, each with a stable id. docs/policy.md explains each one; tests/policy/ tests each one.
+
+Rules read the resources Cloudflare gets (AiGateway, LogpushJob, WorkersScript, AccountToken)
+and two components of this project that carry what the Cloudflare resources cannot show:
+`aigw:index:ApiToken` (a token's purpose and permission names; the AccountToken only has
+permission group ids) and `aigw:index:EdgeWorker` (which token an edge Worker holds).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from .engine import Context, Rule, Violation
+from .values import Resource, need, reveal, secret_at
+
+GATEWAY = "cloudflare:index/aiGateway:AiGateway"
+LOGPUSH_JOB = "cloudflare:index/logpushJob:LogpushJob"
+WORKERS_SCRIPT = "cloudflare:index/workersScript:WorkersScript"
+ACCOUNT_TOKEN = "cloudflare:index/accountToken:AccountToken"
+API_TOKEN = "aigw:index:ApiToken"
+EDGE_WORKER = "aigw:index:EdgeWorker"
+
+# The Logpush dataset of AI Gateway events. UNVERIFIED against the live API (third-party
+# sources; see docs/log-export.md): check with GET /accounts/{id}/logpush/datasets/ai_gateway_events/fields.
+AI_GATEWAY_LOGPUSH_DATASET = "ai_gateway_events"
+# The edge Worker's main module (infra/workers/edge.mjs) as deployed.
+EDGE_MAIN_MODULE = "edge.mjs"
+RUN_PERMISSION = "AI Gateway Run"
+DEFAULT_GATEWAY_ID = "default"
+
+_CREDENTIAL_NAME = re.compile(r"(authorization|api[-_]?key|token|secret|password|credential|signature|cookie)", re.I)
+_CREDENTIAL_PARAM = re.compile(r"(secret|password|token|signature|^sig$|access[-_]key|authorization|credential)", re.I)
+
+
+def is_credential_name(name: str) -> bool:
+    """A header, binding or parameter name that carries a credential (Authorization, X-Api-Key, ...)."""
+    return bool(_CREDENTIAL_NAME.search(name))
+
+
+def _gw(res: Resource) -> str:
+    gid = reveal(res.props.get("aiGatewayId"))
+    return f"gateway {res.name!r}" + (f" (id {gid})" if isinstance(gid, str) and gid != res.name else "")
+
+
+def _of_type(resources: Sequence[Resource], type_: str) -> list[Resource]:
+    return [r for r in resources if r.type == type_]
+
+
+def _binding_index(script: Resource, name: str) -> int | None:
+    for i in range(len(need(script.props, "bindings", []) or [])):
+        if need(script.props, f"bindings[{i}].name") == name:
+            return i
+    return None
+
+
+def _binding_text(script: Resource, name: str) -> Any:
+    """The text of a binding (None when absent). Only asked for bindings whose text is a literal."""
+    i = _binding_index(script, name)
+    return None if i is None else need(script.props, f"bindings[{i}].text")
+
+
+def _is_edge_script(script: Resource) -> bool:
+    return need(script.props, "mainModule") == EDGE_MAIN_MODULE and _binding_index(script, "AIG_TOKEN") is not None
+
+
+# --- production-payloads-not-stored -------------------------------------------------------------
+
+def _payloads_not_stored(resources: Sequence[Resource], ctx: Context) -> Iterator[Violation]:
+    scripts = _of_type(resources, WORKERS_SCRIPT)
+    edges = [s for s in scripts if _is_edge_script(s)]
+    for gw in _of_type(resources, GATEWAY):
+        if need(gw.props, "collectLogs") is False:
+            continue
+        gid = need(gw.props, "aiGatewayId")
+        if need(gw.props, "authentication") is not True:
+            yield Violation(gw, (
+                f"{_gw(gw)} collects logs but is not authenticated: any caller that knows the account id can "
+                "send cf-aig-collect-log-payload: true and have prompts and responses stored. Set "
+                "authentication: true and front it with an edge Worker (edge: {token: <run token>})."))
+        fronting = [s for s in edges if _binding_text(s, "GATEWAY_ID") == gid]
+        if not fronting:
+            yield Violation(gw, (
+                f"{_gw(gw)} collects logs and no edge Worker of this stack fronts it, so nothing forces "
+                "cf-aig-collect-log-payload: false on its requests (payloads are stored by default). Add "
+                "edge: {token: <run token>} to the gateway (or to aigw:defaults)."))
+        for script in fronting:
+            payloads = _binding_text(script, "PAYLOADS")
+            if payloads != "false":
+                yield Violation(script, (
+                    f"edge Worker {script.name!r} fronts {_gw(gw)} but does not force payloads off (binding "
+                    f"PAYLOADS is {payloads!r}, not 'false'). Set logging.payloads: false on the gateway."))
+    for script in scripts:
+        if script in edges:
+            continue
+        count = len(need(script.props, "bindings", []) or [])
+        if "ai" in [need(script.props, f"bindings[{i}].type") for i in range(count)]:
+            yield Violation(script, (
+                f"Worker {script.name!r} has a Workers AI binding in production: the binding reaches every "
+                "gateway of the account and cannot force payloads off, so it bypasses the edge Workers. "
+                "Call the gateway through its edge Worker's URL instead, or keep this Worker out of production."))
+    held = {need(e.props, "token") for e in _of_type(resources, EDGE_WORKER)}
+    for token in _of_type(resources, API_TOKEN):
+        if RUN_PERMISSION in (need(token.props, "permissionGroups", []) or []) and token.name not in held:
+            yield Violation(token, (
+                f"token {token.name!r} has {RUN_PERMISSION} and no edge Worker holds it: a Run token is "
+                "account-wide, so whoever holds it can call any gateway directly and choose to store payloads. "
+                "Give Run tokens only to edge Workers (edge: {token: " + token.name + "}) or remove it."))
+
+
+# --- gateway settings in production -------------------------------------------------------------
+
+def _no_payload_export(gw: Resource, ctx: Context) -> Iterator[Violation]:
+    if need(gw.props, "logClassification") is True:
+        yield Violation(gw, (
+            f"{_gw(gw)} has log classification on: it analyses stored prompts and responses. Set "
+            "logging.classification: false."))
+    allowed = list(ctx.config.get("allowedOtelHosts", []))
+    for i in range(len(need(gw.props, "otels", []) or [])):
+        url = need(gw.props, f"otels[{i}].url")
+        host = urlsplit(url).hostname if isinstance(url, str) else None
+        if host not in allowed:
+            yield Violation(gw, (
+                f"{_gw(gw)} exports OpenTelemetry spans, which carry prompts and completions, to {host or url!r}, "
+                f"which is not in allowedOtelHosts ({', '.join(allowed) or 'none'}). Remove otel[{i}] or add "
+                "the host to allowedOtelHosts in the policy config."))
+
+
+def _authentication(gw: Resource, ctx: Context) -> Iterator[Violation]:
+    if need(gw.props, "authentication") is not True:
+        yield Violation(gw, (
+            f"{_gw(gw)} is not authenticated: anyone who knows the account id and gateway id can send "
+            "traffic through it (and set its logging headers). Set authentication: true."))
+
+
+def _rate_limited(gw: Resource, ctx: Context) -> Iterator[Violation]:
+    limit, interval = need(gw.props, "rateLimitingLimit"), need(gw.props, "rateLimitingInterval")
+    if not (isinstance(limit, (int, float)) and limit > 0 and isinstance(interval, (int, float)) and interval > 0):
+        yield Violation(gw, (
+            f"{_gw(gw)} has no rate limit (limit {limit}, interval {interval}). Set rateLimit: "
+            "{limit: <requests>, interval: <seconds>, technique: sliding}."))
+
+
+# --- secrets --------------------------------------------------------------------------------
+
+def _plaintext(res: Resource, what: str, fix: str) -> Violation:
+    return Violation(res, f"{res.type.rsplit(':', 1)[-1]} {res.name!r}: {what} is in plain text and would be "
+                          f"stored unencrypted in the Pulumi state. {fix}")
+
+
+def _secrets(res: Resource, ctx: Context) -> Iterator[Violation]:
+    props = res.props
+    if res.type == GATEWAY:
+        for i in range(len(need(props, "otels", []) or [])):
+            otel = need(props, f"otels[{i}]")
+            if "authorization" in otel and not secret_at(props, f"otels[{i}].authorization"):
+                yield _plaintext(res, f"otel[{i}].authorization", _set_secret(res, f"otel[{i}].authorization"))
+            for header in need(props, f"otels[{i}].headers", {}) or {}:
+                if is_credential_name(header) and not secret_at(props, f"otels[{i}].headers.{header}"):
+                    where = f"otel[{i}].headers.{header}"
+                    yield _plaintext(res, where, _set_secret(res, where))
+        stripe = need(props, "stripe")
+        if isinstance(stripe, dict) and "authorization" in stripe and not secret_at(props, "stripe.authorization"):
+            yield _plaintext(res, "stripe.authorization", _set_secret(res, "stripe.authorization"))
+    elif res.type == LOGPUSH_JOB:
+        if "destinationConf" in props and not secret_at(props, "destinationConf"):
+            conf = need(props, "destinationConf")
+            leaked = sorted({k for k, _ in parse_qsl(urlsplit(str(conf)).query) if _CREDENTIAL_PARAM.search(k)})
+            if leaked:
+                yield _plaintext(res, f"destinationConf (with {', '.join(leaked)})",
+                                 "Pass destination_conf as a secret, as aigw:logpush does.")
+    elif res.type == WORKERS_SCRIPT:
+        for i in range(len(need(props, "bindings", []) or [])):
+            name, kind = need(props, f"bindings[{i}].name"), need(props, f"bindings[{i}].type")
+            if kind == "secret_text" and not secret_at(props, f"bindings[{i}].text"):
+                yield _plaintext(res, f"secret_text binding {name}", "Pass its text as a secret (a `secure:` value).")
+            elif kind == "plain_text" and isinstance(name, str) and is_credential_name(name):
+                yield _plaintext(res, f"binding {name} (plain_text)", f"Make {name} a secret_text binding "
+                                 "(aigw:workers.<name>.secrets) with a `secure:` value.")
+
+
+def _set_secret(res: Resource, path: str) -> str:
+    return f"Set it with `pulumi config set --secret --path 'aigw:gateways.{res.name}.{path}' <value>`."
+
+
+# --- resource shape everywhere ------------------------------------------------------------------
+
+def _no_default_gateway(gw: Resource, ctx: Context) -> Iterator[Violation]:
+    if need(gw.props, "aiGatewayId") == DEFAULT_GATEWAY_ID:
+        yield Violation(gw, (
+            f"{_gw(gw)} uses the id 'default': Cloudflare creates that gateway by itself (logs on) and "
+            "re-creates it after a delete, so declaring it fights the platform. Give the gateway its own id."))
+
+
+def _logpush_complete(resources: Sequence[Resource], ctx: Context) -> Iterator[Violation]:
+    jobs = [j for j in _of_type(resources, LOGPUSH_JOB)
+            if need(j.props, "dataset") == AI_GATEWAY_LOGPUSH_DATASET and need(j.props, "enabled", True) is not False]
+    for gw in _of_type(resources, GATEWAY):
+        if need(gw.props, "logpush") is not True:
+            continue
+        if need(gw.props, "collectLogs") is not True:
+            yield Violation(gw, f"{_gw(gw)} has logpush on but collects no logs, so nothing is exported. "
+                                "Set logging.collect: true or logging.logpush: false.")
+        key = need(gw.props, "logpushPublicKey")
+        if not (isinstance(key, str) and "BEGIN PUBLIC KEY" in key):
+            yield Violation(gw, f"{_gw(gw)} has logpush on without a public key: Cloudflare encrypts exported "
+                                "logs with it. Run `aigw logpush keygen <stack>` or set aigw:logpush.publicKey.")
+        account = need(gw.props, "accountId")
+        if not any(need(j.props, "accountId") == account for j in jobs):
+            yield Violation(gw, (
+                f"{_gw(gw)} has logpush on but the stack has no enabled Logpush job with dataset "
+                f"{AI_GATEWAY_LOGPUSH_DATASET} in account {account}: its logs go nowhere. Add aigw:logpush "
+                "(destination and retention) to the stack."))
+
+
+_WRITE = re.compile(r"\b(Write|Edit)\b")
+
+
+def _days(date_text: Any) -> dt.date | None:
+    if not isinstance(date_text, str):
+        return None
+    try:
+        return dt.date.fromisoformat(date_text[:10])
+    except ValueError:
+        return None
+
+
+def _lifetime(res: Resource, ctx: Context) -> Iterator[Violation]:
+    max_days = int(ctx.config.get("maxTokenDays", 90))
+    expires = _days(need(res.props, "expiresOn"))
+    starts = _days(need(res.props, "notBefore")) or ctx.today
+    if expires is None:
+        yield Violation(res, f"token {res.name!r} never expires. Set expiresInDays (at most {max_days}).")
+    elif (expires - max(starts, ctx.today)).days > max_days:
+        yield Violation(res, (
+            f"token {res.name!r} is valid for {(expires - max(starts, ctx.today)).days} days (until {expires}), "
+            f"more than maxTokenDays ({max_days}). Shorten expiresInDays and rotate by moving validFrom."))
+
+
+def _least_privilege(res: Resource, ctx: Context) -> Iterator[Violation]:
+    account = ctx.account_id
+    if res.type == API_TOKEN:
+        if account and need(res.props, "accountId") != account:
+            yield Violation(res, f"token {res.name!r} is for account {need(res.props, 'accountId')}, not the "
+                                 f"stack's account {account}. Declare it in that account's stack.")
+        purpose = need(res.props, "purpose")
+        writes = [p for p in need(res.props, "permissionGroups", []) or [] if _WRITE.search(str(p))]
+        if writes and purpose != "deploy":
+            yield Violation(res, (
+                f"token {res.name!r} (purpose {purpose}) has write permissions ({', '.join(writes)}): only "
+                "purpose deploy may write. Use purpose run or read."))
+        yield from _lifetime(res, ctx)
+    elif res.type == ACCOUNT_TOKEN:
+        for i in range(len(need(res.props, "policies", []) or [])):
+            raw = need(res.props, f"policies[{i}].resources")
+            try:
+                scopes = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
+            except ValueError:
+                scopes = {raw: "?"}
+            wanted = f"com.cloudflare.api.account.{account}" if account else None
+            extra = sorted(str(k) for k in scopes if k != wanted) if wanted else []
+            if extra:
+                yield Violation(res, (
+                    f"account token {res.name!r} reaches {', '.join(extra)} beyond the stack's account "
+                    f"(com.cloudflare.api.account.{account}). Scope its policies to that account only."))
+        yield from _lifetime(res, ctx)
+
+
+# --- advisories ------------------------------------------------------------------------------
+
+def _keeps_newest(gw: Resource, ctx: Context) -> Iterator[Violation]:
+    if need(gw.props, "collectLogs") is not True or need(gw.props, "logpush") is True:
+        return
+    if need(gw.props, "logManagementStrategy") == "STOP_INSERTING":
+        yield Violation(gw, (
+            f"{_gw(gw)} stops inserting logs once {need(gw.props, 'logManagement')} are stored: new requests "
+            "then go unlogged without any error. Set logging.onFull: deleteOldest, or export with logpush."))
+
+
+def _id_naming(gw: Resource, ctx: Context) -> Iterator[Violation]:
+    pattern = str(ctx.config.get("gatewayIdPattern", DEFAULT_ID_PATTERN))
+    pattern = pattern.replace("{environment}", re.escape(ctx.environment))
+    gid = need(gw.props, "aiGatewayId")
+    if not re.fullmatch(pattern, str(gid)):
+        yield Violation(gw, f"{_gw(gw)}: id {gid!r} does not match gatewayIdPattern {pattern!r}. Drop the "
+                            "gateway's id: override (the default is <environment>-<name>).")
+
+
+def _cache_bounded(gw: Resource, ctx: Context) -> Iterator[Violation]:
+    ttl, max_ttl = need(gw.props, "cacheTtl"), int(ctx.config.get("maxCacheTtl", DEFAULT_MAX_CACHE_TTL))
+    if isinstance(ttl, (int, float)) and ttl > max_ttl:
+        yield Violation(gw, f"{_gw(gw)} caches responses for {ttl} s, more than maxCacheTtl ({max_ttl} s): "
+                            f"stale answers are served that long. Set cache.ttl to at most {max_ttl}.")
+
+
+def _dlp(gw: Resource, ctx: Context) -> Iterator[Violation]:
+    configured = need(gw.props, "dlp.policies", []) or need(gw.props, "dlp.profiles", [])
+    if need(gw.props, "dlp.enabled") is not True or not configured:
+        yield Violation(gw, f"{_gw(gw)} has no DLP: personal data in prompts and responses goes unchecked. "
+                            "Set dlp: {policies: [{id, action: BLOCK, check: [REQUEST, RESPONSE], profiles: [...]}]}.")
+
+
+def _spend(gw: Resource, ctx: Context) -> Iterator[Violation]:
+    if need(gw.props, "spendLimits.enabled") is not True or not need(gw.props, "spendLimits.rules", []):
+        yield Violation(gw, f"{_gw(gw)} has no spend limit: a runaway client is only stopped by the bill. "
+                            "Set spendLimits: {rules: [{limit, window, technique}]}.")
+
+
+def _guardrails(gw: Resource, ctx: Context) -> Iterator[Violation]:
+    missing = [side for side in ("prompt", "response") if not need(gw.props, f"guardrails.{side}", {})]
+    if missing:
+        yield Violation(gw, f"{_gw(gw)} has no guardrails on {' and '.join(missing)}s. Set guardrails: "
+                            "{prompt: {P1: BLOCK, ...}, response: {S1: BLOCK, ...}}.")
+
+
+DEFAULT_ID_PATTERN = "{environment}-[a-z0-9]([a-z0-9-]*[a-z0-9])?"
+DEFAULT_MAX_CACHE_TTL = 86400
+
+RULES: list[Rule] = [
+    Rule("production-payloads-not-stored",
+         "In production, every gateway that collects logs is authenticated and fronted by an edge Worker of "
+         "this stack that forces payloads off, and no other holder of a Run token or Workers AI binding can "
+         "reach it.",
+         "critical", "mandatory", "stack", _payloads_not_stored,
+         "Set authentication: true and edge: {token: <run token>} on the gateway; keep team Workers and extra "
+         "Run tokens out of production.", production_only=True),
+    Rule("production-no-payload-export",
+         "In production, no gateway classifies logs or exports OpenTelemetry spans outside allowedOtelHosts.",
+         "critical", "mandatory", "resource", _no_payload_export,
+         "Set logging.classification: false; remove otel exporters or allow their host in the policy config.",
+         types=(GATEWAY,), production_only=True,
+         properties={"allowedOtelHosts": {"type": "array", "items": {"type": "string", "minLength": 1},
+                                          "default": [],
+                                          "description": "Hosts OTel exporters may send spans to in production."}}),
+    Rule("production-authentication-required",
+         "In production, every gateway requires authentication.",
+         "high", "mandatory", "resource", _authentication,
+         "Set authentication: true.", types=(GATEWAY,), production_only=True),
+    Rule("production-rate-limited",
+         "In production, every gateway has a non-zero rate limit and interval.",
+         "high", "mandatory", "resource", _rate_limited,
+         "Set rateLimit: {limit, interval, technique}.", types=(GATEWAY,), production_only=True),
+    Rule("secrets-not-plaintext",
+         "OTel authorization and credential headers, Stripe authorization, Logpush destination credentials "
+         "and Worker secret bindings are Pulumi secrets.",
+         "critical", "mandatory", "resource", _secrets,
+         "Store the value with `pulumi config set --secret`.",
+         types=(GATEWAY, LOGPUSH_JOB, WORKERS_SCRIPT)),
+    Rule("no-default-gateway",
+         "No gateway is declared with the id 'default', which Cloudflare creates and re-creates by itself.",
+         "high", "mandatory", "resource", _no_default_gateway,
+         "Give the gateway its own id.", types=(GATEWAY,)),
+    Rule("logpush-complete",
+         "A gateway with logpush on collects logs, has a public key, and has a Logpush job in the stack for "
+         "its account.",
+         "high", "mandatory", "stack", _logpush_complete,
+         "Set logging.collect: true, aigw:logpush with a destination, and a public key (aigw logpush keygen)."),
+    Rule("tokens-least-privilege",
+         "API tokens are scoped to the stack's account, only deploy tokens have write permissions, and no "
+         "token lives longer than maxTokenDays.",
+         "high", "mandatory", "resource", _least_privilege,
+         "Use purpose run or read; scope to the stack's account; shorten expiresInDays.",
+         types=(API_TOKEN, ACCOUNT_TOKEN),
+         properties={"maxTokenDays": {"type": "integer", "minimum": 1, "default": 90,
+                                      "description": "Longest token lifetime, in days."}}),
+    Rule("log-retention-keeps-newest",
+         "A gateway that collects logs deletes the oldest when full or exports them, rather than silently "
+         "dropping new ones.",
+         "medium", "advisory", "resource", _keeps_newest,
+         "Set logging.onFull: deleteOldest, or export with logpush.", types=(GATEWAY,)),
+    Rule("gateway-id-naming",
+         "Gateway ids follow gatewayIdPattern.",
+         "low", "advisory", "resource", _id_naming,
+         "Use the default id <environment>-<name>.", types=(GATEWAY,),
+         properties={"gatewayIdPattern": {
+             "type": "string", "minLength": 1, "default": DEFAULT_ID_PATTERN,
+             "description": "Regular expression a gateway id must match in full; {environment} is replaced "
+                            "by the stack's environment."}}),
+    Rule("cache-ttl-bounded",
+         "Gateway response caching lasts at most maxCacheTtl seconds.",
+         "low", "advisory", "resource", _cache_bounded,
+         "Lower cache.ttl.", types=(GATEWAY,),
+         properties={"maxCacheTtl": {"type": "integer", "minimum": 0, "default": DEFAULT_MAX_CACHE_TTL,
+                                     "description": "Longest cache TTL, in seconds."}}),
+    Rule("production-dlp-enabled",
+         "In production, every gateway has DLP enabled with at least one policy or profile.",
+         "medium", "advisory", "resource", _dlp,
+         "Set dlp with BLOCK policies.", types=(GATEWAY,), production_only=True),
+    Rule("production-spend-limits",
+         "In production, every gateway has an enabled spend limit.",
+         "medium", "advisory", "resource", _spend,
+         "Set spendLimits.rules.", types=(GATEWAY,), production_only=True),
+    Rule("production-guardrails",
+         "In production, every gateway has guardrails on prompts and responses.",
+         "medium", "advisory", "resource", _guardrails,
+         "Set guardrails.prompt and guardrails.response.", types=(GATEWAY,), production_only=True),
+]
+
+RULES_BY_ID = {rule.id: rule for rule in RULES}
