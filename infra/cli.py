@@ -97,7 +97,7 @@ def check(ctx: click.Context, targets: tuple[str, ...], fmt: str, policy_config:
         return
     try:
         resolved = resolve_targets(list(targets), lambda: _project_dir(ctx))
-        plans = run_plans(resolved, jobs=jobs)
+        plans = run_plans(resolved, jobs=jobs, for_check=True)
     except PlanError as exc:
         _fail(exc.lines, exc.exit_code)
         return

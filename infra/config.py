@@ -169,8 +169,13 @@ def _project_doc(project_path: Path) -> tuple[str, Any, str]:
     return display, doc, text
 
 
-def load_stack_file(path: str | Path, project_dir: Path | None = None) -> StackSpec:
-    """Offline: the spec of the stack whose settings file is ``path``."""
+def load_stack_file(path: str | Path, project_dir: Path | None = None, *,
+                    plaintext_credentials_as_findings: bool = False) -> StackSpec:
+    """Offline: the spec of the stack whose settings file is ``path``.
+
+    ``plaintext_credentials_as_findings`` (`aigw check`): a credential in plain text is let through
+    as a placeholder for the policy to report, instead of being an input error.
+    """
     path = Path(path)
     stack = stack_name_of(path)
     project_dir = project_dir or find_project_dir(path.resolve().parent)
@@ -187,6 +192,7 @@ def load_stack_file(path: str | Path, project_dir: Path | None = None) -> StackS
         project_config=_namespace_values(project_doc.get("config"), project_display, True),
         stack_config=_namespace_values(stack_doc.get("config"), stack_display, False),
         project_dir=str(project_dir),
+        plaintext_credentials_as_findings=plaintext_credentials_as_findings,
     )
     try:
         return build_stack_spec(raw)

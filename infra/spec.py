@@ -188,6 +188,17 @@ def _credentials_in(title: str, value: Any, info: ValidationInfo, is_credential:
     return out
 
 
+class PlaintextCredential(Secret):
+    """A credential written in plain text, admitted only for `aigw check`: the program then passes a
+    placeholder as a plain value, so the secrets-not-plaintext rule reports it (naming the resource)
+    instead of the spec stopping at the first one. The plaintext itself is dropped here."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        super().__init__(None)
+
+
 _PLAINTEXT_CREDENTIAL = "a credential must be stored as a secret"
 _REDACTED = Secret(None)
 
@@ -199,6 +210,8 @@ def _credential(value: Any, info: ValidationInfo) -> Secret:
         # Under the CLI a nested secure value only marks its whole top-level key as
         # secret; the plaintext check is then done offline (aigw plan/check).
         return Secret(value)
+    if isinstance(value, str) and (info.context or {}).get("plaintext_credentials_as_findings"):
+        return PlaintextCredential()
     if isinstance(value, str):
         raise ValueError(
             f"{_PLAINTEXT_CREDENTIAL}, not in plain text; set it with "
@@ -768,13 +781,16 @@ class RawConfig:
     stack_config: dict[str, Any]
     positions: dict[tuple[str, str], int] = field(default_factory=dict)
     plaintext_credentials_are_secret: bool = False
+    # `aigw check`: a credential in plain text is a policy finding, not an input error.
+    plaintext_credentials_as_findings: bool = False
     project_dir: str = "."
 
 
 def build_stack_spec(raw: RawConfig) -> StackSpec:
     """Validate, merge defaults (org < stack < gateway) and resolve gateway ids."""
     problems: list[Problem] = []
-    ctx = {"plaintext_credentials_are_secret": raw.plaintext_credentials_are_secret}
+    ctx = {"plaintext_credentials_are_secret": raw.plaintext_credentials_are_secret,
+           "plaintext_credentials_as_findings": raw.plaintext_credentials_as_findings}
 
     def report(file: str, prefix: str, exc: ValidationError, model: type[BaseModel] | None) -> None:
         for err in exc.errors(include_url=False):

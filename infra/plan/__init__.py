@@ -71,9 +71,9 @@ def resolve_targets(args: list[str], project_dir: Callable[[], Path]) -> list[Ta
     return targets
 
 
-def _plan_one(target: Target) -> dict[str, Any]:
+def _plan_one(target: Target, for_check: bool = False) -> dict[str, Any]:
     proc = subprocess.run(
-        [sys.executable, "-m", "infra.plan.runner", str(target.path)],
+        [sys.executable, "-m", "infra.plan.runner", str(target.path), *(["--check"] if for_check else [])],
         capture_output=True, text=True, check=False,
         env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
@@ -134,11 +134,15 @@ def account_problems(targets: list[Target]) -> list[str]:
     return problems
 
 
-def run_plans(targets: list[Target], jobs: int | None = None) -> list[dict[str, Any]]:
-    """Plan every target; stacks in the order given. Raises PlanError on any failure."""
+def run_plans(targets: list[Target], jobs: int | None = None, for_check: bool = False) -> list[dict[str, Any]]:
+    """Plan every target; stacks in the order given. Raises PlanError on any failure.
+
+    ``for_check``: plans for `aigw check`, where a credential in plain text is left for the
+    secrets-not-plaintext rule to report rather than being an input error.
+    """
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(targets)))
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_plan_one, t) for t in targets]
+        futures = [pool.submit(_plan_one, t, for_check) for t in targets]
         # Checked while the plan subprocesses run (they are waited on, not computed, here).
         cross_stack = account_problems(targets)
         results = [f.result() for f in futures]

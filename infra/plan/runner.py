@@ -1,6 +1,8 @@
 """Child process of `aigw plan`: run `deploy(spec)` for ONE stack under Pulumi mocks.
 
-Usage: python -m infra.plan.runner Pulumi.<stack>.yaml
+Usage: python -m infra.plan.runner Pulumi.<stack>.yaml [--check]
+(--check, for `aigw check`: credentials written in plain text become plain placeholders for the
+policy to report, instead of input errors.)
 Prints one JSON document on stdout: {"stack", "environment", "resources", "outputs"} or,
 for invalid config, {"problems": [...]} with exit status 2.
 
@@ -71,7 +73,7 @@ def _is_secret(value: Any) -> bool:
     return isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG
 
 
-def run(path: str) -> dict[str, Any]:
+def run(path: str, for_check: bool = False) -> dict[str, Any]:
     import os
     from pathlib import Path
 
@@ -79,7 +81,7 @@ def run(path: str) -> dict[str, Any]:
 
     from ..config import load_stack_file, program_dir
 
-    spec = load_stack_file(path)
+    spec = load_stack_file(path, plaintext_credentials_as_findings=for_check)
     # Run where the engine would run the program, so relative paths (Worker modules) match.
     os.chdir(program_dir(Path(spec.project_dir)))
 
@@ -152,11 +154,12 @@ def run(path: str) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        sys.stderr.write("usage: python -m infra.plan.runner Pulumi.<stack>.yaml\n")
+    args = [a for a in argv[1:] if a != "--check"]
+    if len(args) != 1:
+        sys.stderr.write("usage: python -m infra.plan.runner Pulumi.<stack>.yaml [--check]\n")
         return 2
     try:
-        result = run(argv[1])
+        result = run(args[0], for_check="--check" in argv[1:])
     except SpecError as exc:
         json.dump({"problems": [p.render() for p in exc.problems]}, sys.stdout)
         return 2
