@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # npm ci rewrites this file on every install: it doubles as the stamp for node_modules (workerd).
 NODE_STAMP := node_modules/.package-lock.json
 
-.PHONY: install plan test bench lint clean
+.PHONY: install plan check test bench lint clean
 
 install: $(STAMP) $(NODE_STAMP)
 
@@ -21,6 +21,10 @@ $(STAMP): pyproject.toml
 
 plan: install
 	$(VENV)/bin/aigw plan
+
+# The org's policy on the repo's own stacks (the rules of the CrossGuard pack in policy/).
+check: install
+	$(VENV)/bin/aigw check
 
 test: install
 	$(PY) -m pytest -n auto -q
