@@ -10,6 +10,7 @@ production-payloads-not-stored during preview, with no Cloudflare credentials ne
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -39,8 +40,17 @@ def test_preview_with_the_pack_blocks_payloads_in_production(tmp_path: Path) -> 
         "    support-bot:\n      cache:\n        ttl: 600\n      logging:\n        payloads: true\n"))
     env = {**os.environ, "PULUMI_CONFIG_PASSPHRASE": "e2e", "PULUMI_BACKEND_URL": f"file://{tmp_path}",
            "CLOUDFLARE_API_TOKEN": os.environ.get("CLOUDFLARE_API_TOKEN", "x" * 40)}
-    # The stack file holds ciphertext made with another passphrase: keep only plain aigw:* keys.
+    # The repo's prod file holds placeholder ciphertext: drop it and set real secrets with this
+    # stack's own passphrase, as a team would after `pulumi stack init`.
+    text = stack_file.read_text()
+    for key in ("accessKeyId", "secretAccessKey"):
+        text = re.sub(rf"( +){key}:\n +secure: .*\n", "", text)
+    stack_file.write_text(text)
     assert _pulumi(["stack", "init", "prod"], project, env).returncode == 0
+    for key in ("accessKeyId", "secretAccessKey"):
+        set_proc = _pulumi(["config", "set", "-s", "prod", "--secret", "--path",
+                            f"aigw:logpush.destination.r2.{key}", f"e2e-{key}"], project, env)
+        assert set_proc.returncode == 0, set_proc.stderr
     proc = _pulumi(["preview", "-s", "prod", "--policy-pack", str(project / "policy")], project, env)
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0, output
