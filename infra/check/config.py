@@ -10,6 +10,7 @@ and, stricter than the Pulumi CLI, unknown properties are errors (a typo would b
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,13 @@ def settings_from(data: Any, source: str) -> Settings:
                                 f"allowed: {allowed}")
             else:
                 problems.append(f"{source}: {path}: {_shown(error.instance)}: {error.message}")
+        pattern = props.get("gatewayIdPattern")
+        if isinstance(pattern, str):
+            try:
+                re.compile(pattern.replace("{environment}", "env"))
+            except re.error as exc:
+                problems.append(f"{source}: {key}.gatewayIdPattern: {_shown(pattern)}: not a regular expression "
+                                f"({exc}); {{environment}} stands for the stack's environment")
         given[key] = (level, props)
     if problems:
         raise PolicyConfigError(problems)
@@ -92,6 +100,9 @@ def load_settings(path: Path | None) -> Settings:
         text = path.read_text()
     except OSError as exc:
         raise PolicyConfigError([f"{path}: cannot read the policy config: {exc.strerror}"]) from None
+    except UnicodeDecodeError as exc:
+        problem = f"{path}: not UTF-8 text (byte {exc.start}): a policy config is a JSON file"
+        raise PolicyConfigError([problem]) from None
     try:
         data = json.loads(text)
     except ValueError as exc:

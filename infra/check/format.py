@@ -7,6 +7,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from aigw_policy import RULES
 from aigw_policy.engine import STACK_TYPE
@@ -145,7 +146,7 @@ def to_sarif(results: Sequence[StackResult], settings: Settings) -> str:
     } for rule in RULES]
     sarif_results = []
     for r in results:
-        uri = _rel(r.file)
+        uri = quote(_rel(r.file))  # a URI reference: spaces and '#' percent-encoded
         for f in r.findings:
             line = locate.line(r.file, *f.resource) if f.resource[0] != STACK_TYPE else 1
             sarif_results.append({

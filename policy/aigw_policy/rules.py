@@ -285,7 +285,13 @@ def _id_naming(gw: Resource, ctx: Context) -> Iterator[Violation]:
     pattern = str(ctx.config.get("gatewayIdPattern", DEFAULT_ID_PATTERN))
     pattern = pattern.replace("{environment}", re.escape(ctx.environment))
     gid = need(gw.props, "aiGatewayId")
-    if not re.fullmatch(pattern, str(gid)):
+    try:
+        matched = re.fullmatch(pattern, str(gid))
+    except re.error as exc:
+        yield Violation(gw, f"gatewayIdPattern {pattern!r} is not a regular expression ({exc}): fix the policy "
+                            "config.")
+        return
+    if not matched:
         yield Violation(gw, f"{_gw(gw)}: id {gid!r} does not match gatewayIdPattern {pattern!r}. Drop the "
                             "gateway's id: override (the default is <environment>-<name>).")
 

@@ -235,8 +235,6 @@ def test_sarif_puts_stack_findings_and_unlocatable_resources_on_line_1(tmp_path:
     assert regions == [{"artifactLocation": {"uri": "Pulumi.x.yaml"}, "region": {"startLine": 1}}] * 2
 
 
-@pytest.mark.xfail(strict=True, reason="bug: SARIF artifactLocation.uri is the raw relative path, not a "
-                                       "percent-encoded URI reference (a space or '#' in a directory name)")
 def test_sarif_uris_are_percent_encoded(tmp_path: Path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = StackResult("x", "dev", False, tmp_path / "my stacks" / "Pulumi.x.yaml", 1,
