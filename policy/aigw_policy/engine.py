@@ -96,22 +96,44 @@ def is_production(environment: str, config: Mapping[str, Any], stack_production:
     return environment in listed or environment in stack_production
 
 
-def _fail_closed(rule: Rule, resource: Resource | None, path: str) -> Violation:
-    what = f"{resource.type} {resource.name!r}" if resource else "the stack"
+def fail_closed(rule_id: str, resource: Resource | None, path: str) -> Violation:
+    what = f"{resource.type.rsplit(':', 1)[-1]} {resource.name!r}" if resource else "the stack"
     return Violation(resource, (
-        f"{what}: {path} is unknown during preview, so {rule.id} cannot show that it holds; in production "
+        f"{what}: {path} is unknown during preview, so {rule_id} cannot show that it holds; in production "
         f"the rule fails closed. Make {path} known at preview (a literal in the stack config, not another "
         "resource's output), or run the check again once it is known."))
 
 
-def guarded(rule: Rule, resource: Resource | None, ctx: Context, run: Callable[[], Iterable[Violation]]
-            ) -> Iterator[Violation]:
-    """Run one rule on one subject; an unknown value fails closed in production, skips elsewhere."""
+def guarded(rule_id: str, resource: Resource | None, ctx: Context, run: Callable[[], Iterable[Violation]]
+            ) -> list[Violation]:
+    """Run one rule on one subject. Violations found before an unknown value are kept; the unknown
+    itself fails closed in production (a violation naming the property) and is skipped elsewhere."""
+    found: list[Violation] = []
     try:
-        yield from list(run())
+        for violation in run():
+            found.append(violation)
     except UnknownValue as exc:
         if ctx.production:
-            yield _fail_closed(rule, resource, exc.path)
+            found.append(fail_closed(rule_id, resource, exc.path))
+    return found
+
+
+def each(rule_id: str, resources: Iterable[Resource], ctx: Context,
+         check: Callable[[Resource], Iterable[Violation]]) -> Iterator[Violation]:
+    """For stack rules: check each resource on its own, so an unknown value in one resource
+    neither hides the others' violations nor loses the name of the resource it is in."""
+    for resource in resources:
+        yield from guarded(rule_id, resource, ctx, lambda r=resource: check(r))
+
+
+def known(ctx: Context, value: Callable[[], Any], strict: Any, lenient: Any) -> Any:
+    """A stack-wide fact a stack rule builds on (which scripts are edge Workers, which Logpush jobs
+    exist). When it depends on an unknown value it is taken the strict way in production (the
+    gateways relying on it are then reported) and the lenient way elsewhere (nothing reported)."""
+    try:
+        return value()
+    except UnknownValue:
+        return strict if ctx.production else lenient
 
 
 def applies(rule: Rule, ctx: Context) -> bool:
@@ -121,13 +143,13 @@ def applies(rule: Rule, ctx: Context) -> bool:
 def run_resource_rule(rule: Rule, resource: Resource, ctx: Context) -> list[Violation]:
     if not applies(rule, ctx) or resource.type not in rule.types:
         return []
-    return list(guarded(rule, resource, ctx, lambda: rule.check(resource, ctx)))
+    return guarded(rule.id, resource, ctx, lambda: rule.check(resource, ctx))
 
 
 def run_stack_rule(rule: Rule, resources: Sequence[Resource], ctx: Context) -> list[Violation]:
     if not applies(rule, ctx):
         return []
-    return list(guarded(rule, None, ctx, lambda: rule.check(resources, ctx)))
+    return guarded(rule.id, None, ctx, lambda: rule.check(resources, ctx))
 
 
 def effective_level(level: str) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from .engine import Context, Rule, Violation
+from .engine import Context, Rule, Violation, each, guarded, known
 from .values import Resource, need, reveal, secret_at
 
 GATEWAY = "cloudflare:index/aiGateway:AiGateway"
@@ -32,9 +32,11 @@ AI_GATEWAY_LOGPUSH_DATASET = "ai_gateway_events"
 EDGE_MAIN_MODULE = "edge.mjs"
 RUN_PERMISSION = "AI Gateway Run"
 DEFAULT_GATEWAY_ID = "default"
+ANY_ACCOUNT = object()  # a Logpush job whose account is unknown, outside production
 
 _CREDENTIAL_NAME = re.compile(r"(authorization|api[-_]?key|token|secret|password|credential|signature|cookie)", re.I)
-_CREDENTIAL_PARAM = re.compile(r"(secret|password|token|signature|^sig$|access[-_]key|authorization|credential)", re.I)
+_CREDENTIAL_PARAM = re.compile(
+    r"(secret|password|token|signature|^sig$|access[-_]key|api[-_]?key|authorization|credential)", re.I)
 
 
 def is_credential_name(name: str) -> bool:
@@ -64,52 +66,71 @@ def _binding_text(script: Resource, name: str) -> Any:
     return None if i is None else need(script.props, f"bindings[{i}].text")
 
 
-def _is_edge_script(script: Resource) -> bool:
-    return need(script.props, "mainModule") == EDGE_MAIN_MODULE and _binding_index(script, "AIG_TOKEN") is not None
+def _edge_scripts(resources: Sequence[Resource], ctx: Context) -> list[Resource]:
+    """The edge Workers: scripts declared by an aigw:index:EdgeWorker component (by script name),
+    running the edge module with a Run token. A team Worker whose module is also called edge.mjs
+    is not one. (A script whose name or bindings are unknown counts as one outside production only.)"""
+    components = _of_type(resources, EDGE_WORKER)
+    declared = {known(ctx, lambda e=e: need(e.props, "scriptName"), None, None) for e in components}
+
+    def is_edge(s: Resource) -> bool:
+        return (need(s.props, "scriptName") in declared and need(s.props, "mainModule") == EDGE_MAIN_MODULE
+                and _binding_index(s, "AIG_TOKEN") is not None)
+
+    return [s for s in _of_type(resources, WORKERS_SCRIPT) if known(ctx, lambda s=s: is_edge(s), False, True)]
 
 
 # --- production-payloads-not-stored -------------------------------------------------------------
 
 def _payloads_not_stored(resources: Sequence[Resource], ctx: Context) -> Iterator[Violation]:
-    scripts = _of_type(resources, WORKERS_SCRIPT)
-    edges = [s for s in scripts if _is_edge_script(s)]
-    for gw in _of_type(resources, GATEWAY):
+    rule = "production-payloads-not-stored"
+    edges = _edge_scripts(resources, ctx)
+
+    def gateway(gw: Resource) -> Iterator[Violation]:
         if need(gw.props, "collectLogs") is False:
-            continue
-        gid = need(gw.props, "aiGatewayId")
+            return
         if need(gw.props, "authentication") is not True:
             yield Violation(gw, (
                 f"{_gw(gw)} collects logs but is not authenticated: any caller that knows the account id can "
                 "send cf-aig-collect-log-payload: true and have prompts and responses stored. Set "
                 "authentication: true and front it with an edge Worker (edge: {token: <run token>})."))
-        fronting = [s for s in edges if _binding_text(s, "GATEWAY_ID") == gid]
+        gid = need(gw.props, "aiGatewayId")
+        # An edge Worker whose GATEWAY_ID is unknown fronts nothing in production (fail closed).
+        fronting = [s for s in edges if known(ctx, lambda s=s: _binding_text(s, "GATEWAY_ID") == gid, False, True)]
         if not fronting:
             yield Violation(gw, (
                 f"{_gw(gw)} collects logs and no edge Worker of this stack fronts it, so nothing forces "
                 "cf-aig-collect-log-payload: false on its requests (payloads are stored by default). Add "
                 "edge: {token: <run token>} to the gateway (or to aigw:defaults)."))
         for script in fronting:
-            payloads = _binding_text(script, "PAYLOADS")
-            if payloads != "false":
-                yield Violation(script, (
-                    f"edge Worker {script.name!r} fronts {_gw(gw)} but does not force payloads off (binding "
-                    f"PAYLOADS is {payloads!r}, not 'false'). Set logging.payloads: false on the gateway."))
-    for script in scripts:
-        if script in edges:
-            continue
+            yield from guarded(rule, script, ctx, lambda s=script: payloads_off(s, gw))
+
+    def payloads_off(script: Resource, gw: Resource) -> Iterator[Violation]:
+        payloads = _binding_text(script, "PAYLOADS")
+        if payloads != "false":
+            yield Violation(script, (
+                f"edge Worker {script.name!r} fronts {_gw(gw)} but does not force payloads off (binding "
+                f"PAYLOADS is {payloads!r}, not 'false'). Set logging.payloads: false on the gateway."))
+
+    def team_worker(script: Resource) -> Iterator[Violation]:
         count = len(need(script.props, "bindings", []) or [])
         if "ai" in [need(script.props, f"bindings[{i}].type") for i in range(count)]:
             yield Violation(script, (
                 f"Worker {script.name!r} has a Workers AI binding in production: the binding reaches every "
                 "gateway of the account and cannot force payloads off, so it bypasses the edge Workers. "
                 "Call the gateway through its edge Worker's URL instead, or keep this Worker out of production."))
-    held = {need(e.props, "token") for e in _of_type(resources, EDGE_WORKER)}
-    for token in _of_type(resources, API_TOKEN):
+
+    def run_token(token: Resource) -> Iterator[Violation]:
         if RUN_PERMISSION in (need(token.props, "permissionGroups", []) or []) and token.name not in held:
             yield Violation(token, (
                 f"token {token.name!r} has {RUN_PERMISSION} and no edge Worker holds it: a Run token is "
                 "account-wide, so whoever holds it can call any gateway directly and choose to store payloads. "
                 "Give Run tokens only to edge Workers (edge: {token: " + token.name + "}) or remove it."))
+
+    yield from each(rule, _of_type(resources, GATEWAY), ctx, gateway)
+    yield from each(rule, [s for s in _of_type(resources, WORKERS_SCRIPT) if s not in edges], ctx, team_worker)
+    held = {known(ctx, lambda e=e: need(e.props, "token"), None, None) for e in _of_type(resources, EDGE_WORKER)}
+    yield from each(rule, _of_type(resources, API_TOKEN), ctx, run_token)
 
 
 # --- gateway settings in production -------------------------------------------------------------
@@ -119,7 +140,7 @@ def _no_payload_export(gw: Resource, ctx: Context) -> Iterator[Violation]:
         yield Violation(gw, (
             f"{_gw(gw)} has log classification on: it analyses stored prompts and responses. Set "
             "logging.classification: false."))
-    allowed = list(ctx.config.get("allowedOtelHosts", []))
+    allowed = [str(h).lower() for h in ctx.config.get("allowedOtelHosts", [])]
     for i in range(len(need(gw.props, "otels", []) or [])):
         url = need(gw.props, f"otels[{i}].url")
         host = urlsplit(url).hostname if isinstance(url, str) else None
@@ -160,7 +181,7 @@ def _secrets(res: Resource, ctx: Context) -> Iterator[Violation]:
             if "authorization" in otel and not secret_at(props, f"otels[{i}].authorization"):
                 yield _plaintext(res, f"otel[{i}].authorization", _set_secret(res, f"otel[{i}].authorization"))
             for header in need(props, f"otels[{i}].headers", {}) or {}:
-                if is_credential_name(header) and not secret_at(props, f"otels[{i}].headers.{header}"):
+                if is_credential_name(header) and not secret_at(props, ("otels", i, "headers", header)):
                     where = f"otel[{i}].headers.{header}"
                     yield _plaintext(res, where, _set_secret(res, where))
         stripe = need(props, "stripe")
@@ -197,11 +218,18 @@ def _no_default_gateway(gw: Resource, ctx: Context) -> Iterator[Violation]:
 
 
 def _logpush_complete(resources: Sequence[Resource], ctx: Context) -> Iterator[Violation]:
-    jobs = [j for j in _of_type(resources, LOGPUSH_JOB)
-            if need(j.props, "dataset") == AI_GATEWAY_LOGPUSH_DATASET and need(j.props, "enabled", True) is not False]
-    for gw in _of_type(resources, GATEWAY):
+    rule = "logpush-complete"
+
+    def usable(job: Resource) -> bool:
+        return (need(job.props, "dataset") == AI_GATEWAY_LOGPUSH_DATASET
+                and need(job.props, "enabled", True) is not False)
+
+    jobs = [j for j in _of_type(resources, LOGPUSH_JOB) if known(ctx, lambda j=j: usable(j), False, True)]
+    accounts = {known(ctx, lambda j=j: need(j.props, "accountId"), None, ANY_ACCOUNT) for j in jobs}
+
+    def gateway(gw: Resource) -> Iterator[Violation]:
         if need(gw.props, "logpush") is not True:
-            continue
+            return
         if need(gw.props, "collectLogs") is not True:
             yield Violation(gw, f"{_gw(gw)} has logpush on but collects no logs, so nothing is exported. "
                                 "Set logging.collect: true or logging.logpush: false.")
@@ -210,11 +238,13 @@ def _logpush_complete(resources: Sequence[Resource], ctx: Context) -> Iterator[V
             yield Violation(gw, f"{_gw(gw)} has logpush on without a public key: Cloudflare encrypts exported "
                                 "logs with it. Run `aigw logpush keygen <stack>` or set aigw:logpush.publicKey.")
         account = need(gw.props, "accountId")
-        if not any(need(j.props, "accountId") == account for j in jobs):
+        if account not in accounts and ANY_ACCOUNT not in accounts:
             yield Violation(gw, (
                 f"{_gw(gw)} has logpush on but the stack has no enabled Logpush job with dataset "
                 f"{AI_GATEWAY_LOGPUSH_DATASET} in account {account}: its logs go nowhere. Add aigw:logpush "
                 "(destination and retention) to the stack."))
+
+    yield from each(rule, _of_type(resources, GATEWAY), ctx, gateway)
 
 
 _WRITE = re.compile(r"\b(Write|Edit)\b")
@@ -232,13 +262,14 @@ def _days(date_text: Any) -> dt.date | None:
 def _lifetime(res: Resource, ctx: Context) -> Iterator[Violation]:
     max_days = int(ctx.config.get("maxTokenDays", 90))
     expires = _days(need(res.props, "expiresOn"))
+    # A token lives from notBefore (from now when it has none) until expiresOn.
     starts = _days(need(res.props, "notBefore")) or ctx.today
     if expires is None:
         yield Violation(res, f"token {res.name!r} never expires. Set expiresInDays (at most {max_days}).")
-    elif (expires - max(starts, ctx.today)).days > max_days:
+    elif (expires - starts).days > max_days:
         yield Violation(res, (
-            f"token {res.name!r} is valid for {(expires - max(starts, ctx.today)).days} days (until {expires}), "
-            f"more than maxTokenDays ({max_days}). Shorten expiresInDays and rotate by moving validFrom."))
+            f"token {res.name!r} is valid for {(expires - starts).days} days ({starts} to {expires}), more "
+            f"than maxTokenDays ({max_days}). Shorten expiresInDays and rotate by moving validFrom."))
 
 
 def _least_privilege(res: Resource, ctx: Context) -> Iterator[Violation]:
@@ -319,7 +350,7 @@ def _spend(gw: Resource, ctx: Context) -> Iterator[Violation]:
 def _guardrails(gw: Resource, ctx: Context) -> Iterator[Violation]:
     missing = [side for side in ("prompt", "response") if not need(gw.props, f"guardrails.{side}", {})]
     if missing:
-        yield Violation(gw, f"{_gw(gw)} has no guardrails on {' and '.join(missing)}s. Set guardrails: "
+        yield Violation(gw, f"{_gw(gw)} has no guardrails on {' and '.join(m + 's' for m in missing)}. Set guardrails: "
                             "{prompt: {P1: BLOCK, ...}, response: {S1: BLOCK, ...}}.")
 
 

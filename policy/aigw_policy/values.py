@@ -81,7 +81,7 @@ def is_secret(value: Any) -> bool:
     return isinstance(value, Secret)
 
 
-def secret_at(props: Any, path: str) -> bool:
+def secret_at(props: Any, path: str | tuple[str | int, ...]) -> bool:
     """Whether the value at ``path`` is a secret, itself or inside a secret (the Python SDK
     sends a whole list or object as one secret when any element of it is a secret)."""
     node = props
@@ -100,7 +100,10 @@ def reveal(value: Any) -> Any:
     return value.value if isinstance(value, Secret) else value
 
 
-def _split(path: str) -> list[str | int]:
+def _split(path: str | tuple[str | int, ...]) -> list[str | int]:
+    """``a.b[0].c`` -> ["a", "b", 0, "c"]; a tuple of parts is taken as is (for keys with dots)."""
+    if isinstance(path, tuple):
+        return list(path)
     parts: list[str | int] = []
     for piece in path.split("."):
         while "[" in piece:
@@ -114,7 +117,13 @@ def _split(path: str) -> list[str | int]:
     return parts
 
 
-def need(props: Any, path: str, default: Any = None) -> Any:
+def _shown(path: str | tuple[str | int, ...]) -> str:
+    if isinstance(path, str):
+        return path
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+
+
+def need(props: Any, path: str | tuple[str | int, ...], default: Any = None) -> Any:
     """The value at ``path`` (``a.b[0].c``), secrets revealed; ``default`` when absent.
 
     Raises UnknownValue naming the path when the value (or anything on the way) is unknown:
@@ -123,7 +132,7 @@ def need(props: Any, path: str, default: Any = None) -> Any:
     node = reveal(props)
     for part in _split(path):
         if isinstance(node, Unknown):
-            raise UnknownValue(path)
+            raise UnknownValue(_shown(path))
         if isinstance(part, int):
             if not isinstance(node, list) or part >= len(node):
                 return default
@@ -133,7 +142,7 @@ def need(props: Any, path: str, default: Any = None) -> Any:
                 return default
             node = reveal(node[part])
     if isinstance(node, Unknown):
-        raise UnknownValue(path)
+        raise UnknownValue(_shown(path))
     return node
 
 

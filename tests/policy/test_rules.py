@@ -39,6 +39,7 @@ from rule_fixtures import (
     of_rule,
     only,
     run,
+    set_path,
     team_script,
     with_change,
     without,
@@ -491,7 +492,7 @@ def test_api_token_lifetime_above_max_token_days(env):
     stack = changed(API_TOKEN, "edge-run", "expiresOn", "2027-03-01", env)  # notBefore 2026-11-23
     finding = only(run(stack, env), "tokens-least-privilege")
     assert_finding(finding, "tokens-least-privilege", "mandatory", (API_TOKEN, "edge-run"),
-                   "token 'edge-run' is valid for 98 days (until 2027-03-01)", "more than maxTokenDays (90)",
+                   "token 'edge-run' is valid for 98 days (2026-11-23 to 2027-03-01)", "more than maxTokenDays (90)",
                    "Shorten expiresInDays and rotate by moving validFrom.")
 
 
@@ -508,7 +509,7 @@ def test_max_token_days_from_the_policy_config():
     stricter = of_rule(run(compliant(), config={"tokens-least-privilege": {"maxTokenDays": 60}}),
                        "tokens-least-privilege")
     assert [f.resource for f in stricter] == [(API_TOKEN, "edge-run"), (ACCOUNT_TOKEN, "edge-run")]
-    assert "valid for 90 days (until 2027-02-21), more than maxTokenDays (60)" in stricter[0].message
+    assert "valid for 90 days (2026-11-23 to 2027-02-21), more than maxTokenDays (60)" in stricter[0].message
 
 
 def test_a_lifetime_of_exactly_max_token_days_is_fine():
@@ -520,7 +521,7 @@ def test_a_future_token_lifetime_counts_from_not_before():
     stack = changed(API_TOKEN, "edge-run", "notBefore", "2027-01-01")
     stack = with_change(stack, API_TOKEN, "edge-run", "expiresOn", "2027-05-01")
     finding = only(run(stack), "tokens-least-privilege")
-    assert "is valid for 120 days (until 2027-05-01)" in finding.message
+    assert "is valid for 120 days (2027-01-01 to 2027-05-01)" in finding.message
     assert of_rule(run(with_change(stack, API_TOKEN, "edge-run", "expiresOn", "2027-03-31")),
                    "tokens-least-privilege") == []
 
@@ -730,17 +731,16 @@ def test_production_environments_listed_by_the_stack():
 # (rule, resource changed, path made unknown, value at the path, where the finding goes, path in the message)
 UNKNOWNS = [
     ("production-authentication-required", GW, "authentication", UNKNOWN, GW, "authentication"),
-    ("production-payloads-not-stored", GW, "authentication", UNKNOWN, PROD_STACK, "authentication"),
-    ("production-payloads-not-stored", GW, "collectLogs", UNKNOWN, PROD_STACK, "collectLogs"),
-    ("production-payloads-not-stored", GW, "aiGatewayId", UNKNOWN, PROD_STACK, "aiGatewayId"),
-    ("production-payloads-not-stored", SCRIPT, binding_path("PAYLOADS"), UNKNOWN, PROD_STACK, "bindings[6].text"),
-    ("production-payloads-not-stored", SCRIPT, binding_path("GATEWAY_ID"), UNKNOWN, PROD_STACK, "bindings[2].text"),
+    ("production-payloads-not-stored", GW, "authentication", UNKNOWN, GW, "authentication"),
+    ("production-payloads-not-stored", GW, "collectLogs", UNKNOWN, GW, "collectLogs"),
+    ("production-payloads-not-stored", GW, "aiGatewayId", UNKNOWN, GW, "aiGatewayId"),
+    ("production-payloads-not-stored", SCRIPT, binding_path("PAYLOADS"), UNKNOWN, SCRIPT, "bindings[6].text"),
     ("production-no-payload-export", GW, "otels", [{"url": UNKNOWN}], GW, "otels[0].url"),
     ("production-no-payload-export", GW, "logClassification", UNKNOWN, GW, "logClassification"),
     ("production-rate-limited", GW, "rateLimitingLimit", UNKNOWN, GW, "rateLimitingLimit"),
     ("no-default-gateway", GW, "aiGatewayId", UNKNOWN, GW, "aiGatewayId"),
-    ("logpush-complete", GW, "collectLogs", UNKNOWN, PROD_STACK, "collectLogs"),
-    ("logpush-complete", GW, "logpush", UNKNOWN, PROD_STACK, "logpush"),
+    ("logpush-complete", GW, "collectLogs", UNKNOWN, GW, "collectLogs"),
+    ("logpush-complete", GW, "logpush", UNKNOWN, GW, "logpush"),
     ("secrets-not-plaintext", JOB, "destinationConf", UNKNOWN, JOB, "destinationConf"),
     ("tokens-least-privilege", (API_TOKEN, "edge-run"), "expiresOn", UNKNOWN, (API_TOKEN, "edge-run"), "expiresOn"),
     ("tokens-least-privilege", (ACCOUNT_TOKEN, "edge-run"), "policies[0].resources", UNKNOWN,
@@ -756,7 +756,7 @@ unknowns = pytest.mark.parametrize(("rule_id", "ref", "path", "value", "where", 
 def test_an_unknown_value_fails_closed_in_production(rule_id, ref, path, value, where, shown):
     findings = [f for f in of_rule(run(changed(*ref, path, value)), rule_id) if f.resource == where]
     assert len(findings) == 1, of_rule(run(changed(*ref, path, value)), rule_id)
-    subject = "the stack" if where == PROD_STACK else f"{ref[0]} {ref[1]!r}"
+    subject = f"{where[0].rsplit(':', 1)[-1]} {where[1]!r}"
     assert_finding(findings[0], rule_id, RULES_BY_ID[rule_id].level, where,
                    f"{subject}: {shown} is unknown during preview", f"so {rule_id} cannot show that it holds",
                    "in production the rule fails closed", f"Make {shown} known at preview")
@@ -836,13 +836,31 @@ def test_a_resource_rule_inspects_only_its_types():
     assert violation.resource is gateway
 
 
-def test_run_stack_rule_reports_resources_and_fails_closed_on_the_stack():
+def test_run_stack_rule_reports_resources_and_fails_closed_on_the_resource():
     rule = RULES_BY_ID["logpush-complete"]
     (violation,) = run_stack_rule(rule, changed(*GW, "collectLogs", False), context())
     assert violation.resource.ref == GW
     (violation,) = run_stack_rule(rule, changed(*GW, "collectLogs", UNKNOWN), context())
-    assert violation.resource is None and "the stack: collectLogs is unknown" in violation.message
+    assert violation.resource.ref == GW and "AiGateway 'support-bot': collectLogs is unknown" in violation.message
     assert run_stack_rule(rule, changed(*GW, "collectLogs", UNKNOWN, "dev"), context("dev")) == []
+
+
+def test_an_edge_worker_whose_gateway_id_is_unknown_fronts_nothing_in_production():
+    stack = changed(*SCRIPT, binding_path("GATEWAY_ID"), UNKNOWN)
+    (finding,) = of_rule(run(stack), "production-payloads-not-stored")
+    assert finding.resource == GW and "no edge Worker of this stack fronts it" in finding.message
+    assert run(changed(*SCRIPT, binding_path("GATEWAY_ID"), UNKNOWN, "dev"), "dev") == []
+
+
+def test_an_unknown_value_in_one_gateway_keeps_the_others_findings():
+    stack = changed(GATEWAY, "batch-summariser", "authentication", False)
+    stack = with_change(stack, GATEWAY, "support-bot", "collectLogs", UNKNOWN)
+    findings = of_rule(run(stack), "production-payloads-not-stored")
+    assert (GATEWAY, "batch-summariser") in [f.resource for f in findings]
+    assert any(f.resource == (GATEWAY, "support-bot") and "collectLogs is unknown" in f.message for f in findings)
+    dev = with_change(changed(GATEWAY, "batch-summariser", "collectLogs", False, "dev"),
+                      GATEWAY, "support-bot", "logpushPublicKey", UNKNOWN)
+    assert len(of_rule(run(dev, "dev"), "logpush-complete")) == 1
 
 
 def test_a_production_only_rule_run_alone_outside_production():
@@ -850,3 +868,49 @@ def test_a_production_only_rule_run_alone_outside_production():
     stack = changed(*SCRIPT, binding_path("PAYLOADS"), "true", "dev")
     assert run_stack_rule(rule, stack, context("dev")) == []
     assert len(run_stack_rule(rule, changed(*SCRIPT, binding_path("PAYLOADS"), "true"), context())) == 1
+
+
+# --- regressions found by review ----------------------------------------------------------------
+
+
+def test_a_team_worker_whose_module_is_also_called_edge_mjs_is_not_an_edge_worker():
+    worker = team_script("summarise", "batch-summariser")
+    props = set_path(worker.props, "mainModule", "edge.mjs")
+    props["bindings"] += [{"name": "PAYLOADS", "type": "plain_text", "text": "false"},
+                          {"name": "AIG_TOKEN", "type": "secret_text", "text": Secret()}]
+    findings = run(compliant() + [Resource(WORKERS_SCRIPT, "summarise", props)])
+    assert [f.resource for f in of_rule(findings, "production-payloads-not-stored")] == [(WORKERS_SCRIPT, "summarise")]
+
+
+@pytest.mark.parametrize("conf", ["datadog://http-intake.logs.datadoghq.com/v1/input?header_DD-API-KEY=abc123",
+                                  "https://log-api.newrelic.com/log/v1?Api-Key=abc123&format=cloudflare"])
+def test_api_keys_in_a_plain_destination_conf(conf):
+    finding = only(run(changed(LOGPUSH_JOB, "logpush-job", "destinationConf", conf)), "secrets-not-plaintext")
+    assert "destinationConf (with " in finding.message and "abc123" not in finding.message
+
+
+def test_token_lifetime_counts_from_not_before_even_when_it_is_past():
+    stack = changed(API_TOKEN, "edge-run", "notBefore", "2026-01-01")
+    stack = with_change(stack, API_TOKEN, "edge-run", "expiresOn", "2027-01-01")
+    finding = only(run(stack), "tokens-least-privilege")
+    assert "valid for 365 days (2026-01-01 to 2027-01-01)" in finding.message
+
+
+def test_guardrails_message_names_both_sides():
+    finding = only(run(changed(GATEWAY, "support-bot", "guardrails", DELETE)), "production-guardrails")
+    assert "no guardrails on prompts and responses." in finding.message
+
+
+def test_a_secret_otel_header_whose_name_has_a_dot_is_a_secret():
+    stack = changed(GATEWAY, "support-bot", "otels",
+                    [{"url": "https://otlp.example.com/v1/traces", "headers": {"x.api-key": Secret("k")}}])
+    assert of_rule(run(stack), "secrets-not-plaintext") == []
+    plain = changed(GATEWAY, "support-bot", "otels",
+                    [{"url": "https://otlp.example.com/v1/traces", "headers": {"x.api-key": "k"}}])
+    assert "otel[0].headers.x.api-key is in plain text" in only(run(plain), "secrets-not-plaintext").message
+
+
+def test_allowed_otel_hosts_match_without_case():
+    stack = changed(GATEWAY, "support-bot", "otels", [{"url": "https://otlp.example.com/v1/traces"}])
+    config = {"production-no-payload-export": {"allowedOtelHosts": ["OTLP.example.com"]}}
+    assert of_rule(run(stack, config=config), "production-no-payload-export") == []
