@@ -178,14 +178,14 @@ def _secrets(res: Resource, ctx: Context) -> Iterator[Violation]:
     if res.type == GATEWAY:
         for i in range(len(need(props, "otels", []) or [])):
             otel = need(props, f"otels[{i}]")
-            if "authorization" in otel and not secret_at(props, f"otels[{i}].authorization"):
+            if "authorization" in otel and _plain_text_at(props, f"otels[{i}].authorization"):
                 yield _plaintext(res, f"otel[{i}].authorization", _set_secret(res, f"otel[{i}].authorization"))
             for header in need(props, f"otels[{i}].headers", {}) or {}:
-                if is_credential_name(header) and not secret_at(props, ("otels", i, "headers", header)):
+                if is_credential_name(header) and _plain_text_at(props, ("otels", i, "headers", header)):
                     where = f"otel[{i}].headers.{header}"
                     yield _plaintext(res, where, _set_secret(res, where))
         stripe = need(props, "stripe")
-        if isinstance(stripe, dict) and "authorization" in stripe and not secret_at(props, "stripe.authorization"):
+        if isinstance(stripe, dict) and "authorization" in stripe and _plain_text_at(props, "stripe.authorization"):
             yield _plaintext(res, "stripe.authorization", _set_secret(res, "stripe.authorization"))
     elif res.type == LOGPUSH_JOB:
         if "destinationConf" in props and not secret_at(props, "destinationConf"):
@@ -197,11 +197,20 @@ def _secrets(res: Resource, ctx: Context) -> Iterator[Violation]:
     elif res.type == WORKERS_SCRIPT:
         for i in range(len(need(props, "bindings", []) or [])):
             name, kind = need(props, f"bindings[{i}].name"), need(props, f"bindings[{i}].type")
-            if kind == "secret_text" and not secret_at(props, f"bindings[{i}].text"):
+            if kind == "secret_text" and _plain_text_at(props, f"bindings[{i}].text"):
                 yield _plaintext(res, f"secret_text binding {name}", "Pass its text as a secret (a `secure:` value).")
             elif kind == "plain_text" and isinstance(name, str) and is_credential_name(name):
                 yield _plaintext(res, f"binding {name} (plain_text)", f"Make {name} a secret_text binding "
                                  "(aigw:workers.<name>.secrets) with a `secure:` value.")
+
+
+def _plain_text_at(props: Any, path: str | tuple[str | int, ...]) -> bool:
+    """Whether the value at ``path`` is plain text. An unknown value that is not marked secret
+    cannot be judged yet: need() raises, so the rule fails closed in production only."""
+    if secret_at(props, path):
+        return False
+    need(props, path)
+    return True
 
 
 def _set_secret(res: Resource, path: str) -> str:
