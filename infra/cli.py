@@ -117,6 +117,47 @@ def check(ctx: click.Context, targets: tuple[str, ...], fmt: str, policy_config:
     sys.exit(1 if any(r.mandatory for r in results) else 0)
 
 
+@main.command()
+@click.option("--base", "base", required=True, metavar="GITREF",
+              help="The git revision to compare with (e.g. origin/main); its own program and config are planned.")
+@click.argument("stacks", nargs=-1, metavar="[STACK]...")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True,
+              help="Output format (markdown: one section per stack, for pull-request comments).")
+@click.option("--policy-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Policy config JSON for the findings introduced and fixed.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Stacks planned at once.")
+@click.pass_context
+def diff(ctx: click.Context, base: str, stacks: tuple[str, ...], fmt: str, policy_config: Path | None,
+         jobs: int | None) -> None:
+    """What the working tree changes against GITREF, per stack, in the words of the settings.
+
+    Created, updated (old -> new), replaced (with why and what it costs) and deleted resources, and the
+    policy findings the change introduces and fixes. Secrets only ever read "changed". No change: no
+    output. Exit 0 unless the input is invalid (2) or a plan fails (4).
+    """
+    from .check.config import PolicyConfigError, load_settings
+    from .plan import PlanError
+    from .review import run_diff
+    from .review.git import GitError
+    from .review.render import render
+
+    try:
+        settings = load_settings(policy_config)
+        result = run_diff(base, list(stacks) or None, _project_dir(ctx), settings, jobs)
+    except PolicyConfigError as exc:
+        _fail(exc.lines, EXIT_INVALID)
+        return
+    except GitError as exc:
+        _fail([str(exc)], EXIT_INVALID)
+        return
+    except PlanError as exc:
+        _fail(exc.lines, exc.exit_code)
+        return
+    out = render(result, fmt)
+    if out:
+        click.echo(out, nl=not out.endswith("\n"))
+
+
 def _register_groups() -> None:
     from .logexport.commands import logpush, logs
 

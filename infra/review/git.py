@@ -1,0 +1,106 @@
+"""The base revision's plans: its own program and config, from a temporary git worktree."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class GitError(Exception):
+    """The base revision cannot be read (exit 2: the message says why)."""
+
+
+@dataclass
+class BaseStack:
+    plan: dict[str, Any] | None  # None: the stack does not exist at the base (or could not be planned)
+    text: str | None  # the base stack file, for its secrets' ciphertext
+    note: str | None = None
+
+
+@dataclass
+class Base:
+    commit: str
+    stacks: dict[str, BaseStack] = field(default_factory=dict)
+    has_project: bool = True
+
+
+def _git(args: list[str], cwd: Path) -> str:
+    try:
+        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise GitError("git is not installed (aigw diff reads the base revision with git)") from None
+    if proc.returncode != 0:
+        raise GitError(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"git {' '.join(args)} failed")
+    return proc.stdout.strip()
+
+
+@contextmanager
+def worktree(ref: str, project_dir: Path) -> Iterator[tuple[str, Path]]:
+    """(commit, path of the project inside a temporary worktree of ``ref``); removed afterwards."""
+    try:
+        root = Path(_git(["rev-parse", "--show-toplevel"], project_dir))
+    except GitError:
+        raise GitError(f"{project_dir}: not in a git repository (aigw diff compares with a git revision)") from None
+    try:
+        commit = _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], root)
+    except GitError:
+        raise GitError(f"--base {ref}: not a commit in {root} (fetch it first: `git fetch origin <branch>`)") from None
+    rel = project_dir.resolve().relative_to(root.resolve())
+    tmp = Path(tempfile.mkdtemp(prefix="aigw-base-"))
+    tree = tmp / "tree"
+    try:
+        _git(["worktree", "add", "--detach", "--quiet", str(tree), commit], root)
+        try:
+            yield commit, tree / rel
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=root, capture_output=True,
+                           check=False)
+            subprocess.run(["git", "worktree", "prune"], cwd=root, capture_output=True, check=False)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _plan_base(project: Path, path: Path) -> BaseStack:
+    text = path.read_text()
+    env = {**os.environ, "PYTHONWARNINGS": "ignore",
+           # The base's own program and rules, ahead of the installed (head) ones.
+           "PYTHONPATH": os.pathsep.join([str(project), str(project / "policy")])}
+    proc = subprocess.run([sys.executable, "-m", "infra.plan.runner", str(path)], cwd=project, env=env,
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        try:
+            reason = json.loads(proc.stdout)["problems"][0]
+        except (ValueError, KeyError, IndexError, TypeError):
+            lines = proc.stderr.strip().splitlines()
+            reason = lines[-1] if lines else f"exit status {proc.returncode}"
+        return BaseStack(None, text, f"the base revision of this stack could not be planned ({reason}); "
+                                     "compared as if it did not exist")
+    return BaseStack(json.loads(proc.stdout), text)
+
+
+def base_plans(ref: str, project_dir: Path, stacks: list[str] | None, jobs: int | None = None) -> Base:
+    """Plans of the base revision's stacks (``stacks``: names; None = every stack file at the base)."""
+    from ..config import list_stacks, stack_name_of
+
+    with worktree(ref, project_dir) as (commit, project):
+        if not (project / "Pulumi.yaml").is_file():
+            return Base(commit, has_project=False)
+        files = {stack_name_of(p): p for p in list_stacks(project)}
+        wanted = {name: files[name] for name in (stacks if stacks is not None else files) if name in files}
+        if not (project / "infra" / "plan" / "runner.py").is_file():
+            note = "the base revision has no offline plan (infra/plan/runner.py); compared as empty"
+            return Base(commit, {n: BaseStack(None, p.read_text(), note) for n, p in wanted.items()})
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(wanted) or 1))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = dict(zip(wanted, pool.map(lambda p: _plan_base(project, p), wanted.values()), strict=True))
+        return Base(commit, results)

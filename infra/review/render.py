@@ -1,0 +1,161 @@
+"""`aigw diff` output: markdown for a pull-request comment per stack, and JSON.
+
+Markdown per stack: a hidden marker (so a bot can find and update that stack's comment), a
+one-line summary, the loud consequences (replaced or deleted gateways lose their stored logs),
+then the details folded. The whole output stays under GitHub's comment limit (65,536
+characters) by trimming details, never a summary.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from aigw_policy import Finding
+
+from . import DiffResult
+from .diff import CHANGED, Change, StackDiff
+from .words import kind
+
+LIMIT = 65_000  # GitHub's limit is 65,536 characters per comment; a margin for the footer
+MAX_WARNINGS = 5  # consequences listed in the summary; the rest are counted there and listed in the details
+
+
+def marker(stack: str) -> str:
+    return f"<!-- aigw-diff: stack={stack} -->"
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}"
+
+
+def summary_line(d: StackDiff) -> str:
+    parts = [_count(d.count(a), past) for a, past in (("create", "created"), ("update", "updated"),
+                                                      ("replace", "replaced"), ("delete", "deleted")) if d.count(a)]
+    policy = []
+    new_mandatory = sum(1 for f in d.introduced if f.level == "mandatory")
+    if d.introduced:
+        policy.append(f"{len(d.introduced)} new finding(s)" + (f", {new_mandatory} mandatory" if new_mandatory else ""))
+    if d.fixed:
+        policy.append(f"{len(d.fixed)} fixed")
+    kind_ = "production" if d.production else d.environment
+    icon = ":x:" if new_mandatory else ":warning:" if any(c.warning for c in d.changes) else ":memo:"
+    text = f"{icon} **`{d.stack}`** ({kind_}): {', '.join(parts) or 'no resource changes'}"
+    if policy:
+        text += f" · policy: {'; '.join(policy)}"
+    return text
+
+
+def _words(value: str | None) -> str:
+    if value is None:
+        return "none"
+    return f"`{value}`" if value != CHANGED else "changed"
+
+
+def change_block(c: Change) -> str:
+    title = f"**{c.action}** {kind(c.type)} `{c.name}`"
+    if c.reasons:
+        title += f" (replaced because {', '.join(c.reasons)} changed)"
+    lines = [title]
+    if c.warning:
+        lines.append(f"  - :warning: **{c.warning}**")
+    for setting, old, new in c.settings:
+        if c.action == "create":
+            lines.append(f"  - {setting}: {_words(new)}")
+        elif c.action == "delete":
+            continue
+        elif old == CHANGED:
+            lines.append(f"  - {setting}: changed (secret, value not shown)")
+        else:
+            lines.append(f"  - {setting}: {_words(old)} -> {_words(new)}")
+    return "\n".join(lines)
+
+
+def _finding(f: Finding) -> str:
+    return f"  - `{f.policy}` ({f.level}) on {kind(f.resource[0])} `{f.resource[1]}`: {f.message}"
+
+
+def _detail_blocks(d: StackDiff) -> list[str]:
+    blocks: list[str] = []
+    if d.introduced:
+        blocks.append("**policy findings introduced**\n" + "\n".join(_finding(f) for f in d.introduced))
+    if d.fixed:
+        blocks.append("**policy findings fixed**\n" + "\n".join(_finding(f) for f in d.fixed))
+    order = {"replace": 0, "delete": 1, "update": 2, "create": 3}
+    blocks += [change_block(c) for c in sorted(d.changes, key=lambda c: (order[c.action], c.type, c.name))]
+    blocks += [f"_{note}_" for note in d.notes]
+    return blocks
+
+
+def _head(d: StackDiff) -> str:
+    lines = [marker(d.stack), summary_line(d)]
+    warnings = [c for c in d.changes if c.warning and c.action in ("replace", "delete")]
+    for c in warnings[:MAX_WARNINGS]:
+        lines.append(f"> :warning: **{c.warning}**")
+    if len(warnings) > MAX_WARNINGS:
+        lines.append(f"> :warning: **and {len(warnings) - MAX_WARNINGS} more replacements or deletions; see the "
+                     "details.**")
+    return "\n".join(lines)
+
+
+def _assemble(d: StackDiff, blocks: list[str], total: int, ref: str) -> str:
+    out = [_head(d)]
+    if blocks or total:
+        out.append(f"<details><summary>{total} change(s) in detail</summary>")
+        out += blocks
+        if len(blocks) < total:
+            out.append(f"_{total - len(blocks)} more not shown (comment size limit): run "
+                       f"`aigw diff --base {ref} {d.stack}` locally._")
+        out.append("</details>")
+    # Blank lines between blocks: GitHub renders markdown inside <details> only after one.
+    return "\n\n".join(out) + "\n"
+
+
+def to_markdown(result: DiffResult, limit: int = LIMIT) -> str:
+    """Every changed stack; details trimmed (fairly across stacks) so the whole stays under ``limit``."""
+    stacks = [(d, _detail_blocks(d)) for d in result.stacks]
+    kept: list[list[str]] = [[] for _ in stacks]
+    size = sum(len(_assemble(d, [], len(blocks), result.base)) + 1 for d, blocks in stacks)
+    progress = True
+    while progress:  # round robin: one block per stack per pass, while it fits
+        progress = False
+        for i, (_, blocks) in enumerate(stacks):
+            if len(kept[i]) < len(blocks) and size + len(blocks[len(kept[i])]) + 2 <= limit:
+                size += len(blocks[len(kept[i])]) + 2
+                kept[i].append(blocks[len(kept[i])])
+                progress = True
+    return "\n".join(_assemble(d, kept[i], len(blocks), result.base) for i, (d, blocks) in enumerate(stacks))
+
+
+def stack_markdown(result: DiffResult, d: StackDiff, limit: int = LIMIT) -> str:
+    return to_markdown(DiffResult(result.base, result.commit, [d]), limit)
+
+
+def _finding_json(f: Finding) -> dict[str, Any]:
+    return f.as_json()
+
+
+def to_json(result: DiffResult) -> str:
+    stacks = []
+    for d in result.stacks:
+        stacks.append({
+            "stack": d.stack, "environment": d.environment, "production": d.production,
+            "summary": {a: d.count(a) for a in ("create", "update", "replace", "delete")},
+            "changes": [c.as_json() for c in d.changes],
+            "policy": {"introduced": [_finding_json(f) for f in d.introduced],
+                       "fixed": [_finding_json(f) for f in d.fixed]},
+            "notes": d.notes,
+            "marker": marker(d.stack),
+            "markdown": stack_markdown(result, d),
+        })
+    return json.dumps({"base": result.base, "commit": result.commit, "stacks": stacks}, indent=2)
+
+
+def render(result: DiffResult, fmt: str) -> str:
+    if not result.stacks:
+        return ""
+    return to_json(result) if fmt == "json" else to_markdown(result)
+
+
+__all__: Sequence[str] = ["render", "to_json", "to_markdown", "marker", "stack_markdown"]
