@@ -158,6 +158,35 @@ def diff(ctx: click.Context, base: str, stacks: tuple[str, ...], fmt: str, polic
         click.echo(out, nl=not out.endswith("\n"))
 
 
+@main.command()
+@click.argument("left", metavar="STACK")
+@click.argument("right", metavar="STACK")
+@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json"]), default="table",
+              show_default=True, help="Output format.")
+@click.pass_context
+def compare(ctx: click.Context, left: str, right: str, fmt: str) -> None:
+    """Two stacks' effective settings side by side, differences marked (e.g. staging vs prod).
+
+    Gateways, edge and team Workers, tokens and log export are matched by logical name; ids that
+    differ only by the environment prefix are not differences. Exit 0.
+    """
+    from .plan import PlanError, resolve_targets, run_plans
+    from .review import compare as comparing
+
+    try:
+        plans = run_plans(resolve_targets([left, right], lambda: _project_dir(ctx)))
+    except PlanError as exc:
+        _fail(exc.lines, exc.exit_code)
+        return
+    rows = comparing.compare(plans[0], plans[1])
+    if fmt == "json":
+        click.echo(comparing.to_json(plans[0], plans[1], rows))
+    elif fmt == "markdown":
+        click.echo(comparing.to_markdown(plans[0], plans[1], rows), nl=False)
+    else:
+        comparing.print_table(plans[0], plans[1], rows)
+
+
 def _register_groups() -> None:
     from .logexport.commands import logpush, logs
 
