@@ -31,6 +31,7 @@ test: install
 
 bench: install
 	$(PY) bench/plan_bench.py
+	$(PY) bench/check_bench.py
 
 lint: install
 	$(VENV)/bin/ruff check infra policy tests bench
