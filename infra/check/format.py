@@ -146,7 +146,7 @@ def to_sarif(results: Sequence[StackResult], settings: Settings) -> str:
     } for rule in RULES]
     sarif_results = []
     for r in results:
-        uri = quote(_rel(r.file))  # a URI reference: spaces and '#' percent-encoded
+        uri = quote(_rel(r.file), safe="/:@!$&'()*+,;=")  # a URI reference: spaces, '#', '%' encoded
         for f in r.findings:
             line = locate.line(r.file, *f.resource) if f.resource[0] != STACK_TYPE else 1
             sarif_results.append({
@@ -185,6 +185,8 @@ def to_junit(results: Sequence[StackResult], settings: Settings) -> str:
             lines = "\n".join(f"{_resource(f.resource)}: {f.message}" for f in found)
             if level == "disabled":
                 case.result = [Skipped("disabled by the policy config")]
+            elif rule.production_only and not r.production:
+                case.result = [Skipped("applies to production stacks only")]
             elif found and found[0].level == "mandatory":
                 failure = Failure(f"{len(found)} mandatory violation(s) of {rule.id}", "mandatory")
                 failure.text = lines

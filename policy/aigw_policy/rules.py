@@ -88,6 +88,13 @@ def _payloads_not_stored(resources: Sequence[Resource], ctx: Context) -> Iterato
 
     def gateway(gw: Resource) -> Iterator[Violation]:
         if need(gw.props, "collectLogs") is False:
+            # Logging can still be turned on per request (cf-aig-collect-log: true), payloads included:
+            # only authentication keeps that to the holders of a Run token.
+            if need(gw.props, "authentication") is not True:
+                yield Violation(gw, (
+                    f"{_gw(gw)} does not collect logs but is not authenticated: any caller can send "
+                    "cf-aig-collect-log: true and have that request, payloads included, stored. Set "
+                    "authentication: true."))
             return
         if need(gw.props, "authentication") is not True:
             yield Violation(gw, (
@@ -332,8 +339,8 @@ def _id_naming(gw: Resource, ctx: Context) -> Iterator[Violation]:
                             "config.")
         return
     if not matched:
-        yield Violation(gw, f"{_gw(gw)}: id {gid!r} does not match gatewayIdPattern {pattern!r}. Drop the "
-                            "gateway's id: override (the default is <environment>-<name>).")
+        yield Violation(gw, f"{_gw(gw)}: id {gid!r} does not match gatewayIdPattern {pattern!r}. Rename the "
+                            "gateway or change its id: (the default id is <environment>-<name>).")
 
 
 def _cache_bounded(gw: Resource, ctx: Context) -> Iterator[Violation]:
@@ -363,7 +370,8 @@ def _guardrails(gw: Resource, ctx: Context) -> Iterator[Violation]:
                             "{prompt: {P1: BLOCK, ...}, response: {S1: BLOCK, ...}}.")
 
 
-DEFAULT_ID_PATTERN = "{environment}-[a-z0-9]([a-z0-9-]*[a-z0-9])?"
+# <environment>-<name> in Cloudflare's id alphabet (lowercase, digits, underscores, single hyphens).
+DEFAULT_ID_PATTERN = "{environment}-[a-z0-9_]+(-[a-z0-9_]+)*"
 DEFAULT_MAX_CACHE_TTL = 86400
 
 RULES: list[Rule] = [

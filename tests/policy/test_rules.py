@@ -58,7 +58,7 @@ PROD_STACK = (STACK_TYPE, "prod")
 SUPPORT_BOT = "gateway 'support-bot' (id prod-support-bot)"
 OTEL_URL = "https://otlp.example.com/v1/traces"
 ALLOW_OTEL = {"production-no-payload-export": {"allowedOtelHosts": ["otlp.example.com"]}}
-DEFAULT_PATTERN = "prod-[a-z0-9]([a-z0-9-]*[a-z0-9])?"
+DEFAULT_PATTERN = "prod-[a-z0-9_]+(-[a-z0-9_]+)*"
 
 
 def otel(**fields):
@@ -183,10 +183,17 @@ def test_a_gateway_that_collects_logs_must_be_authenticated(value):
                    "Set authentication: true and front it with an edge Worker")
 
 
-def test_a_gateway_that_collects_no_logs_needs_no_edge_worker_nor_authentication():
+def test_a_gateway_that_collects_no_logs_needs_no_edge_worker():
     stack = without(changed(*GW, "collectLogs", False), *SCRIPT)
-    stack = with_change(stack, *GW, "authentication", False)
     assert of_rule(run(stack), "production-payloads-not-stored") == []
+
+
+def test_a_gateway_that_collects_no_logs_still_needs_authentication():
+    # cf-aig-collect-log: true turns logging (payloads included) on for one request.
+    stack = with_change(without(changed(*GW, "collectLogs", False), *SCRIPT), *GW, "authentication", False)
+    finding = only(run(stack), "production-payloads-not-stored")
+    assert_finding(finding, "production-payloads-not-stored", "mandatory", GW, "does not collect logs but is not "
+                   "authenticated", "cf-aig-collect-log: true", "Set authentication: true.")
 
 
 def test_a_gateway_without_collect_logs_counts_as_collecting():
@@ -585,19 +592,20 @@ def test_stop_inserting_without_collecting_logs_is_fine():
 # --- gateway-id-naming -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("gid", ["support-bot", "staging-support-bot", "prod-Support-bot", "prod-support-bot-",
-                                 "prod-", "prod_support"])
+                                 "prod-", "prod_support", "prod-a--b"])
 def test_gateway_id_not_matching_the_default_pattern(gid):
+    # Underscores are in Cloudflare's id alphabet: prod-my_bot matches (test below).
     finding = only(run(changed(*GW, "aiGatewayId", gid)), "gateway-id-naming")
     named = "gateway 'support-bot'" if gid == "support-bot" else f"gateway 'support-bot' (id {gid})"
     assert_finding(finding, "gateway-id-naming", "advisory", GW,
                    f"{named}: id '{gid}' does not match gatewayIdPattern '{DEFAULT_PATTERN}'",
-                   "Drop the gateway's id: override (the default is <environment>-<name>).")
+                   "Rename the gateway or change its id: (the default id is <environment>-<name>).")
 
 
 def test_the_default_pattern_follows_the_environment():
     findings = of_rule(run(compliant("prod"), "dev"), "gateway-id-naming")
     assert [f.resource for f in findings] == [(GATEWAY, name) for name in GATEWAY_NAMES]
-    assert "does not match gatewayIdPattern 'dev-[a-z0-9]([a-z0-9-]*[a-z0-9])?'" in findings[0].message
+    assert "does not match gatewayIdPattern 'dev-[a-z0-9_]+(-[a-z0-9_]+)*'" in findings[0].message
 
 
 def test_a_custom_gateway_id_pattern():
@@ -916,3 +924,7 @@ def test_allowed_otel_hosts_match_without_case():
     stack = changed(GATEWAY, "support-bot", "otels", [{"url": "https://otlp.example.com/v1/traces"}])
     config = {"production-no-payload-export": {"allowedOtelHosts": ["OTLP.example.com"]}}
     assert of_rule(run(stack, config=config), "production-no-payload-export") == []
+
+
+def test_underscores_are_allowed_by_the_default_id_pattern():
+    assert of_rule(run(changed(*GW, "aiGatewayId", "prod-my_bot")), "gateway-id-naming") == []
