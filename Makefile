@@ -32,6 +32,7 @@ test: install
 bench: install
 	$(PY) bench/plan_bench.py
 	$(PY) bench/check_bench.py
+	$(PY) bench/pack_bench.py
 
 lint: install
 	$(VENV)/bin/ruff check infra policy tests bench

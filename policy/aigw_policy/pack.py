@@ -17,6 +17,7 @@ Two departures from pulumi-policy's defaults, both so that rules see what the en
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Mapping
@@ -68,15 +69,22 @@ def _config_value(config: Mapping[str, str], key: str) -> Any:
         return raw
 
 
+@functools.lru_cache(maxsize=1)
+def _stack(pulumi_stack: str, pulumi_config: str) -> tuple[str, str, tuple[str, ...], str | None]:
+    """(stack, environment, the stack's own production environments, account) from the plugin's
+    environment (parsed once per distinct value: it does not change while the engine runs)."""
+    config_env = json.loads(pulumi_config or "{}")
+    environment = str(config_env.get("aigw:environment") or pulumi_stack)
+    listed = _config_value(config_env, "aigw:productionEnvironments") or []
+    own = tuple(listed) if isinstance(listed, list) else ()
+    return pulumi_stack, environment, own, config_env.get("aigw:accountId")
+
+
 def stack_context(rule_config: Mapping[str, Any] | None, rule: Rule) -> Context:
-    config_env = json.loads(os.environ.get("PULUMI_CONFIG") or "{}")
-    stack = os.environ.get("PULUMI_STACK", "")
-    environment = str(config_env.get("aigw:environment") or stack)
-    stack_production = _config_value(config_env, "aigw:productionEnvironments") or []
+    stack, environment, stack_production, account = _stack(os.environ.get("PULUMI_STACK", ""),
+                                                            os.environ.get("PULUMI_CONFIG", ""))
     settings = {**rule.defaults(), **(rule_config or {})}
-    return Context(stack, environment,
-                   is_production(environment, settings, stack_production if isinstance(stack_production, list) else []),
-                   config_env.get("aigw:accountId"), settings)
+    return Context(stack, environment, is_production(environment, settings, stack_production), account, settings)
 
 
 def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
