@@ -108,6 +108,8 @@ def run(path: str, for_check: bool = False) -> dict[str, Any]:
             current.options = {
                 "protect": bool(request.protect),
                 "additionalSecretOutputs": sorted(set(request.additionalSecretOutputs)),
+                # The program's own replace triggers (a token's validity window): `aigw diff` says why.
+                "replaceOnChanges": sorted(set(request.replaceOnChanges)),
             }
             return super().RegisterResource(request)
 

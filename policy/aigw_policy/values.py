@@ -195,6 +195,21 @@ def from_plan(entry: Mapping[str, Any]) -> Resource:
     """One resource of `aigw plan --format json` -> a Resource (its `options.secretPaths`
     say which values are secrets; the plan itself only ever shows "[secret]")."""
     props: Any = dict(entry.get("props") or {})
-    for path in (entry.get("options") or {}).get("secretPaths", []):
+    options = entry.get("options") or {}
+    if "secretPaths" not in options and "secretProps" in options:
+        # A plan made before secretPaths existed (an older base revision in `aigw diff`): every
+        # "[secret]" it shows was a secret.
+        return Resource(entry["type"], entry["name"], _mark_shown_secrets(props))
+    for path in options.get("secretPaths", []):
         props = _mark(props, _split(path))
     return Resource(entry["type"], entry["name"], props)
+
+
+def _mark_shown_secrets(value: Any) -> Any:
+    if value == SECRET_MARK:
+        return Secret(REDACTED)
+    if isinstance(value, Mapping):
+        return {k: _mark_shown_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mark_shown_secrets(v) for v in value]
+    return value

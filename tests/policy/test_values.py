@@ -209,3 +209,10 @@ def test_from_plan_without_options_or_props():
         "aigw:index:Gateway", "support-bot", {})
     assert from_plan({"type": "t", "name": "n"}).props == {}
     assert from_plan({"type": "t", "name": "n", "props": {"a": SECRET_MARK}}).props == {"a": SECRET_MARK}
+
+
+def test_from_plan_of_an_older_plan_without_secret_paths_marks_what_it_shows_as_secret():
+    # Plans made before options.secretPaths (an older base revision in `aigw diff`).
+    entry = {"type": "t", "name": "n", "props": {"a": SECRET_MARK, "b": [{"c": SECRET_MARK, "d": "x"}]},
+             "options": {"secretProps": ["a", "b"]}}
+    assert from_plan(entry).props == {"a": Secret(), "b": [{"c": Secret(), "d": "x"}]}
