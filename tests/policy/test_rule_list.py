@@ -155,3 +155,11 @@ def test_the_pack_requirements_pin_the_same_pulumi_ranges_as_the_project():
     for name in ("pulumi", "pulumi-policy"):
         assert name in pack, f"policy/requirements.txt does not pin {name}"
         assert pack[name] == project[name], name
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_every_rule_has_its_section_in_the_policy_reference(rule):
+    # SARIF help links point at docs/policy.md#<id>: the heading must be the id itself.
+    headings = [line[3:].strip() for line in (ROOT / "docs" / "policy.md").read_text().splitlines()
+                if line.startswith("## ")]
+    assert rule.id in headings
