@@ -187,6 +187,184 @@ def compare(ctx: click.Context, left: str, right: str, fmt: str) -> None:
         comparing.print_table(plans[0], plans[1], rows)
 
 
+# --- the live account (read-only API token) -------------------------------------------------------
+
+def _live_options(fn):
+    fn = click.option("--api-url", default=None, metavar="URL",
+                      help="Cloudflare API base URL (default: CLOUDFLARE_BASE_URL or the SDK's).")(fn)
+    fn = click.option("--no-wait", is_flag=True, help="On HTTP 429 fail at once (exit 3) instead of waiting "
+                      "Retry-After out once.")(fn)
+    fn = click.option("--timeout", type=click.FloatRange(min=1), default=30.0, show_default=True,
+                      help="Seconds per API request.")(fn)
+    return fn
+
+
+def _client(api_url: str | None, no_wait: bool, timeout: float):
+    from .live.client import Client, TokenMissing
+
+    try:
+        return Client(base_url=api_url, wait=not no_wait, timeout=timeout)
+    except TokenMissing as exc:
+        _fail([str(exc)], EXIT_INVALID)
+        raise AssertionError("unreachable") from None
+
+
+def _plans(ctx: click.Context, targets: list[str]) -> list[dict]:
+    from .plan import PlanError, resolve_targets, run_plans
+
+    try:
+        return run_plans(resolve_targets(targets, lambda: _project_dir(ctx)))
+    except PlanError as exc:
+        _fail(exc.lines, exc.exit_code)
+        raise AssertionError("unreachable") from None
+
+
+ACCOUNT_ID = click.option("--account", "account", required=True, metavar="ID", help="Cloudflare account id.")
+
+
+@main.command()
+@ACCOUNT_ID
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "sarif"]), default="text",
+              show_default=True)
+@click.option("--policy-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Policy config JSON for the rules run on live settings.")
+@_live_options
+@click.pass_context
+def audit(ctx: click.Context, account: str, fmt: str, policy_config: Path | None, api_url: str | None,
+          no_wait: bool, timeout: float) -> None:
+    """Every gateway of the account against this repository's stacks (read-only API token).
+
+    Unmanaged gateways (the auto-created `default` named as such), declared but missing, drift per
+    field, and the policy's gateway rules on the live settings. Exit 1 when anything is found;
+    3 when the API fails.
+    """
+    from .check.config import PolicyConfigError, load_settings
+    from .live import audit as auditing
+    from .live.client import LiveError
+
+    try:
+        settings = load_settings(policy_config)
+    except PolicyConfigError as exc:
+        _fail(exc.lines, EXIT_INVALID)
+        return
+    plans = _plans(ctx, [])
+    with _client(api_url, no_wait, timeout) as client:
+        try:
+            result = auditing.audit(client, account, plans, settings)
+        except LiveError as exc:
+            _fail([str(exc)], exc.exit_code)
+            return
+    render = {"json": auditing.to_json, "markdown": auditing.to_markdown, "sarif": auditing.to_sarif}.get(
+        fmt, auditing.to_text)
+    click.echo(render(result).rstrip("\n"))
+    sys.exit(1 if result.found else 0)
+
+
+@main.command()
+@click.argument("stack", metavar="STACK")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_live_options
+@click.pass_context
+def drift(ctx: click.Context, stack: str, fmt: str, api_url: str | None, no_wait: bool, timeout: float) -> None:
+    """Declared against live for one stack's gateways (and its Logpush job), field by field.
+
+    One list of the account's gateways (pages of 100) and, when the stack exports logs, one list of
+    its Logpush jobs. Exit 1 when anything drifted or is missing; 3 when the API fails.
+    """
+    import json as _json
+
+    from .live.client import LiveError
+    from .live.drift import drift as drifting
+
+    (plan,) = _plans(ctx, [stack])
+    exports = any(r["type"] == "cloudflare:index/logpushJob:LogpushJob" for r in plan["resources"])
+    with _client(api_url, no_wait, timeout) as client:
+        try:
+            live = client.gateways(plan["accountId"])
+            jobs = client.logpush_jobs(plan["accountId"]) if exports else None
+        except LiveError as exc:
+            _fail([str(exc)], exc.exit_code)
+            return
+        requests = client.requests
+    result = drifting(plan, live, jobs)
+    if fmt == "json":
+        click.echo(_json.dumps({
+            "stack": result.stack, "account": result.account_id, "matched": result.matched, "requests": requests,
+            "missing": [{"name": n, "id": g} for n, g in result.missing],
+            "drift": [{"resource": {"type": d.resource[0], "name": d.resource[1]}, "id": d.live_id, "field": d.field,
+                       "declared": d.declared, "live": d.live, "hint": d.hint(result.stack)} for d in result.drift],
+        }, indent=2))
+    else:
+        from .live.audit import _shown
+
+        lines = [f"{result.stack} (account {result.account_id}): {result.matched} gateway(s) matched, "
+                 f"{len(result.missing)} missing, {len(result.drift)} drifted field(s); {requests} API request(s)"]
+        for name, gid in result.missing:
+            lines.append(f"  MISSING  {gid} (aigw:gateways.{name}): declared, not live; `pulumi up -s {stack}` "
+                         "creates it")
+        for d in result.drift:
+            lines.append(f"  DRIFT    {d.live_id} {d.field}: declared {_shown(d.declared)}, live {_shown(d.live)}")
+            lines.append(f"           {d.hint(result.stack)}")
+        lines.append("drift: " + ("none" if result.clean else "found (exit 1)"))
+        click.echo("\n".join(lines))
+    sys.exit(0 if result.clean else 1)
+
+
+@main.command(name="import")
+@ACCOUNT_ID
+@click.option("--gateway", "gateways", multiple=True, metavar="ID", help="Gateway id to import (repeat; default: all).")
+@click.option("--stack", required=True, metavar="STACK", help="Stack whose Pulumi.<STACK>.yaml gets the gateways.")
+@click.option("--environment", default=None, help="aigw:environment for a new stack file (default: STACK).")
+@click.option("--force", is_flag=True, help="Overwrite gateways the stack file already declares.")
+@click.option("--import-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the `pulumi import --file` document (default: import-<STACK>.json).")
+@_live_options
+@click.pass_context
+def import_(ctx: click.Context, account: str, gateways: tuple[str, ...], stack: str, environment: str | None,
+            force: bool, import_file: Path | None, api_url: str | None, no_wait: bool, timeout: float) -> None:
+    """Adopt live gateways into code: write them into Pulumi.<STACK>.yaml and a `pulumi import` file.
+
+    Comments and layout of the stack file are kept; gateways it already declares are left alone
+    unless --force. Live credentials are never written: a `secure:` placeholder takes their place,
+    with the `pulumi config set --secret` command to run. Then `pulumi import --file FILE` adopts the
+    gateways, and `aigw drift STACK` shows no drift.
+    """
+    from .config import stack_file_name
+    from .live import importer
+    from .live.client import LiveError
+
+    project = _project_dir(ctx)
+    with _client(api_url, no_wait, timeout) as client:
+        try:
+            live = client.gateways(account)
+        except LiveError as exc:
+            _fail([str(exc)], exc.exit_code)
+            return
+    by_id = {g["id"]: g for g in live}
+    unknown = [g for g in gateways if g not in by_id]
+    if unknown:
+        _fail([f"--gateway {g}: no such gateway in account {account} (gateways: {', '.join(sorted(by_id)) or 'none'})"
+               for g in unknown], EXIT_INVALID)
+    chosen = [by_id[g] for g in gateways] if gateways else sorted(live, key=lambda g: g["id"])
+    path = project / stack_file_name(stack)
+    try:
+        done = importer.write_stack(path, stack, account, environment or stack, chosen, force)
+    except importer.ImportError_ as exc:
+        _fail([str(exc)], EXIT_INVALID)
+        return
+    target = import_file or project / f"import-{stack}.json"
+    importer.write_import_file(target, importer.import_file(account, done))
+    for item in done:
+        if not item.written:
+            click.echo(f"aigw: kept aigw:gateways.{item.name} ({item.gateway_id}): already declared in {path.name} "
+                       "(--force overwrites)", err=True)
+            continue
+        click.echo(f"imported {item.gateway_id} as aigw:gateways.{item.name}")
+        for where in item.secrets:
+            click.echo(f"  set the credential: {importer.set_secret_command(stack, item.name, where)}")
+    click.echo(f"wrote {path.name} and {target.name}; then: pulumi import -s {stack} --file {target.name}")
+
+
 def _register_groups() -> None:
     from .logexport.commands import logpush, logs
 

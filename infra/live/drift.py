@@ -1,0 +1,106 @@
+"""Declared (the offline plan) against live (one list of the account's gateways), field by field."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aigw_policy.rules import AI_GATEWAY_LOGPUSH_DATASET, GATEWAY, LOGPUSH_JOB
+
+from .mapping import differences, live_props
+
+# Where a prop is set in the stack config (to adopt a live value), for the hint.
+CONFIG_KEYS = {
+    "aiGatewayId": "id", "authentication": "authentication",
+    "rateLimitingLimit": "rateLimit.limit", "rateLimitingInterval": "rateLimit.interval",
+    "rateLimitingTechnique": "rateLimit.technique", "cacheTtl": "cache.ttl",
+    "cacheInvalidateOnUpdate": "cache.invalidateOnUpdate", "collectLogs": "logging.collect",
+    "logManagement": "logging.maxLogs", "logManagementStrategy": "logging.onFull", "logpush": "logging.logpush",
+    "logpushPublicKey": "logging.logpushPublicKey (or aigw:logpush.publicKey)",
+    "logClassification": "logging.classification", "retryMaxAttempts": "retry.maxAttempts",
+    "retryDelay": "retry.delayMs", "retryBackoff": "retry.backoff", "dlp": "dlp", "guardrails": "guardrails",
+    "spendLimits": "spendLimits", "otels": "otel", "zdr": "zdr", "byokOnly": "byokOnly",
+    "workersAiBillingMode": "workersAiBillingMode", "storeId": "storeId", "stripe": "stripe",
+}
+
+
+def config_key(field_path: str) -> str:
+    top = field_path.split(".", 1)[0].split("[", 1)[0]
+    return CONFIG_KEYS.get(top, top)
+
+
+@dataclass
+class FieldDrift:
+    resource: tuple[str, str]  # (type, logical name)
+    live_id: str
+    field: str
+    declared: Any
+    live: Any
+
+    def hint(self, stack: str) -> str:
+        return (f"re-apply the declaration with `pulumi up -s {stack}`, or adopt the live value: set "
+                f"aigw:gateways.{self.resource[1]}.{config_key(self.field)} in Pulumi.{stack}.yaml")
+
+
+@dataclass
+class StackDrift:
+    stack: str
+    account_id: str
+    drift: list[FieldDrift] = field(default_factory=list)
+    missing: list[tuple[str, str]] = field(default_factory=list)  # (logical name, gateway id) declared, not live
+    matched: int = 0
+
+    @property
+    def clean(self) -> bool:
+        return not self.drift and not self.missing
+
+
+def declared_gateways(plan: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """gateway id -> the planned AiGateway resource."""
+    return {r["props"]["aiGatewayId"]: r for r in plan["resources"] if r["type"] == GATEWAY}
+
+
+def drift(plan: Mapping[str, Any], live: Sequence[Mapping[str, Any]],
+          jobs: Sequence[Mapping[str, Any]] | None = None) -> StackDrift:
+    """One stack's drift: its gateways against the live list of its account (and its Logpush job
+    against the account's jobs, when ``jobs`` is given)."""
+    account = plan["accountId"]
+    result = StackDrift(plan["stack"], account)
+    by_id = {g["id"]: g for g in live}
+    for gid, resource in sorted(declared_gateways(plan).items()):
+        current = by_id.get(gid)
+        if current is None:
+            result.missing.append((resource["name"], gid))
+            continue
+        result.matched += 1
+        for path, declared, now in differences(resource["props"], live_props(current, account)):
+            result.drift.append(FieldDrift((GATEWAY, resource["name"]), gid, path, declared, now))
+    if jobs is not None:
+        for resource in (r for r in plan["resources"] if r["type"] == LOGPUSH_JOB):
+            result.drift += _job_drift(resource, jobs)
+    return result
+
+
+# The Logpush job fields compared (destination_conf is a secret: never compared).
+_JOB_FIELDS = {"dataset": "dataset", "enabled": "enabled", "name": "name", "filter": "filter",
+               "maxUploadBytes": "max_upload_bytes", "maxUploadIntervalSeconds": "max_upload_interval_seconds",
+               "maxUploadRecords": "max_upload_records"}
+
+
+def _job_drift(resource: Mapping[str, Any], jobs: Sequence[Mapping[str, Any]]) -> list[FieldDrift]:
+    props = resource["props"]
+    same = [j for j in jobs if j.get("name") == props.get("name")
+            and j.get("dataset", AI_GATEWAY_LOGPUSH_DATASET) == props.get("dataset")]
+    ref = (LOGPUSH_JOB, resource["name"])
+    if not same:
+        return [FieldDrift(ref, "-", "(job)", f"{props.get('name')} ({props.get('dataset')})", None)]
+    job = same[0]
+    out = []
+    for prop, key in _JOB_FIELDS.items():
+        declared, now = props.get(prop), job.get(key)
+        if declared is None and now in (None, 0, ""):
+            continue
+        if declared != now:
+            out.append(FieldDrift(ref, str(job.get("id")), prop, declared, now))
+    return out

@@ -1,0 +1,184 @@
+"""Live gateways (the API's snake_case JSON) in the plan's words (pulumi-cloudflare camelCase props),
+and the normalisation that makes "declared" and "live" comparable.
+
+The same props the policy pack sees, so the rules run unchanged on live settings. The API's
+quirks are normalised away before comparing: 0 and null both mean off (rate limit, cache),
+omitted optional fields equal their documented defaults, enums compare without case, a
+spend-limit rule's server-generated id is ignored when the declaration has none. Credentials
+(OTel authorization and credential headers, Stripe authorization) are never compared by value:
+declared ones are secrets the plan cannot read; only their presence is compared.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from aigw_policy.rules import is_credential_name
+from aigw_policy.values import Secret
+
+# API key -> prop name, where it is not simply the camelCase (pulumi-cloudflare renames; the
+# inverse of tests/schema_helpers.py's tables).
+_TOP_RENAMES = {"id": "aiGatewayId", "otel": "otels"}
+READ_ONLY = {"created_at", "modified_at", "is_default", "account_tag", "internal_id", "account_id"}
+_FREE_FORM = {"headers", "metadata"}  # maps whose keys are data, not field names
+_SNAKE = re.compile(r"_([a-z0-9])")
+
+
+def _camel(key: str) -> str:
+    return _SNAKE.sub(lambda m: m.group(1).upper(), key)
+
+
+def _props(value: Any, parent: str = "") -> Any:
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            if parent in _FREE_FORM:
+                out[k] = v
+                continue
+            key = {"check": "checks", "provider": "aiGatewayProvider"}.get(k, k) if parent in ("policies", "rules") \
+                else k
+            key = key.lower() if parent in ("prompt", "response") else _camel(key)
+            out[key] = _props(v, k)
+        return out
+    if isinstance(value, list):
+        return [_props(v, parent) for v in value]
+    return value
+
+
+def live_props(gateway: Mapping[str, Any], account_id: str) -> dict[str, Any]:
+    """One gateway from the API -> AiGateway props (camelCase), read-only fields dropped."""
+    props: dict[str, Any] = {"accountId": account_id}
+    for key, value in gateway.items():
+        if key in READ_ONLY:
+            continue
+        props[_TOP_RENAMES.get(key, _camel(key))] = _props(value, key)
+    return props
+
+
+def mark_credentials(props: Mapping[str, Any]) -> dict[str, Any]:
+    """Credentials read from the API marked as secrets (for the rules: a live value is not a
+    Pulumi plaintext problem, and it must never be shown)."""
+    out = dict(props)
+    otels = []
+    for otel in props.get("otels") or []:
+        otel = dict(otel)
+        if otel.get("authorization") is not None:
+            otel["authorization"] = Secret()
+        otel["headers"] = {k: Secret() if is_credential_name(k) else v for k, v in (otel.get("headers") or {}).items()}
+        otels.append(otel)
+    if "otels" in props:
+        out["otels"] = otels
+    if isinstance(props.get("stripe"), Mapping) and "authorization" in props["stripe"]:
+        out["stripe"] = {**props["stripe"], "authorization": Secret()}
+    return out
+
+
+# --- normalisation ------------------------------------------------------------------------------
+
+_LOWER_ENUMS = {"rateLimitingTechnique", "retryBackoff", "workersAiBillingMode"}
+_UPPER_ENUMS = {"logManagementStrategy"}
+# Omitted == this value (documented defaults, or the API's "off").
+_DEFAULTS: dict[str, Any] = {
+    "logpush": False, "logClassification": False, "zdr": False, "byokOnly": False,
+    "workersAiBillingMode": "postpaid", "cacheTtl": 0, "cacheInvalidateOnUpdate": False,
+}
+SECRET_FIELD = "(secret, not compared)"
+
+
+def normalise(props: Mapping[str, Any]) -> dict[str, Any]:
+    """Props in a canonical form for comparison (see the module docstring)."""
+    p = {k: v for k, v in props.items() if v is not None}
+    for key in _LOWER_ENUMS & set(p):
+        p[key] = str(p[key]).lower()
+    for key in _UPPER_ENUMS & set(p):
+        p[key] = str(p[key]).upper()
+    if not p.get("rateLimitingLimit") or not p.get("rateLimitingInterval"):
+        for key in ("rateLimitingLimit", "rateLimitingInterval", "rateLimitingTechnique"):
+            p.pop(key, None)
+    if not p.get("retryMaxAttempts"):
+        for key in ("retryMaxAttempts", "retryDelay", "retryBackoff"):
+            p.pop(key, None)
+    for key, default in _DEFAULTS.items():
+        if p.get(key) == default:
+            p.pop(key)
+    if isinstance(p.get("logpushPublicKey"), str):
+        p["logpushPublicKey"] = p["logpushPublicKey"].strip()
+    if isinstance(p.get("dlp"), Mapping):
+        dlp = dict(p["dlp"])
+        if not dlp.get("enabled"):
+            p.pop("dlp")
+        else:
+            dlp["policies"] = [{**q, "action": str(q.get("action")).upper(),
+                                "checks": sorted(str(c).upper() for c in q.get("checks") or []),
+                                "enabled": q.get("enabled", True)} for q in dlp.get("policies") or []]
+            if not dlp["policies"]:
+                dlp.pop("policies")
+            p["dlp"] = dlp
+    if isinstance(p.get("guardrails"), Mapping):
+        g = {side: {k.lower(): str(v).upper() for k, v in (p["guardrails"].get(side) or {}).items() if v}
+             for side in ("prompt", "response")}
+        if any(g.values()):
+            p["guardrails"] = g
+        else:
+            p.pop("guardrails")
+    if isinstance(p.get("spendLimits"), Mapping):
+        s = p["spendLimits"]
+        rules = [{k: v for k, v in {**r, "enabled": r.get("enabled", True)}.items() if v is not None}
+                 for r in s.get("rules") or []]
+        if not s.get("enabled") and not rules:
+            p.pop("spendLimits")
+        else:
+            p["spendLimits"] = {"enabled": bool(s.get("enabled")), "rules": rules}
+    if "otels" in p:
+        otels = []
+        for otel in p["otels"] or []:
+            o = {k: v for k, v in dict(otel).items() if v is not None}
+            o["contentType"] = str(o.get("contentType") or "json").lower()
+            if "authorization" in o:
+                o["authorization"] = SECRET_FIELD
+            headers = o.get("headers") or {}
+            o["headers"] = {k: SECRET_FIELD if is_credential_name(k) else v for k, v in headers.items()}
+            otels.append(o)
+        if otels:
+            p["otels"] = otels
+        else:
+            p.pop("otels")
+    if isinstance(p.get("stripe"), Mapping):
+        p["stripe"] = {**p["stripe"], "authorization": SECRET_FIELD}
+    return p
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """{"a": {"b": [1]}} -> {"a.b[0]": 1}; empty maps and lists kept as leaves."""
+    if isinstance(value, Mapping) and value:
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out.update(flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    if isinstance(value, list) and value:
+        out = {}
+        for i, v in enumerate(value):
+            out.update(flatten(v, f"{prefix}[{i}]"))
+        return out
+    return {prefix: value}
+
+
+def differences(declared: Mapping[str, Any], live: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(field path, declared, live) for every field that differs after normalisation.
+
+    Spend-limit rule ids the API generated are ignored where the declaration gives none."""
+    d, l_ = flatten(normalise(declared)), flatten(normalise(live))
+    out = []
+    for key in sorted(set(d) | set(l_)):
+        if key.startswith("spendLimits.rules[") and key.endswith("].id") and key not in d:
+            continue
+        if key == "accountId":
+            continue
+        if d.get(key, _MISSING) != l_.get(key, _MISSING):
+            out.append((key, d.get(key), l_.get(key)))
+    return out
+
+
+_MISSING = object()
