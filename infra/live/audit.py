@@ -57,7 +57,9 @@ def _live_findings(gateways: Sequence[Mapping[str, Any]], account: str, owner: M
         production = [environment] if (plan is None or plan.get("production")) else []
         ctx = Context(plan["stack"] if plan else "-", environment, bool(production), account)
         resource = Resource(GATEWAY, name, mark_credentials(live_props(gw, account)))
-        out += [(gw["id"], f) for f in evaluate(rules, [resource], ctx, settings, production)]
+        # An unmanaged gateway has no environment, so no id convention to follow.
+        applicable = rules if plan else [r for r in rules if r.id != "gateway-id-naming"]
+        out += [(gw["id"], f) for f in evaluate(applicable, [resource], ctx, settings, production)]
     return out
 
 

@@ -39,6 +39,11 @@ class FieldDrift:
     live: Any
 
     def hint(self, stack: str) -> str:
+        if self.resource[0] == LOGPUSH_JOB:
+            if self.field == "(job)":
+                return f"the job is declared (aigw:logpush) but not in the account: `pulumi up -s {stack}` creates it"
+            return (f"re-apply the declaration with `pulumi up -s {stack}`, or adopt the live value: set "
+                    f"aigw:logpush.{self.field} in Pulumi.{stack}.yaml")
         return (f"re-apply the declaration with `pulumi up -s {stack}`, or adopt the live value: set "
                 f"aigw:gateways.{self.resource[1]}.{config_key(self.field)} in Pulumi.{stack}.yaml")
 

@@ -69,7 +69,10 @@ def gateway_config(gw: Mapping[str, Any], environment: str) -> tuple[str, dict[s
     logging["onFull"] = {"DELETE_OLDEST": "deleteOldest", "STOP_INSERTING": "stopInserting"}.get(
         str(strategy).upper()) if strategy else None
     if gw.get("logpush_public_key"):
-        logging["logpushPublicKey"] = gw["logpush_public_key"]
+        from ruamel.yaml.scalarstring import LiteralScalarString
+
+        key = str(gw["logpush_public_key"])  # a PEM block: written as a YAML block, as a person would
+        logging["logpushPublicKey"] = LiteralScalarString(key) if "\n" in key else key
     entry["logging"] = logging
     entry["authentication"] = bool(gw.get("authentication"))
     entry["retry"] = ({"maxAttempts": gw["retry_max_attempts"], "delayMs": gw.get("retry_delay"),
