@@ -345,7 +345,14 @@ def import_(ctx: click.Context, account: str, gateways: tuple[str, ...], stack: 
     if unknown:
         _fail([f"--gateway {g}: no such gateway in account {account} (gateways: {', '.join(sorted(by_id)) or 'none'})"
                for g in unknown], EXIT_INVALID)
-    chosen = [by_id[g] for g in gateways] if gateways else sorted(live, key=lambda g: g["id"])
+    if gateways:
+        chosen = [by_id[g] for g in gateways]
+    else:
+        # The auto-created `default` gateway is adopted only when named (no-default-gateway).
+        chosen = sorted((g for g in live if g["id"] != "default" and not g.get("is_default")), key=lambda g: g["id"])
+        if len(chosen) < len(live):
+            click.echo("aigw: skipped the auto-created gateway `default` (name it with --gateway default to adopt "
+                       "it anyway; the policy flags it: no-default-gateway)", err=True)
     path = project / stack_file_name(stack)
     try:
         done = importer.write_stack(path, stack, account, environment or stack, chosen, force)
