@@ -109,6 +109,8 @@ def to_text(results: Sequence[StackResult]) -> str:
 
 
 def _cell(text: str) -> str:
+    # GitHub would read <run token> as an HTML tag and drop it.
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text.replace("|", "\\|").replace("\n", " ")
 
 

@@ -90,6 +90,8 @@ def to_json(left: Mapping[str, Any], right: Mapping[str, Any], rows: list[Row]) 
 
 
 def _cell(text: str) -> str:
+    # GitHub would read <env> as an HTML tag and drop it.
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text.replace("|", "\\|").replace("\n", " ")
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from aigw_policy import Finding
 from aigw_policy.rules import ACCOUNT_TOKEN, GATEWAY, LOGPUSH_JOB, WORKERS_SCRIPT
 
-from .words import R2_BUCKET, R2_LIFECYCLE, SUBDOMAIN, kind, settings
+from .words import R2_BUCKET, R2_LIFECYCLE, SUBDOMAIN, flat_words, kind, settings
 
 # Properties the provider cannot change in place. AiGateway id and account: the reference
 # (cloudflare-ai-gateway.md: id immutable, TF RequiresReplace). The others follow the Terraform
@@ -31,6 +31,10 @@ REPLACED_BY: dict[str, tuple[str, ...]] = {
     ACCOUNT_TOKEN: ("accountId",),
 }
 CHANGED = "changed"  # the words for a secret whose value changed (never the value)
+# Why a resource is replaced, in settings words.
+REASON_WORDS = {"aiGatewayId": "its id", "accountId": "its account", "scriptName": "its script name",
+                "name": "its name", "bucketName": "its bucket", "dataset": "its dataset",
+                "notBefore": "its validity start (rotation)", "expiresOn": "its expiry"}
 
 
 @dataclass
@@ -126,6 +130,12 @@ def diff_plans(base: Mapping[str, Any] | None, head: Mapping[str, Any] | None,
         w_old, w_new = settings(type_, p_old), settings(type_, p_new)
         lines = [(k, w_old.get(k), w_new.get(k)) for k in list(dict.fromkeys([*w_old, *w_new]))
                  if w_old.get(k) != w_new.get(k)]
+        # A changed prop the settings words do not show (a spend-limit rule's model filter, a DLP
+        # policy's profile ids) is listed by its own path, so no update reads empty.
+        for prop in changed_props:
+            without = {**p_new, prop: p_old[prop]} if prop in p_old else {k: v for k, v in p_new.items() if k != prop}
+            if settings(type_, without) == w_new:
+                lines += _raw_lines(prop, p_old.get(prop), p_new.get(prop))
         for setting in secret_changes.get(ref, ()):
             if not any(s == setting for s, _, _ in lines):
                 lines.append((setting, CHANGED, CHANGED))
@@ -138,6 +148,11 @@ def diff_plans(base: Mapping[str, Any] | None, head: Mapping[str, Any] | None,
         changes.append(Change(action, type_, name, lines, reasons,
                               _warning(action, type_, p_old, p_new, protected)))
     return changes
+
+
+def _raw_lines(prop: str, old: Any, new: Any) -> list[tuple[str, str | None, str | None]]:
+    before, after = flat_words(old, prop), flat_words(new, prop)
+    return [(k, before.get(k), after.get(k)) for k in dict.fromkeys([*before, *after]) if before.get(k) != after.get(k)]
 
 
 def finding_changes(base: Sequence[Finding], head: Sequence[Finding]) -> tuple[list[Finding], list[Finding]]:

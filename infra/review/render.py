@@ -15,7 +15,7 @@ from typing import Any
 from aigw_policy import Finding
 
 from . import DiffResult
-from .diff import CHANGED, Change, StackDiff
+from .diff import CHANGED, REASON_WORDS, Change, StackDiff
 from .words import kind
 
 LIMIT = 65_000  # GitHub's limit is 65,536 characters per comment; a margin for the footer
@@ -56,10 +56,10 @@ def _words(value: str | None) -> str:
 def change_block(c: Change) -> str:
     title = f"**{c.action}** {kind(c.type)} `{c.name}`"
     if c.reasons:
-        title += f" (replaced because {', '.join(c.reasons)} changed)"
+        title += f" (replaced because {' and '.join(REASON_WORDS.get(r, r) for r in c.reasons)} changed)"
     lines = [title]
     if c.warning:
-        lines.append(f"  - :warning: **{c.warning}**")
+        lines.append(f"  - :warning: **{text(c.warning)}**")
     for setting, old, new in c.settings:
         if c.action == "create":
             lines.append(f"  - {setting}: {_words(new)}")
@@ -72,8 +72,13 @@ def change_block(c: Change) -> str:
     return "\n".join(lines)
 
 
+def text(message: str) -> str:
+    """Plain text for GitHub markdown: <run token> would be read as an HTML tag and dropped."""
+    return message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _finding(f: Finding) -> str:
-    return f"  - `{f.policy}` ({f.level}) on {kind(f.resource[0])} `{f.resource[1]}`: {f.message}"
+    return f"  - `{f.policy}` ({f.level}) on {kind(f.resource[0])} `{f.resource[1]}`: {text(f.message)}"
 
 
 def _detail_blocks(d: StackDiff) -> list[str]:
@@ -84,7 +89,7 @@ def _detail_blocks(d: StackDiff) -> list[str]:
         blocks.append("**policy findings fixed**\n" + "\n".join(_finding(f) for f in d.fixed))
     order = {"replace": 0, "delete": 1, "update": 2, "create": 3}
     blocks += [change_block(c) for c in sorted(d.changes, key=lambda c: (order[c.action], c.type, c.name))]
-    blocks += [f"_{note}_" for note in d.notes]
+    blocks += [f"_{text(note)}_" for note in d.notes]
     return blocks
 
 
@@ -92,7 +97,7 @@ def _head(d: StackDiff) -> str:
     lines = [marker(d.stack), summary_line(d)]
     warnings = [c for c in d.changes if c.warning and c.action in ("replace", "delete")]
     for c in warnings[:MAX_WARNINGS]:
-        lines.append(f"> :warning: **{c.warning}**")
+        lines.append(f"> :warning: **{text(c.warning or '')}**")
     if len(warnings) > MAX_WARNINGS:
         lines.append(f"> :warning: **and {len(warnings) - MAX_WARNINGS} more replacements or deletions; see the "
                      "details.**")
@@ -102,7 +107,12 @@ def _head(d: StackDiff) -> str:
 def _assemble(d: StackDiff, blocks: list[str], total: int, ref: str) -> str:
     out = [_head(d)]
     if blocks or total:
-        out.append(f"<details><summary>{total} change(s) in detail</summary>")
+        what = [f"{len(d.changes)} change(s)"] if d.changes else []
+        if d.introduced or d.fixed:
+            what.append("policy findings")
+        if d.notes:
+            what.append("notes")
+        out.append(f"<details><summary>{', '.join(what)} in detail</summary>")
         out += blocks
         if len(blocks) < total:
             out.append(f"_{total - len(blocks)} more not shown (comment size limit): run "

@@ -214,6 +214,15 @@ def _flat(value: Any, prefix: str, out: dict[str, str]) -> None:
         out[prefix] = _compact(value)
 
 
+def flat_words(value: Any, prefix: str) -> dict[str, str]:
+    """A value flattened to dotted paths under ``prefix`` (absent: nothing)."""
+    if value is None:
+        return {}
+    out: dict[str, str] = {}
+    _flat(value, prefix, out)
+    return out
+
+
 def _generic(p: Mapping[str, Any]) -> dict[str, str]:
     out: dict[str, str] = {}
     _flat(dict(p), "", out)

@@ -11,7 +11,6 @@ import json
 import re
 from typing import Any
 
-import pytest
 from review_helpers import EDGE_WORKER, GATEWAY, aigw, props, stray_html, without
 
 from infra.review.compare import ABSENT, Row, compare, to_json, to_markdown
@@ -114,9 +113,6 @@ def test_markdown_marks_differences_and_escapes_cells(prod_plan):
     assert {len(re.split(r"(?<!\\)\|", line)) for line in lines[2:]} == {7}
 
 
-@pytest.mark.xfail(strict=True, reason="bug: compare's markdown writes the neutralised ids as plain text "
-                                       "'<env>-support-bot' (and '<account>'): GitHub takes <env> for an HTML tag and "
-                                       "strips it, so the cell reads '-support-bot'")
 def test_markdown_placeholders_survive_github_rendering(prod_plan):
     staging = as_environment(prod_plan, "staging")
     assert stray_html(to_markdown(staging, prod_plan, compare(staging, prod_plan))) == []

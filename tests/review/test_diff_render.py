@@ -62,16 +62,14 @@ def sections(markdown: str) -> dict[str, str]:
 
 # --- the snapshot: what a reviewer reads ----------------------------------------------------------
 
-# Reviewed for readability (see the report of the tests' commit). The "6 change(s) in detail" counts
-# the policy lists and the note as changes: test_the_details_count_the_changes (xfail) is that bug;
-# fixing it changes this line.
+# Reviewed for readability (see the report of the tests' commit).
 SNAPSHOT = """\
 <!-- aigw-diff: stack=prod -->
 :x: **`prod`** (production): 1 created, 1 updated, 1 replaced · policy: 1 new finding(s), 1 mandatory; 1 fixed
 > :warning: **Replaces gateway prod-batch-summariser with prod-batch: the old gateway is deleted with all its \
 stored logs, and clients must move to the new URL.**
 
-<details><summary>6 change(s) in detail</summary>
+<details><summary>3 change(s), policy findings, notes in detail</summary>
 
 **policy findings introduced**
   - `production-no-payload-export` (mandatory) on gateway `support-bot`: gateway 'support-bot' exports \
@@ -80,7 +78,7 @@ OpenTelemetry spans to 'otlp.example.com'.
 **policy findings fixed**
   - `production-rate-limited` (advisory) on gateway `docs-search`: gateway 'docs-search' has no rate limit.
 
-**replace** gateway `batch-summariser` (replaced because aiGatewayId changed)
+**replace** gateway `batch-summariser` (replaced because its id changed)
   - :warning: **Replaces gateway prod-batch-summariser with prod-batch: the old gateway is deleted with all its \
 stored logs, and clients must move to the new URL.**
   - id: `prod-batch-summariser` -> `prod-batch`
@@ -154,9 +152,9 @@ def test_details_are_folded_after_the_summary_and_its_warnings():
     assert details, "no <details>"
     assert f"> :warning: **{LOST_LOGS}**" in head.splitlines()
     assert "**replace** gateway `batch-summariser`" not in head
-    assert "**replace** gateway `batch-summariser` (replaced because aiGatewayId changed)" in details
+    assert "**replace** gateway `batch-summariser` (replaced because its id changed)" in details
     # GitHub renders markdown inside <details> only after a blank line.
-    assert "<details><summary>6 change(s) in detail</summary>\n\n" in md
+    assert "<details><summary>3 change(s), policy findings, notes in detail</summary>\n\n" in md
     assert md.rstrip().endswith("</details>")
 
 
@@ -176,7 +174,7 @@ def test_a_token_replacement_is_said_in_the_summary_too():
                                                 ["notBefore"], warning)])
     md = to_markdown(result(d))
     assert f"> :warning: **{warning}**" in md.partition("<details>")[0]
-    assert "**replace** API token `edge-run` (replaced because notBefore changed)" in md
+    assert "**replace** API token `edge-run` (replaced because its validity start (rotation) changed)" in md
 
 
 def test_more_warnings_than_the_summary_shows_are_counted():
@@ -226,9 +224,6 @@ def test_secrets_from_stack_files_end_to_end_never_show_ciphertext():
     assert "CIPHER" not in out and "TOKEN" not in out and "v1:" not in out
 
 
-@pytest.mark.xfail(strict=True, reason="bug: finding messages go into the markdown as is, and their placeholders "
-                                       "(<run token>, <requests>, <environment>-<name>) are HTML tags to GitHub, "
-                                       "which strips them: 'edge: {token: <run token>}' renders as 'edge: {token: }'")
 def test_finding_placeholders_survive_github_rendering():
     message = ("gateway 'docs-search' (id prod-docs-search) collects logs but is not authenticated. Set "
                "authentication: true and front it with an edge Worker (edge: {token: <run token>}).")
@@ -237,11 +232,9 @@ def test_finding_placeholders_survive_github_rendering():
     assert stray_html(to_markdown(result(d))) == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug: '<summary>N change(s) in detail' counts the policy lists and notes "
-                                       "as changes (a stack with 3 resource changes says 6)")
 def test_the_details_count_the_changes():
     md = to_markdown(result(prod_diff()))
-    count = int(re.search(r"<summary>(\d+) change\(s\)", md).group(1))
+    count = int(re.search(r"<summary>(\d+) change\(s\)", md).group(1))  # the resource changes only
     assert count == len(prod_diff().changes)
 
 
