@@ -1,0 +1,937 @@
+"""A strict local stand-in of the Cloudflare API endpoints the live commands use.
+
+Served over real HTTP on 127.0.0.1 (stdlib `ThreadingHTTPServer`, port 0, one thread), so the
+official `cloudflare` SDK talks to it exactly as it talks to api.cloudflare.com:
+
+    with StandIn(tokens={"t0ken": {"AI Gateway Read"}}) as api:
+        api.seed_gateway("support-bot", cache_ttl=60)
+        client = cloudflare.Cloudflare(api_token="t0ken", base_url=api.base_url, max_retries=0)
+
+Endpoints (paths as cloudflare-python 5.9.0 writes them, relative to `base_url`):
+
+    GET    /accounts/{account_id}/ai-gateway/gateways            page>=1, per_page 1..100 (20), search
+    POST   /accounts/{account_id}/ai-gateway/gateways            create
+    GET    /accounts/{account_id}/ai-gateway/gateways/{id}
+    PUT    /accounts/{account_id}/ai-gateway/gateways/{id}       full replacement (create body minus id)
+    DELETE /accounts/{account_id}/ai-gateway/gateways/{id}
+    GET    /accounts/{account_id}/logpush/jobs
+    GET    /accounts/{account_id}/logpush/jobs/{job_id}
+    GET    /accounts/{account_id}/tokens/verify
+
+Strict like the real API as far as the fact sheet (/work/shared/reference/cloudflare-ai-gateway.md)
+and the SDK's types tell: required fields, JSON types, enums, ranges, the id pattern, unknown
+fields, `per_page` up to 100, v4 envelopes with codes, 401/403 per token permission groups, and
+the account-wide rate limit (1,200 requests per 5 minutes per token, a 429 with `Retry-After`
+that blocks the token, `Ratelimit`/`Ratelimit-Policy` on every response).
+
+Everything marked ASSUMED below is not documented anywhere we could find; it is the most
+plausible behaviour, chosen to be at least as strict as the real API, and a live run may show
+otherwise (the opt-in tests against a real account are the check).
+
+State is plain dicts that tests may read and change directly between requests
+(`api.gateways["x"]["cache_ttl"] = 5` is "changed by hand in the dashboard"). Every request is
+recorded in `api.requests`; unexpected exceptions in the server are kept in `api.errors` (the
+fixture fails the test on any).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import secrets
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+API_PREFIX = "/client/v4"
+DEFAULT_ACCOUNT = "9a8b7c6d5e4f30210f1e2d3c4b5a6978"
+
+# Permission groups (reference section 5).
+AIG_READ = "AI Gateway Read"
+AIG_WRITE = "AI Gateway Write"
+AIG_RUN = "AI Gateway Run"
+LOGS_READ = "Logs Read"
+LOGS_WRITE = "Logs Write"
+
+# Tokens for tests (value -> permission groups); `StandIn(tokens=TEST_TOKENS)` holds them all.
+READ_TOKEN = "read-token-aig-and-logs"  # what `aigw audit`/`drift`/`import` need: read-only
+WRITE_TOKEN = "write-token-aig-and-logs"
+GATEWAYS_ONLY_TOKEN = "read-token-aig-only"  # no Logs Read: Logpush jobs are a 403
+RUN_TOKEN = "run-token"  # data plane only: the management API is a 403 (reference section 5, measured)
+TEST_TOKENS = {
+    READ_TOKEN: {AIG_READ, LOGS_READ},
+    WRITE_TOKEN: {AIG_WRITE, LOGS_WRITE},
+    GATEWAYS_ONLY_TOKEN: {AIG_READ},
+    RUN_TOKEN: {AIG_RUN},
+}
+
+# Documented limits (reference section 8): 1,200 requests / 5 minutes per token, then blocked 5 minutes.
+RATE_LIMIT = 1200
+RATE_WINDOW = 300.0
+RATE_BLOCK = 300.0
+
+# Error codes. 7001/7002 are documented for AI Gateway (reference section 2: 7001 "gateway already
+# exists", 7002 "gateway not found"); they are also the codes of chanfana's InputValidationException
+# (400, with `path`) and NotFoundException (404), the framework Cloudflare's Workers APIs use, which
+# is why validation errors carry 7001 and a `path` here too (ASSUMED for validation; the SPECTB shape
+# "create 400 {errors: [{code, message, path: [str]}]}" in reference section 2 agrees).
+CODE_VALIDATION = 7001
+CODE_EXISTS = 7001
+CODE_NOT_FOUND = 7002
+CODE_NO_ROUTE = 7000  # ASSUMED: the v4 API's "No route for that URI" (widely observed, undocumented here).
+CODE_AUTH = 10000  # reference section 5: "401/code 10000"; the 403 for a missing permission uses it too.
+CODE_RATE_LIMITED = 971  # ASSUMED: "Please wait and consider throttling your request speed" (widely observed).
+CODE_MALFORMED_JSON = 6007  # ASSUMED: the v4 API's "Malformed JSON in request body".
+CODE_LOGPUSH = 1004  # ASSUMED: Logpush is an older v4 service; its not-found/invalid-id codes are not documented.
+
+# AI Gateway id: reference section 1 (1..64 chars; lowercase alnum/underscore, single inner hyphens).
+GATEWAY_ID_PATTERN = r"^[a-z0-9_]+(?:-[a-z0-9_]+)*$"
+GATEWAY_ID_MAX = 64
+
+# The AI Gateway Logpush dataset: not in any official source (reference section 4); `ai_gateway_events`
+# is what two independent users send. ASSUMED.
+AI_GATEWAY_DATASET = "ai_gateway_events"
+
+
+# --------------------------------------------------------------------------- request schema
+#
+# Mirrors cloudflare-python 5.9.0 `types/ai_gateway/ai_gateway_create_params.py` (wire names, i.e.
+# the aliases `P1`, `limitType`), with the ranges of reference section 1. tests/live/test_standin.py
+# walks this schema against the SDK's TypedDicts so the two cannot drift apart silently.
+
+
+class Problems(list):
+    """(path, message) pairs; path is a tuple of keys/indices from the body root."""
+
+    def add(self, path: tuple[Any, ...], message: str) -> None:
+        self.append((path, message))
+
+
+def _where(path: tuple[Any, ...]) -> str:
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return out or "body"
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+@dataclass(frozen=True)
+class Spec:
+    nullable: bool = False
+
+    def check(self, value: Any, path: tuple[Any, ...], problems: Problems) -> Any:
+        """The value as stored (integral floats become ints), problems appended."""
+        if value is None:
+            if not self.nullable:
+                problems.add(path, "must not be null")
+            return None
+        return self._check(value, path, problems)
+
+    def _check(self, value: Any, path: tuple[Any, ...], problems: Problems) -> Any:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Bool(Spec):
+    def _check(self, value, path, problems):
+        if not isinstance(value, bool):
+            problems.add(path, f"expected a boolean, got {_json_type(value)} {value!r}")
+        return value
+
+
+@dataclass(frozen=True)
+class Int(Spec):
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def _check(self, value, path, problems):
+        # JSON has one number type and the API is JavaScript: 60.0 is the integer 60 (ASSUMED,
+        # Number.isInteger semantics), 60.5 and "60" are not integers.
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                isinstance(value, float) and not value.is_integer()):
+            problems.add(path, f"expected an integer, got {_json_type(value)} {value!r}")
+            return value
+        value = int(value)
+        _range(value, self.minimum, self.maximum, path, problems)
+        return value
+
+
+@dataclass(frozen=True)
+class Number(Spec):
+    minimum: float | None = None
+
+    def _check(self, value, path, problems):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            problems.add(path, f"expected a number, got {_json_type(value)} {value!r}")
+            return value
+        _range(value, self.minimum, None, path, problems)
+        return value
+
+
+def _range(value: float, minimum: float | None, maximum: float | None, path, problems: Problems) -> None:
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        if maximum is None:
+            problems.add(path, f"must be >= {minimum}, got {value}")
+        elif minimum is None:
+            problems.add(path, f"must be <= {maximum}, got {value}")
+        else:
+            problems.add(path, f"must be between {minimum} and {maximum}, got {value}")
+
+
+@dataclass(frozen=True)
+class Str(Spec):
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+
+    def _check(self, value, path, problems):
+        if not isinstance(value, str):
+            problems.add(path, f"expected a string, got {_json_type(value)} {value!r}")
+            return value
+        if self.min_length is not None and len(value) < self.min_length:
+            problems.add(path, f"must be at least {self.min_length} characters, got {len(value)}")
+        if self.max_length is not None and len(value) > self.max_length:
+            problems.add(path, f"must be at most {self.max_length} characters, got {len(value)}")
+        if self.pattern is not None and not re.search(self.pattern, value):
+            problems.add(path, f"{value!r} does not match the pattern {self.pattern}")
+        return value
+
+
+@dataclass(frozen=True)
+class Enum(Spec):
+    values: tuple[str, ...] = ()
+
+    def _check(self, value, path, problems):
+        if not (isinstance(value, str) and value in self.values):
+            problems.add(path, f"{value!r} is not one of {list(self.values)}")
+        return value
+
+
+@dataclass(frozen=True)
+class ListOf(Spec):
+    item: Spec = field(default_factory=Spec)
+    max_items: int | None = None
+
+    def _check(self, value, path, problems):
+        if not isinstance(value, list):
+            problems.add(path, f"expected an array, got {_json_type(value)} {value!r}")
+            return value
+        if self.max_items is not None and len(value) > self.max_items:
+            problems.add(path, f"must have at most {self.max_items} items, got {len(value)}")
+        return [self.item.check(v, (*path, i), problems) for i, v in enumerate(value)]
+
+
+@dataclass(frozen=True)
+class MapOf(Spec):
+    value: Spec = field(default_factory=Spec)
+
+    def _check(self, value, path, problems):
+        if not isinstance(value, dict):
+            problems.add(path, f"expected an object, got {_json_type(value)} {value!r}")
+            return value
+        return {k: self.value.check(v, (*path, k), problems) for k, v in value.items()}
+
+
+@dataclass(frozen=True)
+class Obj(Spec):
+    """A JSON object with known keys: name -> (spec, required). Unknown keys are rejected."""
+
+    fields: Mapping[str, tuple[Spec, bool]] = field(default_factory=dict)
+
+    def _check(self, value, path, problems):
+        if not isinstance(value, dict):
+            problems.add(path, f"expected an object, got {_json_type(value)} {value!r}")
+            return value
+        out = {}
+        for name, (spec, required) in self.fields.items():
+            if name in value:
+                out[name] = spec.check(value[name], (*path, name), problems)
+            elif required:
+                problems.add((*path, name), "is required")
+        for name in value:
+            if name not in self.fields:
+                problems.add((*path, name), "is not a known field (unknown fields are rejected)")
+        return out
+
+
+@dataclass(frozen=True)
+class OneOf(Spec):
+    """A union of object shapes; `choose` picks the member a value is meant to be (by its keys)."""
+
+    members: tuple[Obj, ...] = ()
+    choose: Callable[[dict], int] = field(default=lambda value: 0)
+
+    def _check(self, value, path, problems):
+        if not isinstance(value, dict):
+            problems.add(path, f"expected an object, got {_json_type(value)} {value!r}")
+            return value
+        return self.members[self.choose(value)].check(value, path, problems)
+
+
+FLAG_BLOCK = ("FLAG", "BLOCK")
+_GUARDRAIL = Obj(fields={key: (Enum(values=FLAG_BLOCK), False) for key in ["P1"] + [f"S{i}" for i in range(1, 14)]})
+_FILTER = Obj(fields={"mode": (Enum(values=("filter",)), True), "values": (ListOf(item=Str()), True)})
+_PARTITION = Obj(fields={"mode": (Enum(values=("partition",)), True)})
+
+# DLP: shape A (one action for listed profiles) or shape B (policies); B is meant when `policies` is there.
+DLP = OneOf(members=(
+    Obj(fields={"action": (Enum(values=("BLOCK", "FLAG")), True), "enabled": (Bool(), True),
+                "profiles": (ListOf(item=Str()), True)}),
+    Obj(fields={"enabled": (Bool(), True), "policies": (ListOf(item=Obj(fields={
+        "id": (Str(), True), "action": (Enum(values=FLAG_BLOCK), True),
+        "check": (ListOf(item=Enum(values=("REQUEST", "RESPONSE"))), True), "enabled": (Bool(), True),
+        "profiles": (ListOf(item=Str()), True)})), True)}),
+), choose=lambda value: 1 if "policies" in value else 0)
+
+SPEND_LIMIT_RULE = Obj(fields={
+    "limit": (Number(minimum=0), True),
+    "limitType": (Enum(values=("cost",)), True),
+    "window": (Int(minimum=0), True),
+    "id": (Str(), False),
+    "enabled": (Bool(), False),
+    "metadata": (MapOf(value=OneOf(members=(_PARTITION, _FILTER),
+                                   choose=lambda value: 1 if value.get("mode") == "filter" else 0)), False),
+    "model": (_FILTER, False),
+    "provider": (_FILTER, False),
+    "technique": (Enum(values=("fixed", "sliding")), False),
+})
+
+# The update (PUT) body: every setting; the create (POST) body adds `id`. Reference section 1 for ranges.
+GATEWAY_SETTINGS: dict[str, tuple[Spec, bool]] = {
+    "cache_invalidate_on_update": (Bool(), True),
+    "cache_ttl": (Int(nullable=True, minimum=0), True),
+    "collect_logs": (Bool(), True),
+    "rate_limiting_interval": (Int(nullable=True, minimum=0), True),
+    "rate_limiting_limit": (Int(nullable=True, minimum=0), True),
+    "authentication": (Bool(), False),
+    "byok_only": (Bool(), False),
+    "dlp": (DLP, False),
+    "guardrails": (Obj(nullable=True, fields={"prompt": (_GUARDRAIL, True), "response": (_GUARDRAIL, True)}), False),
+    "log_classification": (Bool(), False),
+    "log_management": (Int(nullable=True, minimum=10_000, maximum=10_000_000), False),
+    "log_management_strategy": (Enum(nullable=True, values=("STOP_INSERTING", "DELETE_OLDEST")), False),
+    "logpush": (Bool(), False),
+    "logpush_public_key": (Str(nullable=True, min_length=16, max_length=1024), False),
+    "otel": (ListOf(nullable=True, item=Obj(fields={
+        "headers": (MapOf(value=Str()), True), "url": (Str(), True), "authorization": (Str(), False),
+        "content_type": (Enum(values=("json", "protobuf")), False)})), False),
+    "rate_limiting_technique": (Enum(nullable=True, values=("fixed", "sliding")), False),
+    "retry_backoff": (Enum(nullable=True, values=("constant", "linear", "exponential")), False),
+    # SDK 5.9.0 docstring says 0-60000 ms; the older Terraform validator says 0-5000 (reference section 1).
+    "retry_delay": (Int(nullable=True, minimum=0, maximum=60_000), False),
+    "retry_max_attempts": (Int(nullable=True, minimum=1, maximum=5), False),
+    # 20 rules per gateway: reference section 9 (spend-limits.mdx).
+    "spend_limits": (Obj(nullable=True, fields={"enabled": (Bool(), False),
+                                                "rules": (ListOf(item=SPEND_LIMIT_RULE, max_items=20), False)}), False),
+    "store_id": (Str(nullable=True), False),
+    "stripe": (Obj(nullable=True, fields={"authorization": (Str(), True),
+                                          "usage_events": (ListOf(item=Obj(fields={"payload": (Str(), True)})), True)}),
+               False),
+    "workers_ai_billing_mode": (Enum(values=("postpaid", "unified")), False),
+    "zdr": (Bool(), False),
+}
+UPDATE_BODY = Obj(fields=GATEWAY_SETTINGS)
+CREATE_BODY = Obj(fields={"id": (Str(min_length=1, max_length=GATEWAY_ID_MAX, pattern=GATEWAY_ID_PATTERN), True),
+                          **GATEWAY_SETTINGS})
+
+# Read-only fields of a stored gateway. `created_at`, `modified_at`, `is_default` are in the SDK's
+# response model; `account_id`, `account_tag`, `internal_id` are in the raw JSON only (reference
+# section 1; older SDK releases typed them as required strings).
+READ_ONLY_FIELDS = ("account_id", "account_tag", "created_at", "internal_id", "is_default", "modified_at")
+
+# The fields of a Logpush job as the SDK's `LogpushJob` model knows them, plus `filter` (a create
+# parameter the real API echoes; the response model lacks it).
+LOGPUSH_JOB_FIELDS = (
+    "id", "dataset", "destination_conf", "enabled", "error_message", "filter", "filter_attack_traffic", "frequency",
+    "kind", "last_complete", "last_error", "logpull_options", "max_upload_bytes", "max_upload_interval_seconds",
+    "max_upload_records", "name", "output_options",
+)
+
+
+def validate_gateway_body(body: Any, *, create: bool) -> tuple[dict[str, Any], Problems]:
+    """The body as it would be stored, and everything wrong with it (empty when valid)."""
+    problems = Problems()
+    if not isinstance(body, dict):
+        problems.add((), f"expected a JSON object, got {_json_type(body)}")
+        return {}, problems
+    value = (CREATE_BODY if create else UPDATE_BODY).check(body, (), problems)
+    return value, problems
+
+
+# --------------------------------------------------------------------------- state
+
+
+def iso(moment: datetime) -> str:
+    """ASSUMED timestamp format: JavaScript's toISOString (UTC, milliseconds, `Z`)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+@dataclass
+class Token:
+    value: str
+    permissions: frozenset[str]
+    # Accounts the token may act on; None = every account the stand-in knows.
+    accounts: frozenset[str] | None = None
+    id: str = field(default_factory=lambda: secrets.token_hex(16))
+    status: str = "active"  # active | disabled | expired (SDK TokenVerifyResponse)
+    expires_on: str | None = None
+
+
+@dataclass
+class Account:
+    id: str
+    gateways: dict[str, dict[str, Any]] = field(default_factory=dict)  # insertion order = list order
+    logpush_jobs: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    method: str
+    path: str  # relative to base_url, as the SDK writes it: /accounts/{id}/ai-gateway/gateways
+    query: dict[str, str]
+    token: str | None
+    status: int
+
+
+@dataclass
+class _Budget:
+    window_start: float
+    used: int = 0
+    blocked_until: float = 0.0
+
+
+@dataclass
+class _Injected:
+    path: str
+    retry_after: int
+    method: str | None
+    block: bool
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: int, message: str, path: list[Any] | None = None,
+                 more: list[dict[str, Any]] | None = None):
+        super().__init__(message)
+        self.status = status
+        error: dict[str, Any] = {"code": code, "message": message}
+        if path is not None:
+            error["path"] = path
+        self.errors = [error, *(more or [])]
+
+
+def envelope(result: Any, **extra: Any) -> dict[str, Any]:
+    return {"result": result, "success": True, "errors": [], "messages": [], **extra}
+
+
+def error_envelope(errors: list[dict[str, Any]]) -> dict[str, Any]:
+    """The v4 failure envelope (reference section 2)."""
+    return {"success": False, "errors": errors, "messages": [], "result": None}
+
+
+# --------------------------------------------------------------------------- the stand-in
+
+
+class StandIn:
+    """The API's state plus an HTTP server over it. Use as a context manager (or start()/stop())."""
+
+    def __init__(self, *, tokens: Mapping[str, Iterable[str]] | None = None, account_id: str = DEFAULT_ACCOUNT,
+                 rate_limit: int = RATE_LIMIT, rate_window: float = RATE_WINDOW, block_seconds: float = RATE_BLOCK,
+                 clock: Callable[[], float] = time.monotonic):
+        self.account_id = account_id
+        self.accounts: dict[str, Account] = {account_id: Account(account_id)}
+        self.tokens: dict[str, Token] = {}
+        for value, permissions in (tokens or {}).items():
+            self.add_token(value, permissions)
+        self.rate_limit = rate_limit
+        self.rate_window = rate_window
+        self.block_seconds = block_seconds
+        self.clock = clock
+        self.requests: list[RequestRecord] = []
+        self.errors: list[BaseException] = []  # exceptions inside the server (bugs), for the fixture to fail on
+        self._budgets: dict[str, _Budget] = {}
+        self._injected: list[_Injected] = []
+        self._lock = threading.RLock()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._next_job_id = 1
+        self._last_stamp = datetime.now(UTC) - timedelta(days=1)
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def start(self) -> StandIn:
+        if self._server is not None:
+            raise RuntimeError("the stand-in is already running")
+        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="cloudflare-standin", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        server.shutdown()  # stop accepting; serve_forever returns
+        server.close_connections()  # end idle keep-alive connections so their threads finish
+        server.server_close()  # close the listening socket and join the handler threads
+        if thread is not None:
+            thread.join(timeout=10)
+        self._server = self._thread = None
+
+    def __enter__(self) -> StandIn:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the stand-in is not running")
+        return self._server.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{API_PREFIX}"
+
+    # ----------------------------------------------------------------- seeding and state
+
+    def add_token(self, value: str, permissions: Iterable[str], *, accounts: Iterable[str] | None = None,
+                  status: str = "active", expires_on: str | None = None) -> Token:
+        token = Token(value, frozenset(permissions), None if accounts is None else frozenset(accounts),
+                      status=status, expires_on=expires_on)
+        self.tokens[value] = token
+        return token
+
+    def account(self, account_id: str | None = None) -> Account:
+        """The account's state, created empty on first use (an account the stand-in does not know
+        answers 403, as the real API does for an account the token cannot reach)."""
+        account_id = account_id or self.account_id
+        return self.accounts.setdefault(account_id, Account(account_id))
+
+    @property
+    def gateways(self) -> dict[str, dict[str, Any]]:
+        """The default account's gateways by id, as the API returns them (mutable)."""
+        return self.account().gateways
+
+    @property
+    def logpush_jobs(self) -> dict[int, dict[str, Any]]:
+        return self.account().logpush_jobs
+
+    def _stamp(self) -> str:
+        # Strictly increasing, so bulk-seeded gateways have distinct created_at values.
+        now = max(datetime.now(UTC), self._last_stamp + timedelta(milliseconds=1))
+        self._last_stamp = now
+        return iso(now)
+
+    def _store_gateway(self, account: Account, settings: dict[str, Any], *, is_default: bool = False) -> dict[str, Any]:
+        stamp = self._stamp()
+        gateway = {
+            **settings,
+            "account_id": account.id,
+            # ASSUMED: the account tag is the account's id (both are the 32-hex account identifier).
+            "account_tag": account.id,
+            "internal_id": str(uuid.uuid4()),
+            "created_at": stamp,
+            "modified_at": stamp,
+            "is_default": is_default,
+        }
+        _fill_response_defaults(gateway)
+        account.gateways[gateway["id"]] = gateway
+        return gateway
+
+    def seed_gateway(self, gateway_id: str, *, account_id: str | None = None, is_default: bool = False,
+                     **settings: Any) -> dict[str, Any]:
+        """Put a gateway in the account as if created through the API (the settings are validated
+        like a create body; the five required ones default to "everything off, logs on")."""
+        body = {"id": gateway_id, "cache_invalidate_on_update": False, "cache_ttl": 0, "collect_logs": True,
+                "rate_limiting_interval": 0, "rate_limiting_limit": 0, **settings}
+        value, problems = validate_gateway_body(body, create=True)
+        if problems:
+            raise ValueError(f"seed_gateway({gateway_id!r}): " + "; ".join(f"{_where(p)}: {m}" for p, m in problems))
+        account = self.account(account_id)
+        if gateway_id in account.gateways:
+            raise ValueError(f"seed_gateway({gateway_id!r}): already in account {account.id}")
+        return self._store_gateway(account, value, is_default=is_default)
+
+    def seed_default_gateway(self, *, account_id: str | None = None) -> dict[str, Any]:
+        """The auto-created `default` gateway: authentication on, log collection on, caching off,
+        rate limiting off (reference section 1, manage-gateway.mdx)."""
+        return self.seed_gateway("default", account_id=account_id, is_default=True, authentication=True,
+                                 collect_logs=True, cache_ttl=0, rate_limiting_interval=0, rate_limiting_limit=0)
+
+    def seed_logpush_job(self, *, account_id: str | None = None, **fields: Any) -> dict[str, Any]:
+        """A Logpush job shaped like the SDK's `LogpushJob` (id assigned, AI Gateway dataset by default)."""
+        unknown = set(fields) - set(LOGPUSH_JOB_FIELDS)
+        if unknown:
+            raise ValueError(f"seed_logpush_job: unknown fields {sorted(unknown)}")
+        job_id = fields.pop("id", None) or self._next_job_id
+        self._next_job_id = max(self._next_job_id, job_id) + 1
+        job = {
+            "id": job_id,
+            "dataset": AI_GATEWAY_DATASET,
+            "destination_conf": "r2://aigw-logs/{DATE}?account-id=acct&access-key-id=key&secret-access-key=secret",
+            "enabled": True,
+            "name": f"aigw-logs-{job_id}",
+            "kind": "",
+            "error_message": None,
+            "last_complete": None,
+            "last_error": None,
+            "frequency": "high",
+            "logpull_options": None,
+            "max_upload_bytes": 0,
+            "max_upload_interval_seconds": 0,
+            "max_upload_records": 0,
+            "output_options": None,
+            **fields,
+        }
+        self.account(account_id).logpush_jobs[job_id] = job
+        return job
+
+    def seed_gateways(self, count: int, *, prefix: str = "gw", account_id: str | None = None,
+                      **settings: Any) -> list[str]:
+        """Seed `count` gateways `<prefix>-0000`, `<prefix>-0001`, ... with the same settings; their ids."""
+        ids = [f"{prefix}-{i:04d}" for i in range(count)]
+        for gateway_id in ids:
+            self.seed_gateway(gateway_id, account_id=account_id, **settings)
+        return ids
+
+    def inject_429(self, path: str, *, retry_after: int = 2, method: str | None = None, block: bool = True) -> None:
+        """The next request whose path contains `path` (and has `method`, if given) gets a 429 with
+        `Retry-After: retry_after`. With `block`, the token then stays blocked for that long, as a real
+        429 blocks it (an early retry gets another 429)."""
+        self._injected.append(_Injected(path, retry_after, method.upper() if method else None, block))
+
+    # ----------------------------------------------------------------- request log
+
+    def requests_to(self, path: str | None = None, method: str | None = None) -> list[RequestRecord]:
+        """Recorded requests, optionally those whose path contains `path` and/or with `method`."""
+        return [r for r in self.requests
+                if (path is None or path in r.path) and (method is None or r.method == method.upper())]
+
+    def clear_requests(self) -> None:
+        self.requests.clear()
+
+    # ----------------------------------------------------------------- rate limiting
+
+    def _rate_limit(self, key: str, path: str, method: str) -> tuple[int | None, str]:
+        """(Retry-After seconds if this request is refused, the Ratelimit header value)."""
+        now = self.clock()
+        budget = self._budgets.setdefault(key, _Budget(window_start=now))
+        for injected in self._injected:
+            if injected.path in path and injected.method in (None, method):
+                self._injected.remove(injected)
+                if injected.block:
+                    budget.blocked_until = max(budget.blocked_until, now + injected.retry_after)
+                return injected.retry_after, _ratelimit_value(0, injected.retry_after)
+        if now < budget.blocked_until:
+            wait = _ceil(budget.blocked_until - now)
+            return wait, _ratelimit_value(0, wait)
+        if now >= budget.window_start + self.rate_window:
+            budget.window_start, budget.used = now, 0
+        if budget.used >= self.rate_limit:
+            # Exceeded: "all API calls for the next five minutes will be blocked" (reference section 8);
+            # a fresh window starts when the block ends (ASSUMED).
+            budget.blocked_until = now + self.block_seconds
+            budget.window_start, budget.used = budget.blocked_until, 0
+            wait = _ceil(self.block_seconds)
+            return wait, _ratelimit_value(0, wait)
+        budget.used += 1
+        # ASSUMED: a fixed window from the token's first request (the docs do not say fixed or sliding).
+        reset = _ceil(budget.window_start + self.rate_window - now)
+        return None, _ratelimit_value(self.rate_limit - budget.used, reset)
+
+    @property
+    def ratelimit_policy(self) -> str:
+        # Format from the 2025-09-03 changelog / limits page (reference section 8). The names
+        # "default"/"burst" are the docs' own examples (ASSUMED to be what the API sends).
+        return f'"burst";q={self.rate_limit};w={_ceil(self.rate_window)}'
+
+    # ----------------------------------------------------------------- dispatch
+
+    def handle(self, method: str, raw_path: str, headers: Mapping[str, str], body: bytes) -> tuple[int, dict, dict]:
+        """One request -> (status, JSON body, extra headers). Called by the HTTP handler under the lock."""
+        parts = urlsplit(raw_path)
+        path = parts.path
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        auth = headers.get("Authorization") or headers.get("authorization")
+        token_value = auth[len("Bearer "):] if auth and auth.startswith("Bearer ") else None
+        api_path = path[len(API_PREFIX):] if path.startswith(API_PREFIX + "/") else path
+        status, payload, extra = 500, error_envelope([{"code": 7000, "message": "Internal Error"}]), {}
+        try:
+            retry_after, ratelimit = self._rate_limit(token_value or "", api_path, method)
+            extra = {"Ratelimit": ratelimit, "Ratelimit-Policy": self.ratelimit_policy}
+            if retry_after is not None:
+                extra["Retry-After"] = str(retry_after)
+                raise ApiError(429, CODE_RATE_LIMITED, "Please wait and consider throttling your request speed")
+            status, payload = self._dispatch(method, path, api_path, query, token_value, body)
+        except ApiError as exc:
+            status, payload = exc.status, error_envelope(exc.errors)
+        except Exception as exc:  # a bug in the stand-in: answer 500 and keep it for the test to fail on
+            self.errors.append(exc)
+        self.requests.append(RequestRecord(method, api_path, query, token_value, status))
+        return status, payload, extra
+
+    def _dispatch(self, method: str, path: str, api_path: str, query: dict[str, str], token_value: str | None,
+                  body: bytes) -> tuple[int, dict]:
+        token = self.tokens.get(token_value) if token_value else None
+        if token is None or token.status != "active":
+            # ASSUMED: a missing, malformed, unknown, disabled or expired token is a 401 with code 10000
+            # (the API also answers 400/6003 for a malformed Authorization header and 403/9109 for some
+            # endpoints; a client should report any of them as "token rejected").
+            raise ApiError(401, CODE_AUTH, "Authentication error")
+        if not path.startswith(API_PREFIX + "/"):
+            raise ApiError(404, CODE_NO_ROUTE, "No route for that URI")
+        for pattern, handlers in _ROUTES:
+            match = pattern.match(api_path)
+            if match is None:
+                continue
+            if method not in handlers:
+                raise ApiError(405, CODE_NO_ROUTE, f"Method {method} not allowed for this route")
+            needs, handler = handlers[method]
+            params = {k: unquote(v) for k, v in match.groupdict().items()}
+            account_id = params.pop("account_id")
+            if account_id not in self.accounts or (token.accounts is not None and account_id not in token.accounts):
+                # ASSUMED: the API does not say whether an account exists to a token that cannot reach it.
+                raise ApiError(403, CODE_AUTH, "Authentication error")
+            if needs and not (needs & token.permissions):
+                # Reference section 5: list/get need AI Gateway Read or Write, writes need Write, Logpush
+                # jobs need Logs Read or Write. The message does not name the group (ASSUMED: the real
+                # one is a bare "Authentication error"), so a client must know what each call needs.
+                raise ApiError(403, CODE_AUTH, "Authentication error: the API token does not have the permission "
+                               "this request needs (permission denied)")
+            return handler(self, self.accounts[account_id], token, query, body, **params)
+        raise ApiError(404, CODE_NO_ROUTE, "No route for that URI")
+
+    # ----------------------------------------------------------------- endpoints
+
+    def _list_gateways(self, account: Account, token: Token, query: dict[str, str], body: bytes) -> tuple[int, dict]:
+        page = _query_int(query, "page", default=1, minimum=1)
+        per_page = _query_int(query, "per_page", default=20, minimum=1, maximum=100)
+        search = query.get("search", "")
+        # ASSUMED: `search` is a case-insensitive substring match on the id ("Search by id", SDK); the
+        # order is creation order (the API does not document one).
+        matches = [g for g in account.gateways.values() if search.lower() in g["id"].lower()]
+        start = (page - 1) * per_page
+        items = matches[start:start + per_page]
+        return 200, envelope(_copy(items), result_info={"page": page, "per_page": per_page, "count": len(items),
+                                                        "total_count": len(matches)})
+
+    def _create_gateway(self, account: Account, token: Token, query: dict[str, str], body: bytes) -> tuple[int, dict]:
+        value = _valid_body(body, create=True)
+        if value["id"] in account.gateways:
+            # Reference section 2: 7001 "gateway already exists". ASSUMED: HTTP 400 (chanfana's
+            # InputValidationException status), path ["body", "id"].
+            raise ApiError(400, CODE_EXISTS, f"A gateway with id '{value['id']}' already exists in this account",
+                           path=["body", "id"])
+        return 200, envelope(_copy(self._store_gateway(account, value)))
+
+    def _get_gateway(self, account: Account, token: Token, query: dict[str, str], body: bytes,
+                     gateway_id: str) -> tuple[int, dict]:
+        return 200, envelope(_copy(_gateway(account, gateway_id)))
+
+    def _update_gateway(self, account: Account, token: Token, query: dict[str, str], body: bytes,
+                        gateway_id: str) -> tuple[int, dict]:
+        value = _valid_body(body, create=False)  # ASSUMED: the body is validated before the lookup (400 before 404)
+        old = _gateway(account, gateway_id)
+        # PUT replaces the whole configuration (reference section 1): settings not sent are gone.
+        new = {"id": gateway_id, **value, **{k: old[k] for k in READ_ONLY_FIELDS}, "modified_at": self._stamp()}
+        _fill_response_defaults(new)
+        account.gateways[gateway_id] = new
+        return 200, envelope(_copy(new))
+
+    def _delete_gateway(self, account: Account, token: Token, query: dict[str, str], body: bytes,
+                        gateway_id: str) -> tuple[int, dict]:
+        gateway = _gateway(account, gateway_id)
+        del account.gateways[gateway_id]
+        return 200, envelope(_copy(gateway))
+
+    def _list_jobs(self, account: Account, token: Token, query: dict[str, str], body: bytes) -> tuple[int, dict]:
+        # Not paginated (the SDK reads it as a SinglePage).
+        return 200, envelope(_copy(list(account.logpush_jobs.values())))
+
+    def _get_job(self, account: Account, token: Token, query: dict[str, str], body: bytes,
+                 job_id: str) -> tuple[int, dict]:
+        if not job_id.isdigit():
+            raise ApiError(400, CODE_LOGPUSH, f"invalid job id {job_id!r}: must be an integer")
+        job = account.logpush_jobs.get(int(job_id))
+        if job is None:
+            raise ApiError(404, CODE_LOGPUSH, f"Logpush job {job_id} not found")
+        return 200, envelope(_copy(job))
+
+    def _verify_token(self, account: Account, token: Token, query: dict[str, str], body: bytes) -> tuple[int, dict]:
+        result: dict[str, Any] = {"id": token.id, "status": token.status}
+        if token.expires_on is not None:
+            result["expires_on"] = token.expires_on
+        return 200, envelope(result, messages=[{"code": 10000, "message": "This API Token is valid and active"}])
+
+
+def _fill_response_defaults(gateway: dict[str, Any]) -> None:
+    # ASSUMED: the API answers `rate_limiting_technique` even when it was never sent (older SDK releases
+    # typed it as a required response field; the audit-log sample shows "fixed"). Other unset settings
+    # are left out of responses (the SDK types them Optional), so clients must treat absent as unset.
+    if gateway.get("rate_limiting_technique") is None:
+        gateway["rate_limiting_technique"] = "fixed"
+
+
+def _gateway(account: Account, gateway_id: str) -> dict[str, Any]:
+    gateway = account.gateways.get(gateway_id)
+    if gateway is None:
+        raise ApiError(404, CODE_NOT_FOUND, f"Gateway '{gateway_id}' not found")
+    return gateway
+
+
+def _valid_body(body: bytes, *, create: bool) -> dict[str, Any]:
+    try:
+        parsed = json.loads(body or b"null")
+    except ValueError:
+        raise ApiError(400, CODE_MALFORMED_JSON, "Malformed JSON in request body") from None
+    value, problems = validate_gateway_body(parsed, create=create)
+    if problems:
+        errors = [{"code": CODE_VALIDATION, "message": f"{_where(p)}: {m}", "path": ["body", *p]} for p, m in problems]
+        raise ApiError(400, CODE_VALIDATION, errors[0]["message"], path=errors[0]["path"], more=errors[1:])
+    return value
+
+
+def _query_int(query: dict[str, str], name: str, *, default: int, minimum: int, maximum: int | None = None) -> int:
+    raw = query.get(name)
+    if raw is None:
+        return default
+    ok = re.fullmatch(r"[0-9]+", raw) is not None
+    value = int(raw) if ok else None
+    if value is None or value < minimum or (maximum is not None and value > maximum):
+        allowed = f"an integer >= {minimum}" if maximum is None else f"an integer from {minimum} to {maximum}"
+        # Reference section 2: page >= 1, per_page 1..100. ASSUMED: code 7001 and a path, like body errors.
+        raise ApiError(400, CODE_VALIDATION, f"query.{name}: must be {allowed}, got {raw!r}", path=["query", name])
+    return value
+
+
+def _copy(value: Any) -> Any:
+    return json.loads(json.dumps(value))
+
+
+def _ceil(seconds: float) -> int:
+    return max(1, math.ceil(seconds - 1e-9))
+
+
+def _ratelimit_value(remaining: int, reset: int) -> str:
+    return f'"default";r={max(0, remaining)};t={reset}'
+
+
+_ACCOUNT = r"^/accounts/(?P<account_id>[^/]+)"
+_ROUTES: list[tuple[re.Pattern[str], dict[str, tuple[frozenset[str], Callable[..., tuple[int, dict]]]]]] = [
+    (re.compile(_ACCOUNT + r"/ai-gateway/gateways$"), {
+        "GET": (frozenset({AIG_READ, AIG_WRITE}), StandIn._list_gateways),
+        "POST": (frozenset({AIG_WRITE}), StandIn._create_gateway),
+    }),
+    (re.compile(_ACCOUNT + r"/ai-gateway/gateways/(?P<gateway_id>[^/]+)$"), {
+        "GET": (frozenset({AIG_READ, AIG_WRITE}), StandIn._get_gateway),
+        "PUT": (frozenset({AIG_WRITE}), StandIn._update_gateway),
+        "DELETE": (frozenset({AIG_WRITE}), StandIn._delete_gateway),
+    }),
+    (re.compile(_ACCOUNT + r"/logpush/jobs$"), {"GET": (frozenset({LOGS_READ, LOGS_WRITE}), StandIn._list_jobs)}),
+    (re.compile(_ACCOUNT + r"/logpush/jobs/(?P<job_id>[^/]+)$"), {
+        "GET": (frozenset({LOGS_READ, LOGS_WRITE}), StandIn._get_job),
+    }),
+    # Any valid token may verify itself (no permission group).
+    (re.compile(_ACCOUNT + r"/tokens/verify$"), {"GET": (frozenset(), StandIn._verify_token)}),
+]
+
+
+class FakeClock:
+    """A monotonic clock moved by hand (`StandIn(clock=...)`): rate-limit windows and blocks without sleeping."""
+
+    def __init__(self, start: float = 1000.0):
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = False  # joined by server_close(), so no thread outlives the stand-in
+    block_on_close = True
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that went away mid-response; nothing to report
+
+
+def _handler_for(standin: StandIn) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as httpx uses it
+        disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stalls
+        timeout = 30
+        server_version = "cloudflare-standin"
+        sys_version = ""
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            with standin._lock:
+                status, payload, extra = standin.handle(self.command, self.path, dict(self.headers.items()), body)
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in extra.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler
