@@ -124,7 +124,7 @@ def test_acceptance_rate_limit_replacement_and_otel_authorization(repo):
     assert "3 updated, 3 replaced" in lines[1] and "policy: 1 new finding(s), 1 mandatory" in lines[1]
     assert ("> :warning: **Replaces gateway prod-batch-summariser with prod-batch: the old gateway is deleted with "
             "all its stored logs, and clients must move to the new URL. It is protected") in md
-    assert "**replace** gateway `batch-summariser` (replaced because aiGatewayId changed)" in md
+    assert "**replace** gateway `batch-summariser` (replaced because its id changed)" in md
     assert "  - rate limit: `60/60s fixed` -> `600/60s sliding`" in md
     assert "  - id: `prod-batch-summariser` -> `prod-batch`" in md
     support_bot = md.split("**update** gateway `support-bot`\n", 1)[1].split("\n\n", 1)[0]
