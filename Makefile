@@ -33,6 +33,7 @@ bench: install
 	$(PY) bench/plan_bench.py
 	$(PY) bench/check_bench.py
 	$(PY) bench/pack_bench.py
+	$(PY) bench/live_bench.py
 
 lint: install
 	$(VENV)/bin/ruff check infra policy tests bench

@@ -247,8 +247,8 @@ def audit(ctx: click.Context, account: str, fmt: str, policy_config: Path | None
     except PolicyConfigError as exc:
         _fail(exc.lines, EXIT_INVALID)
         return
-    plans = _plans(ctx, [])
-    with _client(api_url, no_wait, timeout) as client:
+    with _client(api_url, no_wait, timeout) as client:  # no token: exit 2 at once, not after planning
+        plans = _plans(ctx, [])
         try:
             result = auditing.audit(client, account, plans, settings)
         except LiveError as exc:
@@ -276,9 +276,9 @@ def drift(ctx: click.Context, stack: str, fmt: str, api_url: str | None, no_wait
     from .live.client import LiveError
     from .live.drift import drift as drifting
 
-    (plan,) = _plans(ctx, [stack])
-    exports = any(r["type"] == "cloudflare:index/logpushJob:LogpushJob" for r in plan["resources"])
-    with _client(api_url, no_wait, timeout) as client:
+    with _client(api_url, no_wait, timeout) as client:  # no token: exit 2 at once, not after planning
+        (plan,) = _plans(ctx, [stack])
+        exports = any(r["type"] == "cloudflare:index/logpushJob:LogpushJob" for r in plan["resources"])
         try:
             live = client.gateways(plan["accountId"])
             jobs = client.logpush_jobs(plan["accountId"]) if exports else None
@@ -333,8 +333,8 @@ def import_(ctx: click.Context, account: str, gateways: tuple[str, ...], stack: 
     from .live import importer
     from .live.client import LiveError
 
-    project = _project_dir(ctx)
-    with _client(api_url, no_wait, timeout) as client:
+    with _client(api_url, no_wait, timeout) as client:  # no token: exit 2 first, as audit and drift
+        project = _project_dir(ctx)
         try:
             live = client.gateways(account)
         except LiveError as exc:

@@ -125,7 +125,10 @@ def to_json(r: AuditResult) -> str:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+    # GitHub would read <requests> as an HTML tag and drop it; a pipe or a newline (a PEM key) would
+    # break the table row. As aigw check's markdown does.
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def to_markdown(r: AuditResult) -> str:
@@ -140,7 +143,8 @@ def to_markdown(r: AuditResult) -> str:
         out += [f"- missing `{g}` (aigw:gateways.{n})" for n, g in s.missing]
         if s.drift:
             out += ["", "| gateway | field | declared | live |", "|---|---|---|---|"]
-            out += [f"| `{d.live_id}` | {d.field} | {_shown(d.declared)} | {_shown(d.live)} |" for d in s.drift]
+            out += [f"| `{d.live_id}` | {_cell(d.field)} | {_cell(_shown(d.declared))} | {_cell(_shown(d.live))} |"
+                    for d in s.drift]
         out.append("")
     if r.findings:
         out += ["### Policy on live settings", "", "| gateway | level | policy | message |", "|---|---|---|---|"]

@@ -66,6 +66,7 @@ class Client:
                                "plus Logs Read for Logpush jobs)")
         self.requests = 0
         self.wait = wait
+        self.waited = False  # a 429 is waited out once per command, not once per call (one page of many)
         self.out = out or sys.stderr
         self.sleep = sleep
         self._http = httpx.Client(timeout=timeout, event_hooks={"request": [self._count]})
@@ -85,25 +86,25 @@ class Client:
         self.close()
 
     def call(self, name: str, fn: Callable[[], T]) -> T:
-        """Run one API call; a 429 is waited out once (Retry-After) unless wait is off."""
+        """Run one API call; a 429 is waited out once per client (Retry-After) unless wait is off: after one
+        wait the token has had its block, so another 429 (on this call or a later page) fails."""
         import cloudflare
 
-        waited = False
         while True:
             try:
                 return fn()
             except cloudflare.RateLimitError as exc:
                 retry_after = exc.response.headers.get("retry-after")
                 seconds = float(retry_after) if retry_after and retry_after.replace(".", "", 1).isdigit() else 300.0
-                if not self.wait or waited:
+                if not self.wait or self.waited:
                     why = "--no-wait" if not self.wait else "still limited after waiting once"
                     raise LiveError(f"{name}: rate limited by Cloudflare (HTTP 429, Retry-After {retry_after or '-'}"
                                     f" s; {why}). The token is blocked for up to 5 minutes: run again later") from None
                 self.out.write(f"aigw: {name}: rate limited by Cloudflare (HTTP 429); waiting {seconds:g} s "
                                "(Retry-After) before trying once more\n")
                 self.out.flush()
+                self.waited = True
                 self.sleep(seconds)
-                waited = True
             except cloudflare.AuthenticationError as exc:
                 raise LiveError(f"{name}: the API token was rejected (HTTP 401: {_reason(exc)}); check "
                                 "CLOUDFLARE_API_TOKEN") from None

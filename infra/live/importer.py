@@ -136,7 +136,8 @@ def _spend(spend: Any) -> dict[str, Any] | None:
             rule["metadata"] = {k: "partition" if v.get("mode") == "partition" else list(v.get("values") or [])
                                 for k, v in r["metadata"].items()}
         rules.append(rule)
-    return {"enabled": bool(spend.get("enabled", True)), "rules": rules}
+    # Omitted `enabled` is off, as mapping.normalise reads it (the documented default, reference section 1).
+    return {"enabled": bool(spend.get("enabled")), "rules": rules}
 
 
 def set_secret_command(stack: str, name: str, where: str) -> str:
@@ -156,49 +157,264 @@ def _write_atomic(path: Path, text: str) -> None:
 
 def write_stack(path: Path, stack: str, account: str, environment: str, gateways: Sequence[Mapping[str, Any]],
                 force: bool = False) -> list[Imported]:
-    """Add the gateways to ``path`` (created when missing); returns what was (and was not) written."""
+    """Add the gateways to ``path`` (created when missing); returns what was (and was not) written.
+
+    The file's layout is kept: its indentation (sequence items included) is measured and reused, and
+    comment lines stay where they were written relative to the keys around them, although ruamel
+    keeps a comment on the deepest value before it (see _Comments): the comment closing the file stays
+    last, one introducing the key after `aigw:gateways` stays before that key, one between two
+    gateways stays above the second, whatever is added or replaced.
+    """
     from io import StringIO
 
     from ruamel.yaml import YAML
     from ruamel.yaml.comments import CommentedMap
 
     yaml = YAML(typ="rt")
+    yaml.Representer = _Representer
     yaml.preserve_quotes = True
     yaml.width = 4096
     doc = yaml.load(path.read_text()) if path.exists() else None
     if doc is None:
         doc = CommentedMap()
-    if not isinstance(doc, Mapping):
+    if not isinstance(doc, CommentedMap):
         raise ImportError_(f"{path}: not a stack file (a mapping with `config:`)")
-    config = doc.setdefault("config", CommentedMap())
+    mapping, sequence, offset = _indentation(doc)
+    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
+    config = doc.get("config")
     if config is None:
         config = doc["config"] = CommentedMap()
+    if not isinstance(config, CommentedMap):
+        raise ImportError_(f"{path}: config: not a mapping")
     declared_account = config.get("aigw:accountId")
     if declared_account is not None and declared_account != account:
         raise ImportError_(f"{path}: aigw:accountId: {declared_account}: the stack is for another account than "
                            f"--account {account}")
+    gateways_map = config.get("aigw:gateways")
+    if gateways_map is not None and not isinstance(gateways_map, CommentedMap):
+        raise ImportError_(f"{path}: aigw:gateways: not a mapping")
+    comments = _Comments(doc, config, mapping)
     config.setdefault("aigw:accountId", account)
     env = config.setdefault("aigw:environment", environment)
-    gateways_map = config.get("aigw:gateways")
     if gateways_map is None:
         gateways_map = config["aigw:gateways"] = CommentedMap()
+    if not gateways_map:
+        gateways_map.fa.set_block_style()
     out: list[Imported] = []
     for gw in gateways:
         name, entry, secrets = gateway_config(gw, str(env))
         if name in gateways_map and not force:
             out.append(Imported(name, gw["id"], False))
             continue
-        gateways_map[name] = entry
+        gateways_map[name] = CommentedMap(entry)
         note = f"imported from the live gateway {gw['id']} by `aigw import`"
         if secrets:
             note += "; credentials are placeholders, set each with:\n" + "\n".join(
                 set_secret_command(stack, name, where) for where in secrets)
-        gateways_map.yaml_set_comment_before_after_key(name, before=note, indent=4)
+        _drop_import_notes(config, gateways_map, name)
+        comments.drop_notes(name)
+        gateways_map.yaml_set_comment_before_after_key(name, before=note, indent=comments.entry_column)
         out.append(Imported(name, gw["id"], True, secrets))
+    comments.put_back(doc, config, gateways_map)
     buffer = StringIO()
     yaml.dump(doc, buffer)
     _write_atomic(path, buffer.getvalue())
     return out
+
+
+# --- layout ---------------------------------------------------------------------------------------
+
+
+def _representer() -> type:
+    """ruamel's round-trip representer, writing null as `null` (ruamel's own writes nothing: `key:`),
+    so a hand-written `rateLimit: null` stays as it is and an imported setting that is off reads so."""
+    from ruamel.yaml.representer import RoundTripRepresenter
+
+    class Representer(RoundTripRepresenter):
+        pass
+
+    Representer.add_representer(type(None), lambda r, _: r.represent_scalar("tag:yaml.org,2002:null", "null"))
+    return Representer
+
+
+_Representer = _representer()
+
+_NOTE_PREFIXES = ("# imported from the live gateway ", "# pulumi config set -s ")
+Lines = list[tuple[int, str]]  # comment lines as (column, text); text '' is a blank line
+
+
+def _indentation(doc: Any) -> tuple[int, int, int]:
+    """(mapping, sequence, offset) for ruamel's ``YAML.indent``, measured on the file: the first nested
+    block mapping gives the mapping indent, the first block sequence the dash offset under its key.
+    A file without them gets this repository's style (2; `- ` two columns under its key)."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    mapping: int | None = None
+    seq: tuple[int, int] | None = None
+    stack = [doc]
+    while stack and (mapping is None or seq is None):
+        node = stack.pop()
+        if not isinstance(node, CommentedMap):
+            if isinstance(node, CommentedSeq):
+                stack.extend(reversed(node))
+            continue
+        for key, value in node.items():
+            if isinstance(value, CommentedMap) and value and not value.fa.flow_style() and mapping is None:
+                indent = value.lc.key(next(iter(value)))[1] - node.lc.key(key)[1]
+                mapping = indent if indent > 0 else None
+            if isinstance(value, CommentedSeq) and value and not value.fa.flow_style() and seq is None:
+                key_col = node.lc.key(key)[1]
+                dash, content = value.lc.col - key_col, value.lc.item(0)[1] - key_col
+                seq = (content, dash) if dash >= 0 and content > dash else None
+        stack.extend(reversed(list(node.values())))
+    sequence, offset = seq or (4, 2)
+    return mapping or 2, sequence, offset
+
+
+def _last_path(container: Any, key: Any = None) -> list[tuple[Any, Any]]:
+    """(container, last key or index) from ``container`` (from its ``key``, if given) down through
+    block containers to the deepest last value: where ruamel keeps the comment lines that follow."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    path = []
+    node = container
+    while isinstance(node, (CommentedMap, CommentedSeq)) and node and not node.fa.flow_style():
+        if key is None:
+            key = next(reversed(node)) if isinstance(node, CommentedMap) else len(node) - 1
+        path.append((node, key))
+        node, key = node[key], None
+    return path
+
+
+def _detach(path: list[tuple[Any, Any]], column: int, keep_end_of: Any = None) -> Lines:
+    """Remove, from the comments along ``path``, the lines (after a value's own line) from the first
+    one at or left of ``column`` on; return them. The end comments of ``keep_end_of`` stay (the
+    document's own end comments are printed last whatever changes)."""
+    from ruamel.yaml.comments import CommentedMap
+
+    out: Lines = []
+    for container, key in path:
+        slot = 2 if isinstance(container, CommentedMap) else 0
+        item = container.ca.items.get(key)
+        token = item[slot] if item and len(item) > slot else None
+        if token is not None:
+            head, sep, rest = token.value.partition("\n")
+            lines = [(len(line) - len(line.lstrip()), line.strip()) for line in rest.split("\n")[:-1]] if rest else []
+            cut = _first_at_or_left_of(lines, column)
+            if cut is not None:
+                out += lines[cut:]
+                token.value = head + sep + _text(lines[:cut])
+        end = getattr(container.ca, "end", None) if container is not keep_end_of else None
+        if end:
+            cut = _first_at_or_left_of([(t.column, t.value.strip()) for t in end], column)
+            if cut is not None:
+                for t in end[cut:]:
+                    out += [(t.column if line.strip() else 0, line.strip()) for line in t.value.split("\n")[:-1]]
+                del end[cut:]
+    return out
+
+
+def _first_at_or_left_of(lines: Lines, column: int) -> int | None:
+    """Index of the first comment line at or left of ``column``, blank lines just before it included."""
+    for i, (at, text) in enumerate(lines):
+        if text and at <= column:
+            while i > 0 and not lines[i - 1][1]:
+                i -= 1
+            return i
+    return None
+
+
+def _text(lines: Lines) -> str:
+    return "".join(" " * column + text + "\n" if text else "\n" for column, text in lines)
+
+
+def _before(container: Any, key: Any, lines: Lines) -> None:
+    from ruamel.yaml.error import CommentMark
+    from ruamel.yaml.tokens import CommentToken
+
+    if lines:
+        item = container.ca.items.setdefault(key, [None, None, None, None])
+        tokens = [CommentToken((text + "\n") if text else "\n", CommentMark(column), None) for column, text in lines]
+        item[1] = tokens + list(item[1] or [])
+
+
+def _after(path: list[tuple[Any, Any]], lines: Lines) -> None:
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.error import CommentMark
+    from ruamel.yaml.tokens import CommentToken
+
+    if not lines or not path:
+        return
+    container, last = path[-1]
+    slot = 2 if isinstance(container, CommentedMap) else 0
+    item = container.ca.items.setdefault(last, [None, None, None, None] if slot == 2 else [None, None])
+    if item[slot] is None:
+        item[slot] = CommentToken("\n" + _text(lines), CommentMark(0), None)
+    else:
+        item[slot].value = item[slot].value.rstrip("\n") + "\n" + _text(lines)
+
+
+class _Comments:
+    """ruamel keeps the comment lines between two keys on the deepest value before them, so adding
+    or replacing a gateway (or adding a key to config) would move or drop them. Taken off before the
+    change, put back after it where they belong."""
+
+    def __init__(self, doc: Any, config: Any, mapping: int):
+        self.config_column, self.entry_column = mapping, 2 * mapping
+        keys = list(config)
+        # Lines at config level after its last key close the file: they stay last.
+        self.end = _detach(_last_path(doc), self.config_column, keep_end_of=doc)
+        # Lines at config level after `aigw:gateways` introduce the next key: they stay before it.
+        self.next_key = keys[keys.index("aigw:gateways") + 1] if "aigw:gateways" in keys[:-1] else None
+        self.between = _detach(_last_path(config, "aigw:gateways"), self.config_column) if self.next_key else []
+        # Lines at gateway level: above the gateway after them, or (after the last one) after the last.
+        self.above: dict[Any, Lines] = {}
+        self.trailing: Lines = []
+        gateways = config.get("aigw:gateways")
+        names = list(gateways) if hasattr(gateways, "ca") else []
+        for i, name in enumerate(names):
+            lines = _detach(_last_path(gateways, name), self.entry_column)
+            if i + 1 < len(names):
+                self.above[names[i + 1]] = lines
+            else:
+                self.trailing = lines
+
+    def drop_notes(self, name: str) -> None:
+        """An earlier `aigw import` note above ``name`` that was taken off (before --force writes a new one)."""
+        if name in self.above:
+            self.above[name] = [(column, text) for column, text in self.above[name] if not _is_note(text, name)]
+
+    def put_back(self, doc: Any, config: Any, gateways: Any) -> None:
+        for name, lines in self.above.items():
+            _before(gateways, name, lines)
+        _after(_last_path(config, "aigw:gateways"), self.trailing)
+        if self.next_key is not None:
+            _before(config, self.next_key, self.between)
+        _after(_last_path(doc), self.end)
+
+
+def _is_note(text: str, name: str) -> bool:
+    text = text.lstrip()
+    return text.startswith(_NOTE_PREFIXES[0]) or (
+        text.startswith(_NOTE_PREFIXES[1]) and f"aigw:gateways.{name}." in text)
+
+
+def _drop_import_notes(config: Any, gateways_map: Any, name: str) -> None:
+    """Earlier `aigw import` notes above ``name`` (before --force writes a new one). Above the first
+    gateway, ruamel keeps them on the map itself (and on its key in config)."""
+    holders = []
+    item = gateways_map.ca.items.get(name)
+    if item and len(item) > 1 and item[1]:
+        holders.append(item[1])
+    if next(iter(gateways_map), None) == name:
+        comment = gateways_map.ca.comment
+        if comment and len(comment) > 1 and comment[1]:
+            holders.append(comment[1])
+        outer = config.ca.items.get("aigw:gateways")
+        if outer and len(outer) > 3 and outer[3]:
+            holders.append(outer[3])
+    for tokens in holders:
+        tokens[:] = [t for t in tokens if not _is_note(t.value, name)]
 
 
 def import_file(account: str, imported: Sequence[Imported]) -> dict[str, Any]:

@@ -81,7 +81,7 @@ _LOWER_ENUMS = {"rateLimitingTechnique", "retryBackoff", "workersAiBillingMode"}
 _UPPER_ENUMS = {"logManagementStrategy"}
 # Omitted == this value (documented defaults, or the API's "off").
 _DEFAULTS: dict[str, Any] = {
-    "logpush": False, "logClassification": False, "zdr": False, "byokOnly": False,
+    "authentication": False, "logpush": False, "logClassification": False, "zdr": False, "byokOnly": False,
     "workersAiBillingMode": "postpaid", "cacheTtl": 0, "cacheInvalidateOnUpdate": False,
 }
 SECRET_FIELD = "(secret, not compared)"
@@ -125,9 +125,11 @@ def normalise(props: Mapping[str, Any]) -> dict[str, Any]:
             p.pop("guardrails")
     if isinstance(p.get("spendLimits"), Mapping):
         s = p["spendLimits"]
-        rules = [{k: v for k, v in {**r, "enabled": r.get("enabled", True)}.items() if v is not None}
+        # A rule's documented defaults: enabled, sliding window (reference section 1, TF522).
+        rules = [{k: v for k, v in {**r, "enabled": r.get("enabled", True),
+                                    "technique": r.get("technique") or "sliding"}.items() if v is not None}
                  for r in s.get("rules") or []]
-        if not s.get("enabled") and not rules:
+        if not rules:  # no rule limits nothing, whatever `enabled` says
             p.pop("spendLimits")
         else:
             p["spendLimits"] = {"enabled": bool(s.get("enabled")), "rules": rules}
