@@ -51,6 +51,28 @@ def _reason(exc: Any) -> str:
     return str(getattr(exc, "message", exc))
 
 
+BLOCK_SECONDS = 300.0  # how long a 429 blocks a token (reference section 8): the wait when Retry-After is unusable
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float:
+    """Seconds to wait for a `Retry-After` header: delay-seconds, or an HTTP date (RFC 9110);
+    missing or unreadable: the 5-minute block."""
+    if not value:
+        return BLOCK_SECONDS
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError):
+        return BLOCK_SECONDS
+    return max(0.0, when - (time.time() if now is None else now))
+
+
 class Client:
     """The SDK with counting, timeouts and the rate-limit policy."""
 
@@ -95,7 +117,7 @@ class Client:
                 return fn()
             except cloudflare.RateLimitError as exc:
                 retry_after = exc.response.headers.get("retry-after")
-                seconds = float(retry_after) if retry_after and retry_after.replace(".", "", 1).isdigit() else 300.0
+                seconds = retry_after_seconds(retry_after)
                 if not self.wait or self.waited:
                     why = "--no-wait" if not self.wait else "still limited after waiting once"
                     raise LiveError(f"{name}: rate limited by Cloudflare (HTTP 429, Retry-After {retry_after or '-'}"
@@ -109,8 +131,9 @@ class Client:
                 raise LiveError(f"{name}: the API token was rejected (HTTP 401: {_reason(exc)}); check "
                                 "CLOUDFLARE_API_TOKEN") from None
             except cloudflare.PermissionDeniedError as exc:
-                raise LiveError(f"{name}: permission denied (HTTP 403: {_reason(exc)}); add the permission group "
-                                f"'{NEEDS.get(name, '?')}' to the token") from None
+                raise LiveError(f"{name}: permission denied (HTTP 403: {_reason(exc)}); the token needs the "
+                                f"permission group '{NEEDS.get(name, '?')}' on this account: add it, or use a token "
+                                "scoped to this account") from None
             except cloudflare.APITimeoutError:
                 raise LiveError(f"{name}: no answer from the Cloudflare API within the timeout (network)") from None
             except cloudflare.APIConnectionError as exc:

@@ -146,7 +146,8 @@ def test_a_missing_permission_names_the_group_to_add(standin: StandIn, token: st
     with Client(token, standin.base_url) as made:
         message = str(live_error(lambda: getattr(made, call)(ACCOUNT)))
     assert message.startswith(f"{name}: permission denied (HTTP 403: ")
-    assert message.endswith(f"add the permission group '{group}' to the token")
+    assert message.endswith(f"the token needs the permission group '{group}' on this account: add it, or use a "
+                            "token scoped to this account")
 
 
 def closed_port() -> int:
@@ -474,3 +475,14 @@ def test_plans_fixture_is_the_repos(plans) -> None:
     assert {"dev", "staging", "prod"} <= set(plans)
     assert plans["prod"]["accountId"] == ACCOUNT  # the stand-in's default account is the prod stack's
     assert Path(__file__).resolve().parents[2].joinpath("Pulumi.prod.yaml").read_text().count(ACCOUNT) == 1
+
+
+def test_retry_after_reads_seconds_and_http_dates():
+    from email.utils import formatdate
+
+    from infra.live.client import BLOCK_SECONDS, retry_after_seconds
+
+    assert retry_after_seconds("2") == 2.0
+    assert retry_after_seconds(formatdate(1030.0, usegmt=True), now=1000.0) == 30.0
+    assert retry_after_seconds(formatdate(900.0, usegmt=True), now=1000.0) == 0.0
+    assert retry_after_seconds(None) == retry_after_seconds("soon") == BLOCK_SECONDS == 300.0

@@ -240,7 +240,9 @@ def test_api_and_network_failures_exit_3_naming_the_call_and_why(standin: StandI
     assert proc.stderr.startswith(expected), proc.stderr
     assert len(proc.stderr.splitlines()) == 1 and "Traceback" not in proc.stderr and "nope" not in proc.stderr
     if case == "run token":
-        assert proc.stderr.rstrip().endswith("add the permission group 'AI Gateway Read' to the token")
+        assert proc.stderr.rstrip().endswith(
+            "the token needs the permission group 'AI Gateway Read' on this account: add it, or use a token scoped "
+            "to this account")
     if case == "closed port":
         assert proc.stderr.rstrip().endswith("(network)")
     assert not (project / "Pulumi.adopted.yaml").exists()
@@ -251,7 +253,9 @@ def test_drift_without_logs_read_names_the_permission_group(standin: StandIn, pl
     proc = aigw("drift", "prod", token=GATEWAYS_ONLY_TOKEN, api=standin)
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert proc.stderr.startswith("aigw: list Logpush jobs: permission denied (HTTP 403: ")
-    assert proc.stderr.rstrip().endswith("add the permission group 'Logs Read' to the token")
+    assert proc.stderr.rstrip().endswith(
+        "the token needs the permission group 'Logs Read' on this account: add it, or use a token scoped to this "
+        "account")
 
 
 @pytest.mark.parametrize("command", [["audit", "--account", PROD], ["drift", "prod"],
