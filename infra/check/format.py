@@ -12,6 +12,7 @@ from urllib.parse import quote
 from aigw_policy import RULES
 from aigw_policy.engine import STACK_TYPE
 
+from ..markdown import cell
 from . import StackResult
 from .config import Settings
 
@@ -108,12 +109,6 @@ def to_text(results: Sequence[StackResult]) -> str:
     return "\n".join(lines)
 
 
-def _cell(text: str) -> str:
-    # GitHub would read <run token> as an HTML tag and drop it.
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def to_markdown(results: Sequence[StackResult]) -> str:
     s = summary(results)
     icon = ":x:" if s["mandatory"] else ":white_check_mark:"
@@ -123,7 +118,7 @@ def to_markdown(results: Sequence[StackResult]) -> str:
         out.append("")
         if r.findings:
             out += ["| level | policy | resource | message |", "|---|---|---|---|"]
-            out += [f"| {f.level} | `{f.policy}` | {_cell(_resource(f.resource))} | {_cell(f.message)} |"
+            out += [f"| {f.level} | `{f.policy}` | {cell(_resource(f.resource))} | {cell(f.message)} |"
                     for f in r.findings]
             out.append("")
     return "\n".join(out).rstrip() + "\n"

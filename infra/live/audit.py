@@ -18,6 +18,7 @@ from aigw_policy import RULES, Context, Finding, Resource, evaluate
 from aigw_policy.rules import DEFAULT_GATEWAY_ID, GATEWAY
 
 from ..check.config import Settings
+from ..markdown import cell
 from .drift import StackDrift, declared_gateways, drift
 from .mapping import live_props, mark_credentials
 
@@ -124,13 +125,6 @@ def to_json(r: AuditResult) -> str:
     }, indent=2)
 
 
-def _cell(text: str) -> str:
-    # GitHub would read <requests> as an HTML tag and drop it; a pipe or a newline (a PEM key) would
-    # break the table row. As aigw check's markdown does.
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def to_markdown(r: AuditResult) -> str:
     out = [f"## aigw audit: account `{r.account}`", "",
            f"{r.live} gateway(s) live; {r.requests} API request(s).", ""]
@@ -143,12 +137,12 @@ def to_markdown(r: AuditResult) -> str:
         out += [f"- missing `{g}` (aigw:gateways.{n})" for n, g in s.missing]
         if s.drift:
             out += ["", "| gateway | field | declared | live |", "|---|---|---|---|"]
-            out += [f"| `{d.live_id}` | {_cell(d.field)} | {_cell(_shown(d.declared))} | {_cell(_shown(d.live))} |"
+            out += [f"| `{d.live_id}` | {cell(d.field)} | {cell(_shown(d.declared))} | {cell(_shown(d.live))} |"
                     for d in s.drift]
         out.append("")
     if r.findings:
         out += ["### Policy on live settings", "", "| gateway | level | policy | message |", "|---|---|---|---|"]
-        out += [f"| `{g}` | {f.level} | `{f.policy}` | {_cell(f.message)} |" for g, f in r.findings]
+        out += [f"| `{g}` | {f.level} | `{f.policy}` | {cell(f.message)} |" for g, f in r.findings]
     return "\n".join(out).rstrip() + "\n"
 
 

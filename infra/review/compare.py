@@ -14,6 +14,7 @@ from typing import Any
 
 from aigw_policy.rules import API_TOKEN, GATEWAY, LOGPUSH_JOB
 
+from ..markdown import cell
 from .words import settings
 
 TEAM_WORKER = "aigw:index:TeamWorker"
@@ -89,19 +90,13 @@ def to_json(left: Mapping[str, Any], right: Mapping[str, Any], rows: list[Row]) 
                                  "right": r.right, "differs": r.differs} for r in rows]}, indent=2)
 
 
-def _cell(text: str) -> str:
-    # GitHub would read <env> as an HTML tag and drop it.
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def to_markdown(left: Mapping[str, Any], right: Mapping[str, Any], rows: list[Row]) -> str:
     out = [f"## `{left['stack']}` vs `{right['stack']}`: {sum(r.differs for r in rows)} difference(s)", "",
            f"| | what | setting | {left['stack']} | {right['stack']} |", "|---|---|---|---|---|"]
     for r in rows:
         mark = "**≠**" if r.differs else ""
         what = f"{r.section} {r.subject}".strip()
-        out.append(f"| {mark} | {_cell(what)} | {_cell(r.setting)} | {_cell(r.left)} | {_cell(r.right)} |")
+        out.append(f"| {mark} | {cell(what)} | {cell(r.setting)} | {cell(r.left)} | {cell(r.right)} |")
     return "\n".join(out) + "\n"
 
 

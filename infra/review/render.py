@@ -14,6 +14,7 @@ from typing import Any
 
 from aigw_policy import Finding
 
+from ..markdown import text
 from . import DiffResult
 from .diff import CHANGED, REASON_WORDS, Change, StackDiff
 from .words import kind
@@ -70,11 +71,6 @@ def change_block(c: Change) -> str:
         else:
             lines.append(f"  - {setting}: {_words(old)} -> {_words(new)}")
     return "\n".join(lines)
-
-
-def text(message: str) -> str:
-    """Plain text for GitHub markdown: <run token> would be read as an HTML tag and dropped."""
-    return message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _finding(f: Finding) -> str:
