@@ -8,12 +8,16 @@ additional secret outputs, parent). Tests assert on those records after `engine.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
+from jsonschema import Draft4Validator
+from jsonschema.validators import validator_for
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import wait_for_rpcs
@@ -190,3 +194,20 @@ def project(tmp_path, monkeypatch):
     made = Project(tmp_path)
     made.project_file()
     return made
+
+
+# The official SARIF 2.1.0 schema, from the npm package @microsoft/jest-sarif (installed by `npm ci`).
+SARIF_SCHEMA = (Path(__file__).resolve().parents[1] / "node_modules" / "@microsoft" / "jest-sarif" / "lib"
+                / "schemas" / "sarif-2.1.0-rtm.5.json")
+
+
+@pytest.fixture(scope="session")
+def sarif_validator() -> Draft4Validator:
+    """A validator for `--format sarif` output (aigw check, aigw audit)."""
+    if not SARIF_SCHEMA.is_file():
+        pytest.fail(f"{SARIF_SCHEMA} is missing: run `npm ci` in the repo")
+    schema = json.loads(SARIF_SCHEMA.read_text())
+    cls = validator_for(schema)
+    assert cls is Draft4Validator, "the schema declares draft-04"
+    cls.check_schema(schema)
+    return cls(schema)

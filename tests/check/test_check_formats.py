@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from check_helpers import AI_GATEWAY, API_TOKEN, ROOT, WORKERS_SCRIPT, check, gateway, key_line, make_project
 from jsonschema import Draft4Validator
-from jsonschema.validators import validator_for
 from junitparser import Failure, JUnitXml, Skipped
 
 from aigw_policy import RULES, Finding
@@ -18,7 +17,6 @@ from infra.check import StackResult
 from infra.check.config import settings_from
 from infra.check.format import Locator, _escape_data, _escape_property, to_github, to_junit, to_markdown, to_sarif
 
-SARIF_SCHEMA = ROOT / "node_modules" / "@microsoft" / "jest-sarif" / "lib" / "schemas" / "sarif-2.1.0-rtm.5.json"
 # The fixture's directory name has a comma: GitHub workflow-command properties must escape it.
 STACK = "ops,team/Pulumi.prod.yaml"
 # Disabled: a JUnit skip. The pattern puts a pipe and a percent sign into a finding's message.
@@ -30,17 +28,6 @@ EXPECTED = [  # (policy, level, type, name, the stack-file key under aigw:gatewa
     ("cache-ttl-bounded", "advisory", AI_GATEWAY, "docs-search"),
     ("gateway-id-naming", "advisory", AI_GATEWAY, "batch-summariser"),
 ]
-
-
-@pytest.fixture(scope="module")
-def sarif_validator() -> Draft4Validator:
-    if not SARIF_SCHEMA.is_file():
-        pytest.fail(f"{SARIF_SCHEMA} is missing: run `npm ci` in the repo")
-    schema = json.loads(SARIF_SCHEMA.read_text())
-    cls = validator_for(schema)
-    assert cls is Draft4Validator, "the schema declares draft-04"
-    cls.check_schema(schema)
-    return cls(schema)
 
 
 def assert_valid_sarif(validator: Draft4Validator, doc: dict) -> None:

@@ -8,6 +8,7 @@ no gateways or Logpush jobs: a test seeds what it needs, directly (`standin.seed
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -47,3 +48,12 @@ def seed(standin: StandIn) -> Callable[..., list[str]]:
         return standin.seed_gateways(count, **kwargs)
 
     return seed
+
+
+@pytest.fixture
+def silent_url() -> Iterator[str]:
+    """A base URL whose server accepts connections (the kernel's backlog) and never answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/client/v4"

@@ -13,6 +13,7 @@ import fcntl
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -149,3 +150,10 @@ def seed_plan(api: StandIn, plan: Mapping[str, Any], *, via_sdk: bool = False,
         api.seed_logpush_job(account_id=account, **job_fields(job["props"]))
     api.clear_requests()
     return [r["props"]["aiGatewayId"] for r in gateways_of(plan) if only is None or r["name"] in only]
+
+
+def closed_port() -> int:
+    """A local port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

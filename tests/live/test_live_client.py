@@ -12,7 +12,6 @@ plan's props for every gateway of the repo's staging and prod stacks.
 from __future__ import annotations
 
 import io
-import socket
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -22,6 +21,7 @@ from typing import Any
 import pytest
 from live_helpers import (
     LIVE_CREDENTIAL,
+    closed_port,
     create_body,
     gateways_of,
     repo_plans,
@@ -150,12 +150,6 @@ def test_a_missing_permission_names_the_group_to_add(standin: StandIn, token: st
                             "token scoped to this account")
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_an_unreachable_api_is_a_network_error() -> None:
     with Client(READ_TOKEN, f"http://127.0.0.1:{closed_port()}/client/v4") as made:
         message = str(live_error(lambda: made.gateways(ACCOUNT)))
@@ -163,18 +157,9 @@ def test_an_unreachable_api_is_a_network_error() -> None:
     assert "refused" in message.lower()
 
 
-@pytest.fixture
-def silent_server() -> Iterator[str]:
-    """A base URL whose server accepts connections (the kernel's backlog) and never answers."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(8)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/client/v4"
-
-
-def test_no_answer_within_the_timeout_is_a_network_error(silent_server: str) -> None:
+def test_no_answer_within_the_timeout_is_a_network_error(silent_url: str) -> None:
     start = time.monotonic()
-    with Client(READ_TOKEN, silent_server, timeout=0.5) as made:
+    with Client(READ_TOKEN, silent_url, timeout=0.5) as made:
         message = str(live_error(lambda: made.gateways(ACCOUNT)))
     assert message == "list gateways: no answer from the Cloudflare API within the timeout (network)"
     assert time.monotonic() - start < 5  # one attempt: the SDK's own retries are off

@@ -15,9 +15,7 @@ import difflib
 import io
 import json
 import re
-import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +24,13 @@ import httpx
 import jsonschema
 import pytest
 import yaml
-from jsonschema import Draft4Validator, Draft7Validator
-from jsonschema.validators import validator_for
+from jsonschema import Draft7Validator
 from live_helpers import (
     AI_GATEWAY,
     LIVE_CREDENTIAL,
     ROOT,
     aigw,
+    closed_port,
     create_body,
     gateways_of,
     new_project,
@@ -58,7 +56,6 @@ from infra.live.drift import drift
 PROD = DEFAULT_ACCOUNT  # the prod stack's account (Pulumi.prod.yaml) is the stand-in's default account
 OTHER = "0123456789abcdef0123456789abcdef"
 LIST = "/ai-gateway/gateways"
-SARIF_SCHEMA = ROOT / "node_modules" / "@microsoft" / "jest-sarif" / "lib" / "schemas" / "sarif-2.1.0-rtm.5.json"
 CHANGED_ID, CHANGED_NAME = "prod-docs-search", "docs-search"
 DECLARED_LIMIT, LIVE_LIMIT = 1200, 5000
 
@@ -206,21 +203,6 @@ def test_a_second_429_exits_3(standin: StandIn, tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- failures: exit 3 and exit 2
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def silent_url() -> Iterator[str]:
-    """A base URL whose server accepts connections and never answers."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(8)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/client/v4"
-
-
 @pytest.mark.parametrize(("case", "expected"), [
     ("bad token", "aigw: list gateways: the API token was rejected (HTTP 401: Authentication error (code 10000)); "
                   "check CLOUDFLARE_API_TOKEN"),
@@ -232,7 +214,7 @@ def test_api_and_network_failures_exit_3_naming_the_call_and_why(standin: StandI
                                                                   tmp_path: Path, case: str, expected: str) -> None:
     project = new_project(tmp_path / "p")
     token, args = {"bad token": ("nope", []), "run token": (RUN_TOKEN, []),
-                   "closed port": (READ_TOKEN, ["--api-url", f"http://127.0.0.1:{_closed_port()}/client/v4"]),
+                   "closed port": (READ_TOKEN, ["--api-url", f"http://127.0.0.1:{closed_port()}/client/v4"]),
                    "no answer": (READ_TOKEN, ["--api-url", silent_url, "--timeout", "1"])}[case]
     api = standin if case in ("bad token", "run token") else None
     proc = aigw("import", "--account", PROD, "--stack", "adopted", *args, token=token, api=api, cwd=project)
@@ -323,17 +305,6 @@ def test_audit_markdown_keeps_a_multiline_or_piped_value_in_its_table_row(plans)
     result = auditing.AuditResult(PROD, 1, stacks=[drift(plan, live)])
     rows = [line for line in auditing.to_markdown(result).splitlines() if line.startswith(f"| `{CHANGED_ID}`")]
     assert len(rows) == 1 and "AAAA\\|BBBB" in rows[0] and rows[0].count(" | ") == 3
-
-
-@pytest.fixture(scope="module")
-def sarif_validator() -> Draft4Validator:
-    if not SARIF_SCHEMA.is_file():
-        pytest.fail(f"{SARIF_SCHEMA} is missing: run `npm ci` in the repo")
-    schema = json.loads(SARIF_SCHEMA.read_text())
-    cls = validator_for(schema)
-    assert cls is Draft4Validator, "the schema declares draft-04"
-    cls.check_schema(schema)
-    return cls(schema)
 
 
 def test_audit_sarif_validates_against_the_sarif_2_1_0_schema(audited: auditing.AuditResult, sarif_validator) -> None:
