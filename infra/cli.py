@@ -35,6 +35,24 @@ def _project_dir(ctx: click.Context) -> Path:
         raise AssertionError("unreachable") from None
 
 
+def _planned(ctx: click.Context, targets: list[str], jobs: int | None = None,
+             for_check: bool = False) -> list[tuple[Path, dict]]:
+    """(stack file, plan) of each STACK/FILE (none: every stack); a failed plan exits 2 or 4."""
+    from .plan import PlanError, resolve_targets, run_plans
+
+    try:
+        resolved = resolve_targets(targets, lambda: _project_dir(ctx))
+        plans = run_plans(resolved, jobs=jobs, for_check=for_check)
+    except PlanError as exc:
+        _fail(exc.lines, exc.exit_code)
+        raise AssertionError("unreachable") from None
+    return [(target.path, plan) for target, plan in zip(resolved, plans, strict=True)]
+
+
+def _plans(ctx: click.Context, targets: list[str], jobs: int | None = None) -> list[dict]:
+    return [plan for _, plan in _planned(ctx, targets, jobs)]
+
+
 def _fail(lines: list[str], code: int) -> None:
     for line in lines:
         click.echo(f"aigw: {line}", err=True)
@@ -54,14 +72,9 @@ def plan(ctx: click.Context, targets: tuple[str, ...], fmt: str, jobs: int | Non
     STACK is a stack name (Pulumi.<STACK>.yaml in the project); FILE a path to a stack file.
     None means every stack of the project.
     """
-    from .plan import PlanError, resolve_targets, run_plans
     from .plan import format as formats
 
-    try:
-        plans = run_plans(resolve_targets(list(targets), lambda: _project_dir(ctx)), jobs=jobs)
-    except PlanError as exc:
-        _fail(exc.lines, exc.exit_code)
-        return
+    plans = _plans(ctx, list(targets), jobs)
     if fmt == "json":
         click.echo(formats.to_json(plans))
     elif fmt == "markdown":
@@ -88,20 +101,13 @@ def check(ctx: click.Context, targets: tuple[str, ...], fmt: str, policy_config:
     from .check import check_plan
     from .check import format as formats
     from .check.config import PolicyConfigError, load_settings
-    from .plan import PlanError, resolve_targets, run_plans
 
     try:
         settings = load_settings(policy_config)
     except PolicyConfigError as exc:
         _fail(exc.lines, EXIT_INVALID)
         return
-    try:
-        resolved = resolve_targets(list(targets), lambda: _project_dir(ctx))
-        plans = run_plans(resolved, jobs=jobs, for_check=True)
-    except PlanError as exc:
-        _fail(exc.lines, exc.exit_code)
-        return
-    results = [check_plan(plan, target.path, settings) for plan, target in zip(plans, resolved, strict=True)]
+    results = [check_plan(plan, path, settings) for path, plan in _planned(ctx, list(targets), jobs, for_check=True)]
     if fmt == "json":
         click.echo(formats.to_json(results))
     elif fmt == "markdown":
@@ -170,14 +176,9 @@ def compare(ctx: click.Context, left: str, right: str, fmt: str) -> None:
     Gateways, edge and team Workers, tokens and log export are matched by logical name; ids that
     differ only by the environment prefix are not differences. Exit 0.
     """
-    from .plan import PlanError, resolve_targets, run_plans
     from .review import compare as comparing
 
-    try:
-        plans = run_plans(resolve_targets([left, right], lambda: _project_dir(ctx)))
-    except PlanError as exc:
-        _fail(exc.lines, exc.exit_code)
-        return
+    plans = _plans(ctx, [left, right])
     rows = comparing.compare(plans[0], plans[1])
     if fmt == "json":
         click.echo(comparing.to_json(plans[0], plans[1], rows))
@@ -206,16 +207,6 @@ def _client(api_url: str | None, no_wait: bool, timeout: float):
         return Client(base_url=api_url, wait=not no_wait, timeout=timeout)
     except TokenMissing as exc:
         _fail([str(exc)], EXIT_INVALID)
-        raise AssertionError("unreachable") from None
-
-
-def _plans(ctx: click.Context, targets: list[str]) -> list[dict]:
-    from .plan import PlanError, resolve_targets, run_plans
-
-    try:
-        return run_plans(resolve_targets(targets, lambda: _project_dir(ctx)))
-    except PlanError as exc:
-        _fail(exc.lines, exc.exit_code)
         raise AssertionError("unreachable") from None
 
 
