@@ -286,7 +286,7 @@ def drift(ctx: click.Context, stack: str, fmt: str, api_url: str | None, no_wait
                        "declared": d.declared, "live": d.live, "hint": d.hint(result.stack)} for d in result.drift],
         }, indent=2))
     else:
-        from .live.audit import _shown
+        from .live.audit import shown
 
         lines = [f"{result.stack} (account {result.account_id}): {result.matched} gateway(s) matched, "
                  f"{len(result.missing)} missing, {len(result.drift)} drifted field(s); {requests} API request(s)"]
@@ -294,7 +294,7 @@ def drift(ctx: click.Context, stack: str, fmt: str, api_url: str | None, no_wait
             lines.append(f"  MISSING  {gid} (aigw:gateways.{name}): declared, not live; `pulumi up -s {stack}` "
                          "creates it")
         for d in result.drift:
-            lines.append(f"  DRIFT    {d.live_id} {d.field}: declared {_shown(d.declared)}, live {_shown(d.live)}")
+            lines.append(f"  DRIFT    {d.live_id} {d.field}: declared {shown(d.declared)}, live {shown(d.live)}")
             lines.append(f"           {d.hint(result.stack)}")
         lines.append("drift: " + ("none" if result.clean else "found (exit 1)"))
         click.echo("\n".join(lines))

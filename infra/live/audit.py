@@ -45,14 +45,13 @@ class AuditResult:
         return bool(self.unmanaged or self.findings or any(not s.clean for s in self.stacks))
 
 
-def _live_findings(gateways: Sequence[Mapping[str, Any]], account: str, owner: Mapping[str, Mapping[str, Any]],
-                   settings: Settings) -> list[tuple[str, Finding]]:
+def _live_findings(gateways: Sequence[Mapping[str, Any]], account: str,
+                   owner: Mapping[str, tuple[Mapping[str, Any], str]], settings: Settings) -> list[tuple[str, Finding]]:
+    """``owner``: gateway id -> (the declaring stack's plan, the gateway's logical name)."""
     rules = [r for r in RULES if r.scope == "resource" and GATEWAY in r.types]
     out: list[tuple[str, Finding]] = []
     for gw in gateways:
-        plan = owner.get(gw["id"])
-        name = next((r["name"] for r in plan["resources"] if r["type"] == GATEWAY
-                     and r["props"].get("aiGatewayId") == gw["id"]), gw["id"]) if plan else gw["id"]
+        plan, name = owner.get(gw["id"], (None, gw["id"]))
         environment = plan["environment"] if plan else UNMANAGED_ENVIRONMENT
         # An unmanaged gateway is judged as production: nothing says it is not.
         production = [environment] if (plan is None or plan.get("production")) else []
@@ -71,10 +70,10 @@ def audit(client: Any, account: str, plans: Sequence[Mapping[str, Any]], setting
     ours = [p for p in plans if p.get("accountId") == account]
     jobs = client.logpush_jobs(account) if with_jobs and ours else None
     result = AuditResult(account, len(live))
-    owner: dict[str, Mapping[str, Any]] = {}
+    owner: dict[str, tuple[Mapping[str, Any], str]] = {}
     for plan in ours:
-        for gid in declared_gateways(plan):
-            owner[gid] = plan
+        for gid, resource in declared_gateways(plan).items():
+            owner[gid] = (plan, resource["name"])
         result.stacks.append(drift(plan, live, jobs))
     for gw in live:
         if gw["id"] in owner:
@@ -88,7 +87,7 @@ def audit(client: Any, account: str, plans: Sequence[Mapping[str, Any]], setting
     return result
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
     return "absent" if value is None else json.dumps(value) if not isinstance(value, str) else value
 
 
@@ -103,8 +102,8 @@ def to_text(r: AuditResult) -> str:
             lines.append(f"  MISSING    {gid} (stack {s.stack}, aigw:gateways.{name}): declared, not in the account; "
                          f"`pulumi up -s {s.stack}` creates it")
         for d in s.drift:
-            lines.append(f"  DRIFT      {d.live_id} (stack {s.stack}) {d.field}: declared {_shown(d.declared)}, "
-                         f"live {_shown(d.live)}")
+            lines.append(f"  DRIFT      {d.live_id} (stack {s.stack}) {d.field}: declared {shown(d.declared)}, "
+                         f"live {shown(d.live)}")
             lines.append(f"             {d.hint(s.stack)}")
     for gid, f in r.findings:
         lines.append(f"  {f.level.upper():9}  {gid}: {f.policy}: {f.message}")
@@ -137,7 +136,7 @@ def to_markdown(r: AuditResult) -> str:
         out += [f"- missing `{g}` (aigw:gateways.{n})" for n, g in s.missing]
         if s.drift:
             out += ["", "| gateway | field | declared | live |", "|---|---|---|---|"]
-            out += [f"| `{d.live_id}` | {cell(d.field)} | {cell(_shown(d.declared))} | {cell(_shown(d.live))} |"
+            out += [f"| `{d.live_id}` | {cell(d.field)} | {cell(shown(d.declared))} | {cell(shown(d.live))} |"
                     for d in s.drift]
         out.append("")
     if r.findings:
@@ -165,7 +164,7 @@ def to_sarif(r: AuditResult) -> str:
     for s in r.stacks:
         results += [result("missing-gateway", "error", f"{g} (stack {s.stack}) is declared but not live", g)
                     for _, g in s.missing]
-        results += [result("drift", "error", f"{d.field}: declared {_shown(d.declared)}, live {_shown(d.live)}. "
+        results += [result("drift", "error", f"{d.field}: declared {shown(d.declared)}, live {shown(d.live)}. "
                            f"{d.hint(s.stack)}", d.live_id) for d in s.drift]
     results += [result(f.policy, "error" if f.level == "mandatory" else "warning", f.message, g) for g, f in r.findings]
     return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [{
