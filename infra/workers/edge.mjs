@@ -3,14 +3,32 @@
 // Route: /<provider>/<path>?<query>  ->  ${GATEWAY_URL}/<provider>/<path>?<query>
 //
 // What it guarantees, for every request that goes through it:
-// - `cf-aig-authorization` is this stack's Run token (AIG_TOKEN); a client value is replaced.
-// - With payloads off (PAYLOADS is anything but "true"): the client's `cf-aig-collect-log` and
-//   `cf-aig-collect-log-payload` are removed and `cf-aig-collect-log-payload: false` is set, so the
-//   gateway keeps metadata (tokens, model, status, cost) but no request or response bodies.
-//   Workers AI goes over the gateway's HTTP endpoint too: the AI binding has no payload option.
+// - `cf-aig-authorization` is this stack's Run token (AIG_TOKEN); a client value is replaced, and a
+//   client's `cf-aig-gateway-id` is removed: the gateway is the one in GATEWAY_URL, nothing else.
+// - With payloads off (PAYLOADS is anything but "true"), the gateway's declared settings hold:
+//   - the client's `cf-aig-collect-log` and `cf-aig-collect-log-payload` are removed and
+//     `cf-aig-collect-log-payload: false` is set, so the gateway keeps metadata (tokens, model,
+//     status, cost) but no request or response bodies. Workers AI goes over the gateway's HTTP
+//     endpoint too: the AI binding has no payload option;
+//   - the client's cache overrides `cf-aig-cache-ttl` (and its old name `cf-cache-ttl`) and
+//     `cf-aig-cache-key` are removed: the gateway's reviewed `cache_ttl` applies. A custom key
+//     shares one cached answer between callers whatever their credentials, and caches for 5
+//     minutes on a gateway with caching off (developers.cloudflare.com/ai-gateway/features/caching/).
+//     `cf-aig-skip-cache` passes: it only ever means less caching;
+//   - the client's `cf-aig-custom-cost` is removed: it overrides the cost the gateway computes
+//     (developers.cloudflare.com/ai-gateway/configuration/custom-costs/), which spend limits and
+//     cost analytics are built on.
+// - With ZDR set to anything but "false" (the gateway's `zdr: true`): `cf-aig-zdr: true` is set and
+//   client values removed; the header overrides the gateway's default per request in either
+//   direction ("Zero Data Retention", developers.cloudflare.com/ai-gateway/features/unified-billing/).
+//   Without a ZDR binding the client's header passes.
 // - `cf-aig-metadata` carries environment, gateway and app first (the client cannot change them);
 //   client entries follow, in their order, while there is room (5 entries at most: the gateway
-//   drops the rest); client entries whose values are not string/number/boolean are dropped.
+//   drops the rest); client entries whose values are not string/number/boolean are dropped, and
+//   so are keys starting with `cf.` (reserved, not saved: "Cloudflare Access", Limitations,
+//   developers.cloudflare.com/ai-gateway/configuration/cloudflare-access/), before counting.
+// - WebSocket upgrades get 501: each message of the gateway's WebSockets API can carry its own
+//   request and headers, and the Worker does not rewrite every message.
 // - Paths cannot leave the gateway (no "..", encoded or not); redirects are returned, never
 //   followed, so the token is only ever sent to GATEWAY_URL.
 // - Responses (SSE included) are streamed through unbuffered; bad requests get a JSON error.
@@ -18,6 +36,11 @@
 // What it cannot prevent:
 // - Code elsewhere in the account holding another Run token, or any caller that has one,
 //   calling the gateway directly (gateway.ai.cloudflare.com) without these headers.
+// - The REST route `POST https://api.cloudflare.com/client/v4/accounts/{id}/ai/run` (and
+//   `/ai/v1/chat/completions`, `/ai/v1/responses`, `/ai/v1/messages`), which reaches any gateway
+//   named in `cf-aig-gateway-id` (the `default` gateway without it) with an account API token,
+//   never through this Worker ("REST API", developers.cloudflare.com/ai-gateway/usage/rest-api/;
+//   changelog 2026-05-21).
 // - Bodies leaving through the gateway's own settings: OTel export, log classification and
 //   Logpush belong to the gateway and are checked by the project's rules, not here.
 // - Misuse of the caller's own credentials: `authorization` and provider keys are forwarded
@@ -33,7 +56,18 @@ const HOP_BY_HOP = [
   "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
   "te", "trailer", "transfer-encoding", "upgrade", "host",
 ];
-const PAYLOAD_HEADERS = ["cf-aig-collect-log", "cf-aig-collect-log-payload"];
+// What a client could send to weaken the gateway's declared settings; removed with payloads off.
+const OVERRIDE_HEADERS = [
+  "cf-aig-collect-log", "cf-aig-collect-log-payload",
+  "cf-aig-cache-ttl", "cf-cache-ttl", "cf-aig-cache-key",
+  "cf-aig-custom-cost",
+];
+// Removed always: the gateway is chosen by GATEWAY_URL alone.
+const ALWAYS_REMOVED = ["cf-aig-gateway-id"];
+const RESERVED_METADATA_PREFIX = "cf.";
+const WEBSOCKET_REFUSAL = "The edge Worker does not forward WebSocket connections: it would have to enforce "
+  + "the logging policy on every message, and it does not. Use the HTTP endpoints (streamed responses "
+  + "arrive as server-sent events).";
 
 class BadRequest extends Error {
   constructor(status, code, message, headers = {}) {
@@ -60,6 +94,12 @@ function payloadsAllowed(env) {
   return env.PAYLOADS === "true";
 }
 
+// ZDR is optional (older deployments have no binding): absent or exactly "false" leaves it to the
+// client; "true" or a mistyped value forces it, so a typo fails closed.
+function zdrForced(env) {
+  return env.ZDR !== undefined && env.ZDR !== "false";
+}
+
 function settings(env) {
   const missing = ["GATEWAY_URL", "GATEWAY_ID", "ENVIRONMENT", "AIG_TOKEN"].filter(
     (name) => typeof env[name] !== "string" || env[name] === "",
@@ -73,6 +113,7 @@ function settings(env) {
     gatewayId: env.GATEWAY_ID,
     token: env.AIG_TOKEN,
     payloads: payloadsAllowed(env),
+    zdr: zdrForced(env),
     metadata: { environment: env.ENVIRONMENT, gateway: gatewayName, app: env.APP || gatewayName },
   };
 }
@@ -145,6 +186,7 @@ function mergeMetadata(clientHeader, own) {
   for (const [key, value] of Object.entries(client)) {
     if (Object.keys(merged).length >= MAX_METADATA_ENTRIES) break;
     if (Object.hasOwn(own, key) || !isScalar(value)) continue;
+    if (key.toLowerCase().startsWith(RESERVED_METADATA_PREFIX)) continue;
     merged[key] = value;
   }
   return merged;
@@ -157,12 +199,26 @@ function upstreamHeaders(request, config, metadata) {
     if (name) headers.delete(name);
   }
   headers.set("cf-aig-authorization", `Bearer ${config.token}`);
+  for (const name of ALWAYS_REMOVED) headers.delete(name);
   if (!config.payloads) {
-    for (const name of PAYLOAD_HEADERS) headers.delete(name);
+    for (const name of OVERRIDE_HEADERS) headers.delete(name);
     headers.set("cf-aig-collect-log-payload", "false");
+  }
+  if (config.zdr) {
+    headers.set("cf-aig-zdr", "true");
   }
   headers.set("cf-aig-metadata", JSON.stringify(metadata));
   return headers;
+}
+
+function isWebSocketUpgrade(request) {
+  return (request.headers.get("upgrade") || "").trim().toLowerCase() === "websocket";
+}
+
+// The AI binding runs a model by name; Workers AI's OpenAI-compatible endpoints
+// (/workers-ai/v1/chat/completions, /v1/embeddings, ...) are gateway URLs, not models.
+function isWorkersAiModel(target) {
+  return target.provider === WORKERS_AI && !target.rest.startsWith("v1/");
 }
 
 function withEdgeHeader(response, gatewayId) {
@@ -240,9 +296,12 @@ export default {
       return jsonError(500, "misconfigured", config.error, env.GATEWAY_ID);
     }
     try {
+      if (isWebSocketUpgrade(request)) {
+        throw new BadRequest(501, "websocket_not_supported", WEBSOCKET_REFUSAL);
+      }
       const target = route(request);
       const metadata = mergeMetadata(request.headers.get("cf-aig-metadata"), config.metadata);
-      if (target.provider === WORKERS_AI && config.payloads) {
+      if (config.payloads && isWorkersAiModel(target)) {
         return await runWorkersAi(request, env, config, target, metadata);
       }
       return await forward(request, config, target, metadata);

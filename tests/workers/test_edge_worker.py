@@ -1,11 +1,12 @@
 """The edge Worker (infra/workers/edge.mjs) running in workerd, in front of a capture server.
 
 One workerd process per test module serves the Worker under five configurations, each on its own
-socket: `prod` (payloads off), `dev` (payloads on, Workers AI through a fake AI binding),
-`mistyped` (PAYLOADS is neither "true" nor "false", no APP), `down` (the gateway URL points at a
-closed port) and `broken` (no token binding). The capture server stands in for the gateway: it
-records what reached it, keyed by the `x-test-id` header each test sends, and answers with JSON,
-an SSE stream written in timed chunks, a redirect or an error, as the `x-test-respond` header asks.
+socket: `prod` (payloads off, ZDR on), `dev` (payloads on, no ZDR binding, Workers AI through a fake
+AI binding), `mistyped` (PAYLOADS is neither "true" nor "false", ZDR neither "true" nor "false", no
+APP), `down` (the gateway URL points at a closed port) and `broken` (no token binding). The capture
+server stands in for the gateway: it records what reached it, keyed by the `x-test-id` header each
+test sends, and answers with JSON, an SSE stream written in timed chunks, a redirect or an error, as
+the `x-test-respond` header asks.
 
 workerd comes from npm (`npm ci`, run by `make test`); without it these tests fail, never skip.
 """
@@ -229,11 +230,11 @@ def _worker(bindings: dict[str, str], *, gateway_url: str, ai: bool, config_dir:
 
 CONFIGS: dict[str, tuple[dict[str, str], bool]] = {
     "prod": ({"GATEWAY_ID": "prod-support-bot", "GATEWAY_NAME": "support-bot", "ENVIRONMENT": "prod",
-              "APP": "support", "PAYLOADS": "false", "AIG_TOKEN": "run-token-prod"}, True),
+              "APP": "support", "PAYLOADS": "false", "ZDR": "true", "AIG_TOKEN": "run-token-prod"}, True),
     "dev": ({"GATEWAY_ID": "dev-support-bot", "GATEWAY_NAME": "support-bot", "ENVIRONMENT": "dev",
              "APP": "support", "PAYLOADS": "true", "AIG_TOKEN": "run-token-dev"}, True),
     "mistyped": ({"GATEWAY_ID": "staging-support-bot", "GATEWAY_NAME": "support-bot", "ENVIRONMENT": "staging",
-                  "PAYLOADS": "TRUE", "AIG_TOKEN": "run-token-staging"}, False),
+                  "PAYLOADS": "TRUE", "ZDR": "yes", "AIG_TOKEN": "run-token-staging"}, False),
     "down": ({"GATEWAY_ID": "prod-down", "GATEWAY_NAME": "down", "ENVIRONMENT": "prod", "PAYLOADS": "false",
               "AIG_TOKEN": "run-token-down"}, False),
     "broken": ({"GATEWAY_ID": "prod-broken", "GATEWAY_NAME": "broken", "ENVIRONMENT": "prod",
@@ -422,7 +423,8 @@ def test_headers_are_forwarded_except_hop_by_hop_and_host(edge: Edge) -> None:
     resp = edge.request("prod", "GET", "/openai/v1/models?limit=2&after=m%201", [
         ("authorization", "Bearer sk-client"),
         ("x-api-key", "provider-key"),
-        ("cf-aig-cache-ttl", "120"),
+        ("cf-aig-request-timeout", "5000"),
+        ("cf-aig-skip-cache", "true"),
         ("proxy-authorization", "Basic c2VjcmV0"),
         ("te", "trailers"),
         ("connection", "x-hop"),
@@ -433,11 +435,53 @@ def test_headers_are_forwarded_except_hop_by_hop_and_host(edge: Edge) -> None:
     seen = edge.capture.only(test_id)
     assert (seen.method, seen.path) == ("GET", f"{GATEWAY_PATH}/openai/v1/models?limit=2&after=m%201")
     assert seen.header("x-api-key") == ["provider-key"]
-    assert seen.header("cf-aig-cache-ttl") == ["120"]
+    assert seen.header("cf-aig-request-timeout") == ["5000"]
+    assert seen.header("cf-aig-skip-cache") == ["true"]  # only ever means less caching
     assert seen.header("proxy-authorization") == []
     assert seen.header("te") == []
     assert seen.header("x-hop") == []
     assert seen.header("host") == [f"{LOOPBACK}:{edge.capture.port}"]
+
+
+CACHE_AND_COST_OVERRIDES = [
+    ("cf-aig-cache-ttl", "2592000"),
+    ("cf-cache-ttl", "2592000"),  # the old name, which the gateway still reads
+    ("cf-aig-cache-key", "shared-answer"),
+    ("cf-aig-custom-cost", '{"per_token_in": 0, "per_token_out": 0}'),
+]
+
+
+def test_prod_strips_client_cache_and_cost_overrides_so_the_gateways_settings_hold(edge: Edge) -> None:
+    test_id = new_id()
+    resp = edge.request("prod", "POST", "/openai/v1/chat/completions", [
+        *CACHE_AND_COST_OVERRIDES,
+        ("CF-AIG-Cache-TTL", "60"),
+        ("cf-aig-skip-cache", "true"),
+    ], CHAT, test_id=test_id)
+
+    assert resp.status == 200
+    seen = edge.capture.only(test_id)
+    for name, _ in CACHE_AND_COST_OVERRIDES:
+        assert seen.header(name) == [], name
+    assert seen.header("cf-aig-skip-cache") == ["true"]
+
+
+def test_dev_passes_client_cache_and_cost_headers_through(edge: Edge) -> None:
+    test_id = new_id()
+    edge.request("dev", "POST", "/openai/v1/chat/completions", CACHE_AND_COST_OVERRIDES, CHAT, test_id=test_id)
+
+    seen = edge.capture.only(test_id)
+    for name, value in CACHE_AND_COST_OVERRIDES:
+        assert seen.header(name) == [value], name
+
+
+@pytest.mark.parametrize("config", ["prod", "dev"])
+def test_a_client_cannot_name_another_gateway(edge: Edge, config: str) -> None:
+    test_id = new_id()
+    edge.request(config, "POST", "/openai/v1/chat/completions", [("cf-aig-gateway-id", "default")], CHAT,
+                 test_id=test_id)
+
+    assert edge.capture.only(test_id).header("cf-aig-gateway-id") == []
 
 
 def test_upstream_status_and_headers_pass_through(edge: Edge) -> None:
@@ -481,6 +525,26 @@ def test_metadata_drops_non_scalar_values_before_counting(edge: Edge) -> None:
 
     metadata = edge.capture.only(test_id).metadata()
     assert list(metadata.items())[3:] == [("ok", False), ("cost", 1.5)]
+
+
+def test_metadata_drops_reserved_cf_keys_before_counting(edge: Edge) -> None:
+    test_id = new_id()
+    client = {"cf.user_id": "spoofed", "CF.team": "x", "cf.": 1, "user": "u-1", "tier": 2}
+    edge.request("prod", "POST", "/openai/v1/chat/completions", [("cf-aig-metadata", json.dumps(client))],
+                 CHAT, test_id=test_id)
+
+    metadata = edge.capture.only(test_id).metadata()
+    assert list(metadata.items()) == [("environment", "prod"), ("gateway", "support-bot"), ("app", "support"),
+                                      ("user", "u-1"), ("tier", 2)]
+
+
+def test_reserved_cf_keys_never_reach_the_ai_binding_either(edge: Edge) -> None:
+    resp = edge.request("dev", "POST", f"/workers-ai/{LLAMA}", [
+        ("cf-aig-metadata", json.dumps({"cf.user_id": "spoofed", "user": "u-4"})),
+    ], json.dumps(PROMPT).encode(), test_id=new_id())
+
+    assert resp.json()["options"]["gateway"]["metadata"] == {
+        "environment": "dev", "gateway": "support-bot", "app": "support", "user": "u-4"}
 
 
 def test_client_cannot_override_environment_gateway_or_app(edge: Edge) -> None:
@@ -630,6 +694,36 @@ def test_a_mistyped_payloads_binding_fails_closed_and_app_defaults_to_the_gatewa
     assert seen.metadata() == {"environment": "staging", "gateway": "support-bot", "app": "support-bot"}
 
 
+def test_zdr_binding_forces_zdr_on_every_request_whatever_the_client_sends(edge: Edge) -> None:
+    test_id = new_id()
+    edge.request("prod", "POST", "/openai/v1/chat/completions", [
+        ("cf-aig-zdr", "false"),
+        ("CF-AIG-ZDR", "0"),
+    ], CHAT, test_id=test_id)
+    quiet_id = new_id()
+    edge.request("prod", "POST", "/anthropic/v1/messages", body=b"{}", test_id=quiet_id)
+
+    assert edge.capture.only(test_id).header("cf-aig-zdr") == ["true"]
+    assert edge.capture.only(quiet_id).header("cf-aig-zdr") == ["true"]
+
+
+def test_a_mistyped_zdr_binding_fails_closed(edge: Edge) -> None:
+    test_id = new_id()
+    edge.request("mistyped", "POST", "/openai/v1/chat/completions", [("cf-aig-zdr", "false")], CHAT,
+                 test_id=test_id)
+
+    assert edge.capture.only(test_id).header("cf-aig-zdr") == ["true"]
+
+
+def test_without_a_zdr_binding_zdr_is_the_clients_choice(edge: Edge) -> None:
+    asked, silent = new_id(), new_id()
+    edge.request("dev", "POST", "/openai/v1/chat/completions", [("cf-aig-zdr", "true")], CHAT, test_id=asked)
+    edge.request("dev", "POST", "/openai/v1/chat/completions", body=CHAT, test_id=silent)
+
+    assert edge.capture.only(asked).header("cf-aig-zdr") == ["true"]
+    assert edge.capture.only(silent).header("cf-aig-zdr") == []
+
+
 # --- Workers AI ---------------------------------------------------------------------------------
 
 LLAMA = "@cf/meta/llama-3.1-8b-instruct"
@@ -690,3 +784,48 @@ def test_workers_ai_binding_rejects_what_it_cannot_run(edge: Edge, method: str, 
     resp = edge.request("dev", method, f"/workers-ai/{LLAMA}", body=body, test_id=new_id())
 
     assert (resp.status, resp.error_code()) == (status, code)
+
+
+@pytest.mark.parametrize("endpoint", ["v1/chat/completions", "v1/embeddings"])
+def test_workers_ai_openai_compatible_paths_go_over_http_with_payloads_on(edge: Edge, endpoint: str) -> None:
+    test_id = new_id()
+    body = json.dumps({"model": LLAMA, **PROMPT}).encode()
+    resp = edge.request("dev", "POST", f"/workers-ai/{endpoint}", [
+        ("authorization", "Bearer cf-api-token"),
+        ("content-type", "application/json"),
+    ], body, test_id=test_id)
+
+    assert resp.status == 200, resp.body
+    assert resp.json()["upstream"] == "capture"  # not the AI binding, which takes a model, not an endpoint
+    seen = edge.capture.only(test_id)
+    assert (seen.method, seen.path, seen.body) == ("POST", f"{GATEWAY_PATH}/workers-ai/{endpoint}", body)
+    assert seen.header("authorization") == ["Bearer cf-api-token"]
+    assert seen.header("cf-aig-authorization") == ["Bearer run-token-dev"]
+    assert seen.metadata()["environment"] == "dev"
+
+
+# --- WebSockets ---------------------------------------------------------------------------------
+
+WEBSOCKET_HANDSHAKE = [
+    ("connection", "Upgrade"),
+    ("upgrade", "websocket"),
+    ("sec-websocket-version", "13"),
+    ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ("sec-websocket-protocol", "cf-aig-authorization.client-token"),
+]
+
+
+@pytest.mark.parametrize(("config", "path"), [
+    ("prod", "/openai/v1/realtime?model=gpt-4o-realtime-preview"),
+    ("prod", "/"),  # the non-realtime WebSockets API lives at the gateway's root
+    ("dev", "/openai/v1/realtime?model=gpt-4o-realtime-preview"),
+])
+def test_websocket_upgrades_get_a_501_that_says_why_and_nothing_is_forwarded(edge: Edge, config: str,
+                                                                             path: str) -> None:
+    test_id = new_id()
+    resp = edge.request(config, "GET", path, WEBSOCKET_HANDSHAKE, test_id=test_id)
+
+    assert (resp.status, resp.error_code()) == (501, "websocket_not_supported")
+    assert "every message" in resp.json()["error"]["message"]
+    assert resp.headers["x-aigw-edge"] == f"{config}-support-bot"
+    assert edge.capture.seen(test_id) == []
