@@ -56,9 +56,10 @@ const HOP_BY_HOP = [
   "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
   "te", "trailer", "transfer-encoding", "upgrade", "host",
 ];
+const PAYLOAD_HEADERS = ["cf-aig-collect-log", "cf-aig-collect-log-payload"];
 // What a client could send to weaken the gateway's declared settings; removed with payloads off.
 const OVERRIDE_HEADERS = [
-  "cf-aig-collect-log", "cf-aig-collect-log-payload",
+  ...PAYLOAD_HEADERS,
   "cf-aig-cache-ttl", "cf-cache-ttl", "cf-aig-cache-key",
   "cf-aig-custom-cost",
 ];
