@@ -264,12 +264,14 @@ def drift(ctx: click.Context, stack: str, fmt: str, api_url: str | None, no_wait
     """
     import json as _json
 
+    from aigw_policy.rules import LOGPUSH_JOB
+
     from .live.client import LiveError
     from .live.drift import drift as drifting
 
     with _client(api_url, no_wait, timeout) as client:  # no token: exit 2 at once, not after planning
         (plan,) = _plans(ctx, [stack])
-        exports = any(r["type"] == "cloudflare:index/logpushJob:LogpushJob" for r in plan["resources"])
+        exports = any(r["type"] == LOGPUSH_JOB for r in plan["resources"])
         try:
             live = client.gateways(plan["accountId"])
             jobs = client.logpush_jobs(plan["accountId"]) if exports else None

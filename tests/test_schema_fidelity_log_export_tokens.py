@@ -27,6 +27,7 @@ from cloudflare.types.accounts import token_create_params
 from cloudflare.types.accounts.token_create_params import TokenCreateParams
 from cloudflare.types.logpush import job_create_params
 from cloudflare.types.logpush.job_create_params import JobCreateParams
+from cloudflare.types.logpush.job_update_params import JobUpdateParams
 from cloudflare.types.r2.bucket_create_params import BucketCreateParams
 from cloudflare.types.r2.buckets.lifecycle_update_params import LifecycleUpdateParams, Rule
 from cloudflare.types.shared_params.token_policy import PermissionGroup, TokenPolicy
@@ -37,12 +38,13 @@ from schema_helpers import ITEM, api_body, api_problems, wire_fields
 from wire import plain
 
 from infra import spec as spec_module
+from infra.components import logpush_job
 from infra.components.log_export import AI_GATEWAY_LOGPUSH_DATASET, LogExport
 from infra.components.tokens import ApiToken
 from infra.spec import Secret
 
 ROOT = Path(__file__).resolve().parents[1]
-LOGPUSH_JOB = "cloudflare:index/logpushJob:LogpushJob"
+LOGPUSH_JOB = "pulumi-python:dynamic/aigw:LogpushJob"  # infra/components/logpush_job.py
 ACCOUNT_TOKEN = "cloudflare:index/accountToken:AccountToken"
 R2_BUCKET = "cloudflare:index/r2Bucket:R2Bucket"
 R2_LIFECYCLE = "cloudflare:index/r2BucketLifecycle:R2BucketLifecycle"
@@ -69,10 +71,11 @@ LIFECYCLE_TAGS = {
 # --------------------------------------------------------------------------- props -> bodies
 
 
-def job_body(props: dict[str, Any]) -> dict[str, Any]:
-    """LogpushJob: every Pulumi name is the camelCase of the API key (account_id is the path parameter,
-    which the SDK params also carry)."""
-    return api_body(plain(props), renames={}, json_tags={}, free_form=set())
+def job_body(props: dict[str, Any], create: bool = True) -> dict[str, Any]:
+    """LogpushJob: the keyword arguments the dynamic provider passes to `client.logpush.jobs.create`
+    (or `update`), built by its own code (account_id is the path parameter, which the SDK params carry)."""
+    props = plain(props)
+    return {"account_id": props["accountId"], **logpush_job._body(props, create=create)}
 
 
 def token_body(props: dict[str, Any]) -> dict[str, Any]:
@@ -136,9 +139,13 @@ def _inputs(args_class: type) -> list[str]:
     return [p for p in inspect.signature(args_class.__init__).parameters if p != "__self__"]
 
 
-def test_every_logpush_job_input_maps_to_an_api_field_and_back():
-    inputs = _inputs(cloudflare.LogpushJobArgs)
-    assert set(job_body({to_camel(name): None for name in inputs})) == set(wire_fields(JobCreateParams))
+def test_every_logpush_job_field_is_an_api_field_named_as_pulumi_cloudflare_names_it():
+    # The dynamic job keeps pulumi-cloudflare's LogpushJob names, so rules, plan and diff read it as before.
+    names = {to_camel(name) for name in _inputs(cloudflare.LogpushJobArgs)}
+    assert set(logpush_job.FIELDS) | {"accountId"} <= names
+    body = job_body({"accountId": "a", **{key: "x" for key in logpush_job.FIELDS}})
+    assert set(body) == {"account_id", *logpush_job.FIELDS.values()}
+    assert set(body) <= set(wire_fields(JobCreateParams))
 
 
 def test_every_account_token_input_maps_to_an_api_field():
@@ -326,6 +333,9 @@ def test_every_planned_job_option_is_a_valid_api_body(engine, stack_spec, destin
     assert job_problems(body) == []
     for key, value in options.items():
         assert body[_snake(key)] == value
+    update = job_body(job.inputs, create=False)
+    assert "dataset" not in update
+    assert api_problems(update, JobUpdateParams) == []
     for registration in engine.of_type(R2_BUCKET).values():
         assert api_problems(bucket_body(registration.inputs), BucketCreateParams) == []
     for registration in engine.of_type(R2_LIFECYCLE).values():

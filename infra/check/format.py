@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from aigw_policy import RULES
 from aigw_policy.engine import STACK_TYPE
+from aigw_policy.rules import LOGPUSH_JOB
 
 from ..markdown import cell
 from . import StackResult
@@ -31,6 +32,7 @@ _SECTIONS = {
     "aigw:index:ApiToken": ("aigw:tokens",),
     "cloudflare:index/accountToken:AccountToken": ("aigw:tokens",),
     "cloudflare:index/logpushJob:LogpushJob": ("aigw:logpush",),
+    LOGPUSH_JOB: ("aigw:logpush",),
 }
 
 

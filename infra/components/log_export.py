@@ -12,16 +12,11 @@ from aigw_policy.rules import AI_GATEWAY_LOGPUSH_DATASET
 
 from ..spec import LogpushSpec, StackSpec
 from .gateway import secret
+from .logpush_job import LogpushJob
 
-# The Logpush dataset of AI Gateway logs. NOT in Cloudflare's official docs, the SDK's dataset
-# enum (cloudflare 5.9.0 `logpush/job_create_params.py`) or the Terraform v5 validator: two
-# independent third-party repositories create AI Gateway jobs with it through the REST API
-# (reference section 4). Verify with GET /accounts/{id}/logpush/datasets/ai_gateway_events/fields.
-# Risk (unverified): pulumi-cloudflare's LogpushJob may reject it at preview, as the Terraform
-# validator does, and then also on every later preview (the bridge re-checks inputs), so an
-# imported job does not help. Fallback: drop aigw:logpush.destination (no job here), keep the
-# gateways' logpushPublicKey, and create the job with the REST API (docs/log-export.md).
-# The name lives with the rules (logpush-complete checks it): one name for program and policy.
+# The job is a dynamic resource (`.logpush_job`): pulumi-cloudflare 6.23.1's LogpushJob rejects the
+# `ai_gateway_events` dataset at every preview (its `dataset` enum, `logpush_job.py`), and no newer
+# pulumi-cloudflare exists. The dataset name lives with the rules (logpush-complete checks it).
 RETENTION_RULE_ID = "aigw-log-retention"
 
 
@@ -85,22 +80,21 @@ class LogExport(pulumi.ComponentResource):
             assert spec.destination.conf is not None
             destination = secret(spec.destination.conf)
 
-        job_args: dict[str, Any] = {
-            "account_id": stack.account_id,
+        job_props: dict[str, Any] = {
+            "accountId": stack.account_id,
             "dataset": AI_GATEWAY_LOGPUSH_DATASET,
-            "destination_conf": destination,
+            "destinationConf": destination,
             "enabled": bool(self.exporting),
             "name": spec.name or f"aigw-{stack.stack}-ai-gateway-logs",
         }
-        for field in ("filter", "ownership_challenge", "max_upload_bytes", "max_upload_interval_seconds",
-                      "max_upload_records"):
+        for field, prop in (("filter", "filter"), ("ownership_challenge", "ownershipChallenge"),
+                            ("max_upload_bytes", "maxUploadBytes"),
+                            ("max_upload_interval_seconds", "maxUploadIntervalSeconds"),
+                            ("max_upload_records", "maxUploadRecords")):
             value = getattr(spec, field)
             if value is not None:
-                job_args[field] = value
-        self.job = cloudflare.LogpushJob(
-            "logpush-job", **job_args,
-            opts=child.merge(pulumi.ResourceOptions(depends_on=depends,
-                                                    additional_secret_outputs=["destinationConf"])))
+                job_props[prop] = value
+        self.job = LogpushJob("logpush-job", job_props, opts=child.merge(pulumi.ResourceOptions(depends_on=depends)))
 
     def exports(self) -> dict[str, Any]:
         spec: dict[str, Any] = {"dataset": AI_GATEWAY_LOGPUSH_DATASET, "gateways": self.exporting}

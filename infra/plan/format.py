@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from aigw_policy.rules import LOGPUSH_JOB
+
 from . import AI_GATEWAY
 
 SECRET = "[secret]"
@@ -137,7 +139,6 @@ def other_resources(plan: dict[str, Any]) -> list[dict[str, Any]]:
 
 TOKEN_COMPONENT = "aigw:index:ApiToken"
 ACCOUNT_TOKEN = "cloudflare:index/accountToken:AccountToken"
-LOGPUSH_JOB = "cloudflare:index/logpushJob:LogpushJob"
 R2_BUCKET = "cloudflare:index/r2Bucket:R2Bucket"
 R2_LIFECYCLE = "cloudflare:index/r2BucketLifecycle:R2BucketLifecycle"
 WORKERS_SCRIPT = "cloudflare:index/workersScript:WorkersScript"

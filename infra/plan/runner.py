@@ -30,6 +30,7 @@ from ..spec import SpecError  # noqa: E402
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_MARK = "[secret]"
+DYNAMIC_PROVIDER_KEY = "__provider"  # pulumi/dynamic/dynamic.py PROVIDER_KEY
 # Provider-computed outputs that other resources consume, as offline placeholders: a token's
 # value feeds the edge Worker's secret binding (and only ever travels as a secret).
 OFFLINE_OUTPUTS: dict[str, dict[str, Any]] = {
@@ -134,6 +135,9 @@ def run(path: str, for_check: bool = False) -> dict[str, Any]:
 
     resources = []
     for res in captured:
+        # A dynamic resource's serialized provider (the Logpush job's; always a secret) is how the
+        # engine finds its code, not a setting: the plan, the rules and the diff never read it.
+        res["props"].pop(DYNAMIC_PROVIDER_KEY, None)
         opts = res["options"]
         entry = {"type": res["type"], "name": res["name"], "props": redact(res["props"])}
         if res["custom"]:

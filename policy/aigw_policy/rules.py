@@ -19,14 +19,18 @@ from .engine import Context, Rule, Violation, each, guarded, known
 from .values import Resource, need, reveal, secret_at
 
 GATEWAY = "cloudflare:index/aiGateway:AiGateway"
-LOGPUSH_JOB = "cloudflare:index/logpushJob:LogpushJob"
+# The stack's Logpush job is a Pulumi dynamic resource of this project (infra/components/logpush_job.py):
+# pulumi-cloudflare 6.23.1's LogpushJob rejects the ai_gateway_events dataset (its `dataset` enum).
+# Its props carry pulumi-cloudflare's LogpushJob names, so the rules read a job of either type.
+LOGPUSH_JOB = "pulumi-python:dynamic/aigw:LogpushJob"
+CLOUDFLARE_LOGPUSH_JOB = "cloudflare:index/logpushJob:LogpushJob"
+LOGPUSH_JOBS = (LOGPUSH_JOB, CLOUDFLARE_LOGPUSH_JOB)
 WORKERS_SCRIPT = "cloudflare:index/workersScript:WorkersScript"
 ACCOUNT_TOKEN = "cloudflare:index/accountToken:AccountToken"
 API_TOKEN = "aigw:index:ApiToken"
 EDGE_WORKER = "aigw:index:EdgeWorker"
 
-# The Logpush dataset of AI Gateway events. UNVERIFIED against the live API (third-party
-# sources; see docs/log-export.md): check with GET /accounts/{id}/logpush/datasets/ai_gateway_events/fields.
+# The Logpush dataset of AI Gateway events (Cloudflare Logs docs: Datasets > Account > AI Gateway events).
 AI_GATEWAY_LOGPUSH_DATASET = "ai_gateway_events"
 # The edge Worker's main module (infra/workers/edge.mjs) as deployed.
 EDGE_MAIN_MODULE = "edge.mjs"
@@ -194,7 +198,7 @@ def _secrets(res: Resource, ctx: Context) -> Iterator[Violation]:
         stripe = need(props, "stripe")
         if isinstance(stripe, dict) and "authorization" in stripe and _plain_text_at(props, "stripe.authorization"):
             yield _plaintext(res, "stripe.authorization", _set_secret(res, "stripe.authorization"))
-    elif res.type == LOGPUSH_JOB:
+    elif res.type in LOGPUSH_JOBS:
         if "destinationConf" in props and not secret_at(props, "destinationConf"):
             conf = need(props, "destinationConf")
             leaked = sorted({k for k, _ in parse_qsl(urlsplit(str(conf)).query) if _CREDENTIAL_PARAM.search(k)})
@@ -240,7 +244,7 @@ def _logpush_complete(resources: Sequence[Resource], ctx: Context) -> Iterator[V
         return (need(job.props, "dataset") == AI_GATEWAY_LOGPUSH_DATASET
                 and need(job.props, "enabled", True) is not False)
 
-    jobs = [j for j in _of_type(resources, LOGPUSH_JOB) if known(ctx, lambda j=j: usable(j), False, True)]
+    jobs = [j for j in resources if j.type in LOGPUSH_JOBS and known(ctx, lambda j=j: usable(j), False, True)]
     accounts = {known(ctx, lambda j=j: need(j.props, "accountId"), None, ANY_ACCOUNT) for j in jobs}
 
     def gateway(gw: Resource) -> Iterator[Violation]:
@@ -403,7 +407,7 @@ RULES: list[Rule] = [
          "and Worker secret bindings are Pulumi secrets.",
          "critical", "mandatory", "resource", _secrets,
          "Store the value with `pulumi config set --secret`.",
-         types=(GATEWAY, LOGPUSH_JOB, WORKERS_SCRIPT)),
+         types=(GATEWAY, *LOGPUSH_JOBS, WORKERS_SCRIPT)),
     Rule("no-default-gateway",
          "No gateway is declared with the id 'default', which Cloudflare creates and re-creates by itself.",
          "high", "mandatory", "resource", _no_default_gateway,

@@ -242,5 +242,5 @@ def test_locations_are_the_lines_of_the_declaring_keys():
     assert locate.line(prod, WORKERS_SCRIPT, "docs-search") == gateway_line
     assert locate.line(prod, API_TOKEN, "ci-deploy") == key_line(prod, "aigw:tokens", "ci-deploy")
     logpush = prod.read_text().splitlines().index("  aigw:logpush:") + 1
-    assert locate.line(prod, "cloudflare:index/logpushJob:LogpushJob", "logpush-job") == logpush
+    assert locate.line(prod, "pulumi-python:dynamic/aigw:LogpushJob", "logpush-job") == logpush
     assert locate.line(prod, AI_GATEWAY, "not-declared") == 1

@@ -7,6 +7,7 @@ below also records each registration's dependencies (URNs), which the fixture do
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from functools import cache
 from typing import Any
@@ -31,7 +32,7 @@ from infra.spec import Secret, StackSpec
 COMPONENT = "aigw:index:LogExport"
 R2_BUCKET = "cloudflare:index/r2Bucket:R2Bucket"
 R2_LIFECYCLE = "cloudflare:index/r2BucketLifecycle:R2BucketLifecycle"
-LOGPUSH_JOB = "cloudflare:index/logpushJob:LogpushJob"
+LOGPUSH_JOB = "pulumi-python:dynamic/aigw:LogpushJob"  # infra/components/logpush_job.py
 ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
 BUCKET = "acme-ai-gateway-logs"
 BASE_JOB_KEYS = {"accountId", "dataset", "destinationConf", "enabled", "name"}
@@ -63,7 +64,10 @@ def build(engine, stack_spec, *, destination: dict[str, Any] | None = None,
 
 
 def job(engine):
-    return engine.of_type(LOGPUSH_JOB)["logpush-job"]
+    """The job's registration, its settings without the dynamic provider's own `__provider` input."""
+    registration = engine.of_type(LOGPUSH_JOB)["logpush-job"]
+    return dataclasses.replace(registration, inputs={k: v for k, v in registration.inputs.items()
+                                                     if k != "__provider"})
 
 
 # --------------------------------------------------------------------------- R2 destination
@@ -73,7 +77,7 @@ def test_r2_destination_declares_bucket_lifecycle_and_job_under_the_component(en
     build(engine, stack_spec)
     component = engine.of_type(COMPONENT)["log-export"]
     children = sorted((r.type, r.name) for r in engine.registrations if r.parent == component.urn)
-    assert children == [(LOGPUSH_JOB, "logpush-job"), (R2_BUCKET, "log-bucket"), (R2_LIFECYCLE, "log-retention")]
+    assert children == [(R2_BUCKET, "log-bucket"), (R2_LIFECYCLE, "log-retention"), (LOGPUSH_JOB, "logpush-job")]
     assert component.custom is False
 
 

@@ -28,7 +28,7 @@ from standin import WRITE_TOKEN, StandIn
 ROOT = Path(__file__).resolve().parents[2]
 AIGW = str(Path(sys.executable).parent / "aigw")
 AI_GATEWAY = "cloudflare:index/aiGateway:AiGateway"
-LOGPUSH_JOB = "cloudflare:index/logpushJob:LogpushJob"
+LOGPUSH_JOB = "pulumi-python:dynamic/aigw:LogpushJob"  # infra/components/logpush_job.py
 PLAN_SECRET = "[secret]"  # how the offline plan shows a secret
 LIVE_CREDENTIAL = "live-credential-Zq7x9W"  # what the live account holds in its place (never to be printed)
 # The Logpush destination as the API holds it: a secret, never compared (infra/live/drift.py).

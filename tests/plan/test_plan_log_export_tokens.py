@@ -17,7 +17,7 @@ import yaml
 from plan_helpers import ROOT, aigw
 
 AI_GATEWAY = "cloudflare:index/aiGateway:AiGateway"
-LOGPUSH_JOB = "cloudflare:index/logpushJob:LogpushJob"
+LOGPUSH_JOB = "pulumi-python:dynamic/aigw:LogpushJob"  # infra/components/logpush_job.py
 ACCOUNT_TOKEN = "cloudflare:index/accountToken:AccountToken"
 TOKEN_COMPONENT = "aigw:index:ApiToken"
 R2_BUCKET = "cloudflare:index/r2Bucket:R2Bucket"
@@ -182,7 +182,8 @@ def test_markdown_lists_the_token_and_logpush_lines(prod_config):
     assert proc.returncode == 0, proc.stderr
     items = [line[2:] for line in proc.stdout.splitlines() if line.startswith("- ")]
     assert [i for i in items if i.startswith("token ")] == token_lines(prod_config)
-    assert [i for i in items if i.startswith(("logpush job ", "r2 "))] == LOG_EXPORT_LINES
+    # Listed in the plan's resource order (by type): the R2 bucket and its lifecycle, then the job.
+    assert [i for i in items if i.startswith(("logpush job ", "r2 "))] == [*LOG_EXPORT_LINES[1:], LOG_EXPORT_LINES[0]]
     assert "v1:prod" not in proc.stdout
 
 

@@ -90,7 +90,7 @@ def test_severity_is_known(rule):
 def test_resource_rules_list_the_types_they_inspect(rule):
     if rule.scope == "resource":
         assert rule.types, rule.id
-        assert all(re.fullmatch(r"[a-z]+:[A-Za-z/]+:[A-Za-z]+", t) for t in rule.types), rule.types
+        assert all(re.fullmatch(r"[a-z][a-z-]*:[A-Za-z/]+:[A-Za-z]+", t) for t in rule.types), rule.types
     else:
         assert rule.types == ()
 

@@ -46,7 +46,7 @@ from rule_fixtures import (
 )
 
 from aigw_policy.engine import LEVELS, STACK_TYPE, run_resource_rule, run_stack_rule
-from aigw_policy.rules import RULES, RULES_BY_ID
+from aigw_policy.rules import CLOUDFLARE_LOGPUSH_JOB, RULES, RULES_BY_ID
 from aigw_policy.values import UNKNOWN, Resource, Secret, from_plan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,7 +80,8 @@ def test_no_rule_reports_the_compliant_stack(rule_id, environment):
 
 def test_the_fixture_covers_every_type_a_rule_reads():
     types = {r.type for r in compliant()}
-    assert {t for rule in RULES for t in rule.types} <= types
+    # pulumi-cloudflare's own LogpushJob is read too (a job declared by hand): tested on its own below.
+    assert {t for rule in RULES for t in rule.types} <= types | {CLOUDFLARE_LOGPUSH_JOB}
     assert {API_TOKEN, EDGE_WORKER} <= types
 
 
@@ -897,6 +898,18 @@ def test_a_team_worker_whose_module_is_also_called_edge_mjs_is_not_an_edge_worke
 def test_api_keys_in_a_plain_destination_conf(conf):
     finding = only(run(changed(LOGPUSH_JOB, "logpush-job", "destinationConf", conf)), "secrets-not-plaintext")
     assert "destinationConf (with " in finding.message and "abc123" not in finding.message
+
+
+def test_a_pulumi_cloudflare_logpush_job_is_judged_like_the_projects_own():
+    # Replace the stack's dynamic job with the provider's resource of the same props.
+    stack = [Resource(CLOUDFLARE_LOGPUSH_JOB, r.name, r.props) if r.type == LOGPUSH_JOB else r for r in compliant()]
+    assert of_rule(run(stack), "logpush-complete") == []
+    conf = "https://log-api.newrelic.com/log/v1?Api-Key=abc123&format=cloudflare"
+    leaked = with_change(stack, CLOUDFLARE_LOGPUSH_JOB, "logpush-job", "destinationConf", conf)
+    finding = only(run(leaked), "secrets-not-plaintext")
+    assert finding.resource == (CLOUDFLARE_LOGPUSH_JOB, "logpush-job") and "abc123" not in finding.message
+    without = [r for r in stack if r.type != CLOUDFLARE_LOGPUSH_JOB]
+    assert of_rule(run(without), "logpush-complete"), "a stack without any job must be reported"
 
 
 def test_token_lifetime_counts_from_not_before_even_when_it_is_past():

@@ -20,7 +20,7 @@ GATEWAY = "cloudflare:index/aiGateway:AiGateway"
 WORKERS_SCRIPT = "cloudflare:index/workersScript:WorkersScript"
 SUBDOMAIN = "cloudflare:index/workersScriptSubdomain:WorkersScriptSubdomain"
 ACCOUNT_TOKEN = "cloudflare:index/accountToken:AccountToken"
-LOGPUSH_JOB = "cloudflare:index/logpushJob:LogpushJob"
+LOGPUSH_JOB = "pulumi-python:dynamic/aigw:LogpushJob"  # infra/components/logpush_job.py
 R2_BUCKET = "cloudflare:index/r2Bucket:R2Bucket"
 EDGE_WORKER = "aigw:index:EdgeWorker"
 
