@@ -1,7 +1,9 @@
 """What each API token purpose may do: the one table of token permissions.
 
-Permission group names are Cloudflare's API names (looked up by name at deploy time with
-`get_account_api_token_permission_groups_list`). Sources: reference section 5 and the
+Permission group names are Cloudflare's API names, matched exactly at deploy time against the
+account's list from `get_account_api_token_permission_groups_list` (infra/components/tokens.py);
+the offline plan answers that lookup from this table, so this is the only list of names.
+Sources: Cloudflare docs "API token permissions" (fundamentals/api/reference/permissions) and the
 "Accepted Permissions" of each pulumi-cloudflare 6.23.1 resource this project manages.
 Every token is scoped to its stack's account only. docs/tokens.md renders this table.
 """

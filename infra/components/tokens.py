@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import weakref
 from typing import Any
-from urllib.parse import quote, unquote
 
 import pulumi
 import pulumi_cloudflare as cloudflare
+from pulumi.runtime import settings as pulumi_settings
 
 from ..permissions import PERMISSIONS, account_resource
 from ..spec import StackSpec, TokenSpec
@@ -21,26 +22,70 @@ class PermissionGroupNotFound(Exception):
     pass
 
 
-def permission_group_id(account_id: str, name: str) -> str:
-    """The id of the account-token permission group called exactly ``name``.
+# One lookup per account per program run: the engine connection (the monitor) is new for each
+# run (and for each run under mocks), so a cached catalog never outlives the run that read it.
+_catalogs: weakref.WeakKeyDictionary[Any, dict[str, dict[str, str]]] = weakref.WeakKeyDictionary()
 
-    The API's `name` filter must be URL-encoded (reference section 5); it may match more than
-    one group, so the exact name is picked from the results.
+
+def permission_groups(account_id: str) -> dict[str, str]:
+    """Name -> id of every account-token permission group of the account, asked once per run.
+
+    Unfiltered on purpose. The `name` filter of GET /accounts/{account_id}/tokens/permission_groups
+    "must be URL-encoded" (Cloudflare API reference, Accounts > Tokens > Permission Groups > List
+    Permission Groups; the same words in pulumi_cloudflare/get_account_api_token_permission_groups_list.py),
+    but that is the HTTP level, and the provider encodes it already: terraform-provider-cloudflare
+    v5.22.0 internal/services/account_api_token_permission_groups/list_data_source_model.go passes
+    `name` unchanged as the `query:"name"` field of cloudflare-go's TokenPermissionGroupListParams,
+    and cloudflare-go's internal/requestconfig/requestconfig.go (read in v6; the provider links
+    v7.7.0, generated the same way) builds the URL with url.Values.Encode(). A name encoded here
+    went out encoded twice ("AI%2520Gateway%2520Run") and matched nothing. The plain name
+    would work, but the filter's matching (exact, substring, case) is not documented and it costs
+    one request per name; one unfiltered list is one request per stack, and the exact match
+    below is ours. The endpoint is not paginated (cloudflare-go `pagination.SinglePage`); the data
+    source keeps at most `max_items` results (default 1000); the catalog's size is not
+    documented, and a group cut off there would show up as PermissionGroupNotFound.
     """
-    found = cloudflare.get_account_api_token_permission_groups_list(account_id=account_id, name=quote(name))
-    for group in found.results or []:
-        if group.name == name:
-            return group.id
-    raise PermissionGroupNotFound(
-        f"no account API token permission group named {name!r} in account {account_id}; "
-        "check infra/permissions.py against GET /accounts/{id}/tokens/permission_groups")
+    monitor = pulumi_settings.get_monitor()
+    try:
+        cached = _catalogs.setdefault(monitor, {})
+    except TypeError:  # no engine connection (or one that cannot be weakly referenced): no cache
+        cached = {}
+    if account_id not in cached:
+        found = cloudflare.get_account_api_token_permission_groups_list(account_id=account_id)
+        ids: dict[str, str] = {}
+        for group in found.results or []:
+            ids.setdefault(group.name, group.id)
+        cached[account_id] = ids
+    return cached[account_id]
+
+
+def permission_group_id(account_id: str, name: str) -> str:
+    """The id of the account-token permission group called exactly ``name``."""
+    group_id = permission_groups(account_id).get(name)
+    if group_id is None:
+        raise PermissionGroupNotFound(
+            f"no account API token permission group named {name!r} in account {account_id}; "
+            "check infra/permissions.py against GET /accounts/{id}/tokens/permission_groups")
+    return group_id
 
 
 def offline_permission_groups(args: dict[str, Any]) -> dict[str, Any]:
-    """The answer to the permission-groups invoke when there is no account to ask (plan, tests):
-    one group named as asked, with a placeholder id that says which group it stands for."""
-    name = unquote(args.get("name") or "")
-    return {"results": [{"id": f"pg:{name}", "name": name, "scopes": ["com.cloudflare.api.account"]}]}
+    """The answer to the permission-groups invoke when there is no account to ask (plan, tests).
+
+    It answers as the provider does: without `name`, every group (here: each name of
+    infra/permissions.py once, with a placeholder id `pg:<name>` that says which group it stands
+    for); with `name`, only the groups called exactly that string as the API receives it. The
+    provider's Go SDK encodes query values itself, so a name the program encoded (for example
+    "AI%20Gateway%20Run") reaches the API with a literal %20 and finds nothing. Whether the real
+    filter is exact, a substring or case-blind is not documented; exact is the strictest.
+    """
+    names = sorted({name for names in PERMISSIONS.values() for name in names})
+    groups = [{"id": f"pg:{name}", "name": name, "scopes": ["com.cloudflare.api.account"]} for name in names]
+    if args.get("name") is not None:
+        groups = [group for group in groups if group["name"] == args["name"]]
+    if args.get("scope") is not None:
+        groups = [group for group in groups if args["scope"] in group["scopes"]]
+    return {"results": groups}
 
 
 def token_name(stack: StackSpec, token: TokenSpec) -> str:

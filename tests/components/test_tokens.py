@@ -2,8 +2,8 @@
 
 Least privilege is two things: the table (infra/permissions.py) gives only `deploy` a permission
 that changes anything, and every planned token carries exactly its purpose's permission groups,
-resolved by name through the permission-groups invoke, on its own account only.
-The `invokes` fixture answers that invoke and records how it was called.
+resolved by exact name from one permission-groups lookup per account, on its own account only.
+The `invokes` fixture answers that invoke as the provider does and records how it was called.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 import pulumi
 import pytest
@@ -26,6 +25,7 @@ from infra.components.tokens import (
     PERMISSION_GROUPS_INVOKE,
     ApiToken,
     PermissionGroupNotFound,
+    offline_permission_groups,
     permission_group_id,
     token_name,
 )
@@ -42,24 +42,36 @@ PURPOSES = typing.get_args(permissions.Purpose)
 
 
 class Invokes:
-    """Answers the permission-groups invoke like the API (one group per exact name, ids unlike
-    names) and records every call's arguments as the engine received them."""
+    """Answers the permission-groups invoke as the provider does, and records every call's
+    arguments as the engine received them.
+
+    The account's catalog holds every group of the table plus near-misses (a suffix, another
+    case), with ids unlike names. Without `name` the answer is the whole catalog; with `name`,
+    the groups named exactly that string as the API receives it (cloudflare-go encodes the query
+    once and the API decodes it once), so an already-encoded name finds nothing.
+    """
+
+    CATALOG = (*sorted({name for names in PERMISSIONS.values() for name in names}),
+               "AI Gateway Run (legacy)", "ai gateway read", "Workers Scripts Read")
 
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
-        self.answer: Callable[[dict[str, Any]], dict[str, Any]] = self.by_name
+        self.answer: Callable[[dict[str, Any]], dict[str, Any]] = self.catalog
 
     @staticmethod
     def group_id(name: str) -> str:
-        return "pgid-" + name.lower().replace(" ", "-")
+        return "pgid-" + name.replace(" ", "-")
 
-    def by_name(self, args: dict[str, Any]) -> dict[str, Any]:
-        name = unquote(args["name"])
-        return {"results": [{"id": self.group_id(name), "name": name, "scopes": ["com.cloudflare.api.account"],
-                             "category": "x", "is_selectable": True}]}
+    def catalog(self, args: dict[str, Any]) -> dict[str, Any]:
+        groups = [{"id": self.group_id(name), "name": name, "scopes": ["com.cloudflare.api.account"],
+                   "category": "other", "is_selectable": True} for name in self.CATALOG]
+        if args.get("name") is not None:
+            groups = [g for g in groups if g["name"] == args["name"]]
+        return {"results": groups}
 
-    def names(self) -> list[str]:
-        return [unquote(call["name"]) for call in self.calls]
+    def sent(self) -> list[dict[str, Any]]:
+        """Each call's arguments that were set (the SDK sends unset optional ones as None)."""
+        return [{k: v for k, v in call.items() if v is not None} for call in self.calls]
 
 
 @pytest.fixture
@@ -197,20 +209,38 @@ def test_permission_groups_are_the_ids_the_invoke_resolved_for_the_purpose(engin
     build(engine, stack_spec, purpose)
     [policy] = account_token(engine).inputs["policies"]
     assert policy["permissionGroups"] == [{"id": Invokes.group_id(name)} for name in PERMISSIONS[purpose]]
-    assert invokes.names() == list(PERMISSIONS[purpose])
 
 
-def test_the_invoke_is_asked_for_the_url_encoded_name_in_the_stacks_account(engine, stack_spec, invokes):
-    build(engine, stack_spec, "run")
-    [call] = invokes.calls
-    assert call["accountId"] == ACCOUNT_ID
-    assert call["name"] == "AI%20Gateway%20Run"
-    assert {k: v for k, v in call.items() if v is not None} == {"accountId": ACCOUNT_ID, "name": "AI%20Gateway%20Run"}
-
-
-def test_the_deploy_token_asks_for_each_of_its_groups_by_encoded_name(engine, stack_spec, invokes):
+def test_one_unfiltered_lookup_in_the_stacks_account_serves_every_group(engine, stack_spec, invokes):
+    # No `name` filter: nothing to encode (cloudflare-go encodes query values itself, so an
+    # encoded name would reach the API as AI%2520Gateway%2520Run and match nothing).
     build(engine, stack_spec, "deploy")
-    assert [c["name"] for c in invokes.calls] == [name.replace(" ", "%20") for name in PERMISSIONS["deploy"]]
+    assert invokes.sent() == [{"accountId": ACCOUNT_ID}]
+
+
+def test_every_token_of_a_stack_shares_one_lookup(engine, invokes):
+    spec = load_stack_file(ROOT / "Pulumi.prod.yaml")
+    assert len(spec.tokens) == 3
+    deploy(spec)
+    engine.wait()
+    assert invokes.sent() == [{"accountId": spec.account_id}]
+
+
+def test_each_account_gets_its_own_lookup(engine, stack_spec, invokes):
+    other = "fedcba9876543210fedcba9876543210"
+    first = token_spec(stack_spec, {"a": {"purpose": "run", "validFrom": "2026-11-23", "expiresInDays": 30}})
+    second = token_spec(stack_spec, {"b": {"purpose": "read", "validFrom": "2026-11-23", "expiresInDays": 30},
+                                     "c": {"purpose": "deploy", "validFrom": "2026-11-23", "expiresInDays": 30}},
+                        accountId=other)
+    for spec in (first, second):
+        for token in spec.tokens:
+            ApiToken(spec, token)
+    engine.wait()
+    assert invokes.sent() == [{"accountId": ACCOUNT_ID}, {"accountId": other}]
+    tokens = engine.of_type(ACCOUNT_TOKEN)
+    assert [tokens[name].inputs["accountId"] for name in ("a", "b", "c")] == [ACCOUNT_ID, other, other]
+    assert tokens["c"].inputs["policies"][0]["permissionGroups"] == [
+        {"id": Invokes.group_id(name)} for name in PERMISSIONS["deploy"]]
 
 
 def test_the_exact_name_is_picked_among_several_results(engine, stack_spec, invokes):
@@ -281,6 +311,39 @@ def test_the_component_carries_purpose_and_permission_names(engine, stack_spec, 
     assert engine.of_type(COMPONENT)["app"].inputs == {
         "accountId": ACCOUNT_ID, "purpose": purpose, "permissionGroups": list(PERMISSIONS[purpose]),
         "notBefore": "2026-11-23", "expiresOn": "2026-12-23"}
+
+
+# --------------------------------------------------------------------------- the offline answer
+# `aigw plan` and the conftest engine answer the invoke with offline_permission_groups: it must
+# behave as the provider does, so a program that encodes names fails offline as it would live.
+
+ALL_NAMES = sorted({name for names in PERMISSIONS.values() for name in names})
+
+
+def test_the_offline_answer_is_every_group_of_the_table_once():
+    answer = offline_permission_groups({"accountId": ACCOUNT_ID})
+    assert [g["name"] for g in answer["results"]] == ALL_NAMES
+    assert [g["id"] for g in answer["results"]] == [f"pg:{name}" for name in ALL_NAMES]
+    assert {tuple(g["scopes"]) for g in answer["results"]} == {("com.cloudflare.api.account",)}
+
+
+@pytest.mark.parametrize(("name", "found"), [
+    ("AI Gateway Run", ["pg:AI Gateway Run"]),
+    ("AI%20Gateway%20Run", []),   # encoded by the program: the API receives the %20 literally
+    ("AI+Gateway+Run", []),
+    ("ai gateway run", []),
+    ("AI Gateway", []),
+])
+def test_the_offline_answer_filters_on_the_name_exactly_as_the_api_receives_it(name, found):
+    answer = offline_permission_groups({"accountId": ACCOUNT_ID, "name": name})
+    assert [g["id"] for g in answer["results"]] == found
+
+
+@pytest.mark.parametrize("purpose", PURPOSES)
+def test_under_the_offline_answer_each_purpose_gets_its_placeholder_ids(engine, stack_spec, purpose):
+    build(engine, stack_spec, purpose)
+    [policy] = account_token(engine).inputs["policies"]
+    assert policy["permissionGroups"] == [{"id": f"pg:{name}"} for name in PERMISSIONS[purpose]]
 
 
 # --------------------------------------------------------------------------- exports
