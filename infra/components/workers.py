@@ -69,6 +69,8 @@ class EdgeWorker(pulumi.ComponentResource):
                 {"name": "ENVIRONMENT", "type": "plain_text", "text": stack.environment},
                 {"name": "APP", "type": "plain_text", "text": edge.app or gw.name},
                 {"name": "PAYLOADS", "type": "plain_text", "text": payloads},
+                # The gateway's zdr setting: the Worker forces cf-aig-zdr to it (docs/workers.md).
+                {"name": "ZDR", "type": "plain_text", "text": "true" if gw.zdr else "false"},
                 {"name": "AIG_TOKEN", "type": "secret_text", "text": pulumi.Output.secret(run_token)},
             ],
             opts=pulumi.ResourceOptions(parent=self),

@@ -137,8 +137,16 @@ def test_edge_worker_script_inputs(engine, spec_in, project_dir, token_values):
         {"name": "ENVIRONMENT", "type": "plain_text", "text": "prod"},
         {"name": "APP", "type": "plain_text", "text": "support-bot"},
         {"name": "PAYLOADS", "type": "plain_text", "text": "false"},
+        {"name": "ZDR", "type": "plain_text", "text": "false"},
         {"name": "AIG_TOKEN", "type": "secret_text", "text": token_values["edge-run"]},
     ]
+
+
+@pytest.mark.parametrize(("zdr", "text"), [(True, "true"), (False, "false")])
+def test_the_worker_is_told_the_gateways_zdr_setting(engine, spec_in, zdr, text):
+    # The Worker forces cf-aig-zdr to this value and strips callers' overrides (infra/workers/edge.mjs).
+    program(engine, edge_stack(spec_in, {"zdr": zdr}))
+    assert {b["name"]: b.get("text") for b in bindings(scripts(engine)["support-bot"])}["ZDR"] == text
 
 
 def test_the_token_binding_is_a_secret_in_wire_form(engine, spec_in, token_values):

@@ -90,7 +90,7 @@ def test_prod_edge_worker_bindings_with_the_token_redacted(prod, gateway):
     assert bindings["ENVIRONMENT"]["text"] == "prod"
     assert bindings["GATEWAY_URL"]["text"] == f"https://gateway.ai.cloudflare.com/v1/{PROD_ACCOUNT}/prod-{gateway}"
     assert list(bindings) == ["AI", "GATEWAY_URL", "GATEWAY_ID", "GATEWAY_NAME", "ENVIRONMENT", "APP", "PAYLOADS",
-                              "AIG_TOKEN"]
+                              "ZDR", "AIG_TOKEN"]
     # The engine stores the bindings encrypted as a whole: they hold the token.
     assert "bindings" in script["options"]["secretProps"]
 
@@ -188,7 +188,7 @@ def test_table_shows_each_worker_in_words():
         assert (f"  + worker prod-{gateway}-edge: module workers/edge.mjs sha256 {edge_hash}, "
                 f"compatibility 2026-11-01, bindings AI (ai), GATEWAY_URL=https://gateway.ai.cloudflare.com/v1/"
                 f"{PROD_ACCOUNT}/prod-{gateway}, GATEWAY_ID=prod-{gateway}, GATEWAY_NAME={gateway}, "
-                f"ENVIRONMENT=prod, APP={gateway}, PAYLOADS=false, AIG_TOKEN=[secret]\n") in unwrapped
+                f"ENVIRONMENT=prod, APP={gateway}, PAYLOADS=false, ZDR=false, AIG_TOKEN=[secret]\n") in unwrapped
         assert f"  + workers.dev route for prod-{gateway}-edge: on\n" in out
 
 
@@ -198,7 +198,7 @@ def test_markdown_lists_each_worker():
     lines = proc.stdout.splitlines()
     workers = [line for line in lines if line.startswith("- worker ")]
     assert len(workers) == 3
-    assert all(line.endswith(", PAYLOADS=false, AIG_TOKEN=[secret]") for line in workers), workers
+    assert all(line.endswith(", PAYLOADS=false, ZDR=false, AIG_TOKEN=[secret]") for line in workers), workers
     assert "- workers.dev route for prod-support-bot-edge: on" in lines
 
 
