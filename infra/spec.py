@@ -17,6 +17,7 @@ pulumi-cloudflare 6.23.1).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -51,15 +52,39 @@ _GATEWAY_ID_RE = re.compile(GATEWAY_ID_PATTERN)
 ACCOUNT_ID_PATTERN = r"^[0-9a-f]{32}$"
 ENVIRONMENT_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
+# The retry-delay ceiling is also the per-request one: "How long before retrying (in milliseconds,
+# maximum of 5 seconds)" for `cf-aig-retry-delay` (AI Gateway docs, Configuration > Request handling).
+
+# Authentication is mandatory for new gateways (AI Gateway changelog 2026-11-03, "New AI Gateways require
+# authentication"): the API answers HTTP 400 to a create with authentication false and to turning it off;
+# "existing gateways with authentication turned off can continue without it". So a gateway declares
+# `authentication: true`, or, only when it was imported already off, this explicit value.
+AUTHENTICATION_IMPORTED_OFF = "imported-off"
+AUTHENTICATION_FALSE = (
+    "new AI Gateways require authentication (Cloudflare AI Gateway changelog, 2026-11-03): the API refuses "
+    "to create a gateway with authentication false, or to turn it off, with HTTP 400. Write authentication: "
+    f"true; only a gateway imported with authentication already off may say authentication: "
+    f"{AUTHENTICATION_IMPORTED_OFF} (on that gateway, not in aigw:defaults)"
+)
+AUTHENTICATION_ALLOWED = (
+    f"allowed: true, or {AUTHENTICATION_IMPORTED_OFF} for an imported gateway whose authentication is already off"
+)
+AUTHENTICATION_NOT_A_DEFAULT = (
+    f"{AUTHENTICATION_IMPORTED_OFF} describes one imported gateway: set it on that gateway under aigw:gateways, "
+    "not in aigw:defaults"
+)
+
 # The limits page says "Cache TTL: 1 month"; the API schema itself has no maximum.
 # 30 days is our reading of "1 month" (unverified against the live API).
 CACHE_TTL_MAX = 30 * 24 * 3600
 LOG_MANAGEMENT_MIN = 10_000
 LOG_MANAGEMENT_MAX = 10_000_000
 RETRY_MAX_ATTEMPTS = (1, 5)
-# SDK 5.9.0 / pulumi-cloudflare 6.23.1 document 0..60000 ms; the dashboard offers
-# 100 ms..5 s and the v5.22 Terraform validator 0..5000. We accept the newer API range.
-RETRY_DELAY_MS = (0, 60_000)
+# Retry delay in ms: terraform-provider-cloudflare `internal/services/ai_gateway/schema.go` validates
+# `retry_delay` with `Between(0, 5000)`, and the AI Gateway changelog 2026-04-02 ("Automatically retry on
+# upstream provider failures") offers 100 ms to 5 seconds. The SDK 5.9.0 / pulumi-cloudflare 6.23.1
+# docstring's 0-60000 is not what the product accepts.
+RETRY_DELAY_MS = (0, 5_000)
 LOGPUSH_PUBLIC_KEY_LENGTH = (16, 1024)
 SPEND_LIMIT_RULES_MAX = 20
 DEFAULT_PRODUCTION_ENVIRONMENTS = ("prod", "production")
@@ -402,9 +427,14 @@ def is_credential_header(name: str) -> bool:
 
 class SpendRuleSpec(_Model):
     limit: Annotated[float, Field(ge=0)] = Field(description="Budget in USD per window.")
+    # The API schema has `window` >= 0 and no maximum (terraform-provider-cloudflare
+    # `internal/services/ai_gateway/schema.go`: `AtLeast(0)`; SDK 5.9.0 `ai_gateway_create_params.py`: no bound).
+    # A 0-second window has no documented meaning, so aigw asks for at least one second.
     window: Annotated[int, Field(ge=1, strict=True)] = Field(description="Window in seconds (86400 = a day).")
     technique: Literal["fixed", "sliding"] = "sliding"
-    id: str | None = None
+    # Declared, or derived by the spec (spend_rule_id): never left to the provider, whose Terraform
+    # schema defaults every rule's id to one constant (`stringdefault.StaticString("6fb25042")`).
+    id: Annotated[str, Field(min_length=1)] | None = None
     enabled: Annotated[bool, Field(strict=True)] = True
     models: list[str] | None = Field(None, min_length=1, description="Only these models count.")
     providers: list[str] | None = Field(None, min_length=1, description="Only these providers count.")
@@ -416,6 +446,58 @@ class SpendRuleSpec(_Model):
 class SpendLimitsSpec(_Model):
     enabled: Annotated[bool, Field(strict=True)] = True
     rules: list[SpendRuleSpec] = Field(min_length=1, max_length=SPEND_LIMIT_RULES_MAX)
+
+    @model_validator(mode="after")
+    def _declared_ids_are_unique(self) -> SpendLimitsSpec:
+        first: dict[str, int] = {}
+        errors: list[InitErrorDetails] = []
+        for i, rule in enumerate(self.rules):
+            if rule.id is None:
+                continue
+            if rule.id in first:
+                message = (f"already the id of spendLimits.rules[{first[rule.id]}]; "
+                           "rule ids are unique within a gateway")
+                errors.append(InitErrorDetails(type=PydanticCustomError("value_error", "{error}", {"error": message}),
+                                               loc=("rules", i, "id"), input=rule.id))
+            else:
+                first[rule.id] = i
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
+        return self
+
+
+def spend_rule_id(gateway_id: str, rule: SpendRuleSpec, taken: set[str]) -> str:
+    """A rule's id when none is declared: 8 hex digits (the form of Terraform's default id), stable.
+
+    Derived from what the rule counts (gateway id, window, technique, model/provider/metadata scope),
+    not from its position: inserting or removing another rule leaves it alone, and so does a new amount
+    or enabled state. Rules that count the same thing are told apart by their order among themselves.
+    Unique within the gateway (``taken`` holds the ids already used, declared ones included).
+    """
+    scope = {"gateway": gateway_id, "window": rule.window, "technique": rule.technique,
+             "models": sorted(rule.models or []), "providers": sorted(rule.providers or []),
+             "metadata": {k: v if v == "partition" else sorted(v) for k, v in (rule.metadata or {}).items()}}
+    seed = json.dumps(scope, sort_keys=True, separators=(",", ":"))
+    n = 0
+    while True:
+        candidate = hashlib.sha256(f"{seed}#{n}".encode()).hexdigest()[:8]
+        if candidate not in taken:
+            return candidate
+        n += 1
+
+
+def _with_spend_rule_ids(gateway: GatewaySpec) -> GatewaySpec:
+    spend = gateway.spend_limits
+    if spend is None or all(rule.id is not None for rule in spend.rules):
+        return gateway
+    taken = {rule.id for rule in spend.rules if rule.id is not None}
+    rules = []
+    for rule in spend.rules:
+        if rule.id is None:
+            rule = rule.model_copy(update={"id": spend_rule_id(gateway.id, rule, taken)})
+            taken.add(rule.id)
+        rules.append(rule)
+    return gateway.model_copy(update={"spend_limits": spend.model_copy(update={"rules": rules})})
 
 
 class StripeUsageEventSpec(_Model):
@@ -476,7 +558,12 @@ class GatewaySettings(_Model):
     cache: CacheSpec = CacheSpec()
     rate_limit: RateLimitSpec | None = Field(None, description="Absent or null = off (API 0/0).")
     logging: LoggingSpec = LoggingSpec()
-    authentication: Annotated[bool, Field(strict=True)] = True
+    # The key is `authentication`; the property of that name is the effective bool.
+    authentication_setting: bool | str = Field(
+        True, alias="authentication",
+        description=(f"true, or {AUTHENTICATION_IMPORTED_OFF!r} for an imported gateway already off "
+                     "(changelog 2026-11-03: new gateways require authentication)."),
+    )
     retry: RetrySpec | None = None
     dlp: DlpSpec | None = None
     guardrails: GuardrailsSpec | None = None
@@ -495,6 +582,29 @@ class GatewaySettings(_Model):
             "Default: true in production environments."
         ),
     )
+
+
+    @field_validator("authentication_setting", mode="before")
+    @classmethod
+    def _authentication(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is True:
+            return value
+        if value is False:
+            raise ValueError(AUTHENTICATION_FALSE)
+        if isinstance(value, str) and value == AUTHENTICATION_IMPORTED_OFF:
+            if (info.context or {}).get("in_defaults"):
+                raise ValueError(AUTHENTICATION_NOT_A_DEFAULT)
+            return value
+        raise ValueError(AUTHENTICATION_ALLOWED)
+
+    @property
+    def authentication(self) -> bool:
+        """Whether the gateway requires a Cloudflare API token (the `authentication` input)."""
+        return self.authentication_setting is True
+
+    @property
+    def imported_without_authentication(self) -> bool:
+        return self.authentication_setting == AUTHENTICATION_IMPORTED_OFF
 
 
 class GatewaySpec(GatewaySettings):
@@ -820,7 +930,7 @@ def build_stack_spec(raw: RawConfig) -> StackSpec:
                                     raw.positions.get((file, f"{NAMESPACE}:defaults"))))
             continue
         try:
-            GatewaySettings.model_validate(defaults, context=ctx)
+            GatewaySettings.model_validate(defaults, context={**ctx, "in_defaults": True})
         except ValidationError as exc:
             report(file, f"{NAMESPACE}:defaults", exc, GatewaySettings)
 
@@ -903,6 +1013,7 @@ def build_stack_spec(raw: RawConfig) -> StackSpec:
         except ValidationError as exc:
             report(raw.stack_file, prefix, exc, GatewaySpec)
             continue
+        gateway = _with_spend_rule_ids(gateway)
         if "logpush" in failed:
             # aigw:logpush itself is reported: not again as "missing" for every exporting gateway.
             gateways.append(gateway)
@@ -955,7 +1066,7 @@ def _check_edges(gateways: list[GatewaySpec], tokens: Mapping[str, TokenSpec] | 
                                     _nearest_line(raw.positions, raw.stack_file, where)))
         if not gw.authentication:
             where = f"{NAMESPACE}:gateways.{gw.name}.authentication"
-            problems.append(Problem(raw.stack_file, where, False,
+            problems.append(Problem(raw.stack_file, where, gw.authentication_setting,
                                     "an edge Worker needs authentication: true (otherwise any caller can bypass it)",
                                     _nearest_line(raw.positions, raw.stack_file, where)))
         where = f"{NAMESPACE}:gateways.{gw.name}.edge.token"
@@ -1130,6 +1241,8 @@ def _allowed(err: Mapping[str, Any], model: type[BaseModel] | None, loc: list[st
         return f"at most {ctx['max_length']} items; got {ctx.get('actual_length')}"
     if kind == "too_short" and "min_length" in ctx:
         return f"at least {ctx['min_length']} item{'s' if ctx['min_length'] != 1 else ''}"
+    if kind == "string_too_short" and "min_length" in ctx:
+        return f"at least {ctx['min_length']} character{'s' if ctx['min_length'] != 1 else ''}"
     if kind in ("too_short", "too_long"):
         return err["msg"][0].lower() + err["msg"][1:]
     if kind in ("int_type", "int_parsing", "int_from_float"):

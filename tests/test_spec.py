@@ -163,7 +163,7 @@ def test_bad_enum_names_the_allowed_values(project):
     ("logging: {maxLogs: 10000001}", "logging.maxLogs: 10000001", "allowed: 10,000..10,000,000"),
     ("retry: {maxAttempts: 9}", "retry.maxAttempts: 9", "allowed: 1..5"),
     ("retry: {maxAttempts: 0}", "retry.maxAttempts: 0", "allowed: 1..5"),
-    ("retry: {delayMs: 70000}", "retry.delayMs: 70000", "allowed: 0..60,000"),
+    ("retry: {delayMs: 5001}", "retry.delayMs: 5001", "allowed: 0..5,000"),
     ("cache: {ttl: -1}", "cache.ttl: -1", "allowed: 0..2,592,000"),
     ("rateLimit: {limit: 0, interval: 60}", "rateLimit.limit: 0", "must be >= 1"),
     ("spendLimits: {rules: [{limit: -1.0, window: 60}]}", "spendLimits.rules[0].limit: -1.0", "must be >= 0"),
@@ -176,7 +176,7 @@ def test_out_of_range_names_the_range(project, setting, shown, allowed):
     "logging: {maxLogs: 10000}",
     "logging: {maxLogs: 10000000}",
     "retry: {maxAttempts: 1, delayMs: 0}",
-    "retry: {maxAttempts: 5, delayMs: 60000}",
+    "retry: {maxAttempts: 5, delayMs: 5000}",
     "cache: {ttl: 0}",
     "cache: {ttl: 2592000}",
 ])
@@ -203,7 +203,8 @@ def test_unknown_stack_key_lists_the_namespace_keys(project):
     ("cache: {ttl: '300'}", "cache.ttl: '300'", "must be a whole number"),
     ("logging: {maxLogs: 1.5e6}", "logging.maxLogs: 1500000.0", "must be a whole number"),
     # YAML 1.2, as Pulumi reads it: `yes` is a string, not a boolean.
-    ("authentication: yes", "authentication: 'yes'", "must be true or false"),
+    ("authentication: yes", "authentication: 'yes'",
+     "allowed: true, or imported-off for an imported gateway whose authentication is already off"),
     ("rateLimit: 100", "rateLimit: 100", "must be a mapping"),
     ("otel: {url: 'https://otlp.example/v1/traces'}", "otel: {\"url\": \"https://otlp.example/v1/traces\"}",
      "must be a list"),

@@ -463,8 +463,9 @@ def test_script_names_are_unique_across_team_and_edge_workers(project):
 
 def test_an_edge_worker_needs_an_authenticated_gateway(project):
     # Without authentication anyone can call the gateway directly and bypass the Worker's policy.
-    assert project.errors(edge_stack("a:\n  authentication: false\n  edge: {token: edge-run}\n")) == [
-        f"Pulumi.test.yaml:{AFTER_TOKENS + 2}: aigw:gateways.a.authentication: false: "
+    # (Plain `false` is refused before: new gateways require authentication, changelog 2026-11-03.)
+    assert project.errors(edge_stack("a:\n  authentication: imported-off\n  edge: {token: edge-run}\n")) == [
+        f"Pulumi.test.yaml:{AFTER_TOKENS + 2}: aigw:gateways.a.authentication: 'imported-off': "
         "an edge Worker needs authentication: true (otherwise any caller can bypass it)",
     ]
 

@@ -211,11 +211,22 @@ def test_spend_limit_rule_defaults_and_filters(engine, stack_spec):
     spend = inputs_of(engine)["spendLimits"]
     assert spend["enabled"] is True
     first, second = spend["rules"]
-    assert first == {"limit": 250.0, "limitType": "cost", "window": 86400, "technique": "sliding", "enabled": True}
+    # Every rule is sent with an id: left out, the provider would give each one the same constant id.
+    assert first == {"limit": 250.0, "limitType": "cost", "window": 86400, "technique": "sliding", "enabled": True,
+                     "id": first["id"]}
     assert isinstance(first["limit"], float)
     assert second["aiGatewayProvider"] == {"mode": "filter", "values": ["anthropic", "openai"]}
     assert second["metadata"] == {"user": {"mode": "partition"}}
-    assert "model" not in second and "id" not in second
+    assert "model" not in second
+    assert len({first["id"], second["id"]}) == 2 and "6fb25042" not in (first["id"], second["id"])
+
+
+def test_spend_limit_rule_ids_are_the_specs_ids(engine, stack_spec):
+    spec, _ = build(engine, stack_spec, {"spendLimits": {"rules": [
+        {"limit": 1.0, "window": 60, "id": "minute"}, {"limit": 100.0, "window": 86400}]}})
+    sent = [r["id"] for r in inputs_of(engine)["spendLimits"]["rules"]]
+    assert sent == [r.id for r in spec.gateway("support-bot").spend_limits.rules]
+    assert sent[0] == "minute"
 
 
 def test_store_zdr_byok_and_billing_mode_map_to_their_inputs(engine, stack_spec):
@@ -347,9 +358,10 @@ def test_payload_header_only_where_logs_are_collected_without_payloads(engine, s
     assert set(headers) <= {"cf-aig-metadata", "cf-aig-collect-log-payload"}
 
 
-@pytest.mark.parametrize("authentication", [True, False])
-def test_authorization_header_only_when_authentication_is_on(engine, stack_spec, authentication):
-    _, gateway = build(engine, stack_spec, {"authentication": authentication})
+@pytest.mark.parametrize(("setting", "authentication"), [(True, True), ("imported-off", False)])
+def test_authorization_header_only_when_authentication_is_on(engine, stack_spec, setting, authentication):
+    # `imported-off` (a gateway imported already off, changelog 2026-11-03) sends false: what the gateway is.
+    _, gateway = build(engine, stack_spec, {"authentication": setting})
     contract = gateway.exports()["clientContract"]
     assert engine.ai_gateways()["support-bot"].inputs["authentication"] is authentication
     if authentication:
