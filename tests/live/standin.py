@@ -14,9 +14,33 @@ Endpoints (paths as cloudflare-python 5.9.0 writes them, relative to `base_url`)
     GET    /accounts/{account_id}/ai-gateway/gateways/{id}
     PUT    /accounts/{account_id}/ai-gateway/gateways/{id}       full replacement (create body minus id)
     DELETE /accounts/{account_id}/ai-gateway/gateways/{id}
-    GET    /accounts/{account_id}/logpush/jobs
+    GET    /accounts/{account_id}/logpush/jobs                   not paginated (SDK SinglePage)
+    POST   /accounts/{account_id}/logpush/jobs                   create: destination_conf, dataset required
     GET    /accounts/{account_id}/logpush/jobs/{job_id}
+    PUT    /accounts/{account_id}/logpush/jobs/{job_id}          partial update; no `dataset` (immutable)
+    DELETE /accounts/{account_id}/logpush/jobs/{job_id}          result {"id": job_id}
     GET    /accounts/{account_id}/tokens/verify
+
+Every Logpush call needs the "Logs Write" permission group, reading included. A test picks its
+token's permissions when it builds the stand-in or adds one later, and reads back what the API
+stored (all fields, `destination_conf` included, as the API holds them) from `api.logpush_jobs`:
+
+    with StandIn(tokens={"deploy": {LOGS_WRITE, AIG_WRITE}, "no-logs": {AIG_READ}}) as api:
+        api.add_token("logs-read", {AIG_READ, LOGS_READ})       # Logs Read alone: Logpush is a 403
+        client = cloudflare.Cloudflare(api_token="deploy", base_url=api.base_url, max_retries=0)
+        job = client.logpush.jobs.create(account_id=api.account_id, dataset="ai_gateway_events",
+                                         destination_conf="r2://bucket/{DATE}?account-id=...")
+        stored = api.logpush_jobs[job.id]                       # the dict the API holds (mutable)
+        assert stored["destination_conf"].startswith("r2://bucket/")
+        api.logpush_jobs[job.id]["enabled"] = False             # "changed by hand in the dashboard"
+        seeded = api.seed_logpush_job(name="old")               # or put one there without a request
+        # "no-logs" / "logs-read": every /logpush/jobs call -> 403, code 10000 (cloudflare.PermissionDeniedError)
+
+`StandIn(tokens=TEST_TOKENS)` (the `standin` fixture) holds READ_TOKEN (AI Gateway Read + Logs
+Write), WRITE_TOKEN (AI Gateway Write + Logs Write), GATEWAYS_ONLY_TOKEN, LOGS_READ_TOKEN and RUN_TOKEN.
+A job body is validated like a gateway body (types, enums, `max_upload_*` ranges, unknown fields
+rejected: see LOGPUSH_JOB_SETTINGS); errors are a 400 with code 1004 naming the field, an unknown
+or non-integer job id a 404/400 with code 1004. `ownership_challenge` is accepted and not stored.
 
 Strict like the real API as far as the fact sheet (/work/shared/reference/cloudflare-ai-gateway.md)
 and the SDK's types tell: required fields, JSON types, enums, ranges, the id pattern, unknown
@@ -62,14 +86,18 @@ LOGS_READ = "Logs Read"
 LOGS_WRITE = "Logs Write"
 
 # Tokens for tests (value -> permission groups); `StandIn(tokens=TEST_TOKENS)` holds them all.
-READ_TOKEN = "read-token-aig-and-logs"  # what `aigw audit`/`drift`/`import` need: read-only
+# What `aigw audit`/`drift`/`import` need: AI Gateway Read, plus Logs Write to read the Logpush job
+# (Logpush has no read-only permission; see _ROUTES).
+READ_TOKEN = "read-token-aig-and-logs"
 WRITE_TOKEN = "write-token-aig-and-logs"
-GATEWAYS_ONLY_TOKEN = "read-token-aig-only"  # no Logs Read: Logpush jobs are a 403
+GATEWAYS_ONLY_TOKEN = "read-token-aig-only"  # no Logs permission: Logpush jobs are a 403
+LOGS_READ_TOKEN = "read-token-aig-logs-read"  # Logs Read is Logpull/Instant Logs only: Logpush jobs are a 403
 RUN_TOKEN = "run-token"  # data plane only: the management API is a 403 (reference section 5, measured)
 TEST_TOKENS = {
-    READ_TOKEN: {AIG_READ, LOGS_READ},
+    READ_TOKEN: {AIG_READ, LOGS_WRITE},
     WRITE_TOKEN: {AIG_WRITE, LOGS_WRITE},
     GATEWAYS_ONLY_TOKEN: {AIG_READ},
+    LOGS_READ_TOKEN: {AIG_READ, LOGS_READ},
     RUN_TOKEN: {AIG_RUN},
 }
 
@@ -369,6 +397,88 @@ LOGPUSH_JOB_FIELDS = (
 )
 
 
+@dataclass(frozen=True)
+class ZeroOrRange(Int):
+    """An integer that is 0 ("off, Cloudflare's default") or within [minimum, maximum]."""
+
+    def _check(self, value, path, problems):
+        checked = Int()._check(value, path, problems)
+        if isinstance(checked, int) and not isinstance(checked, bool) and checked != 0 and not (
+                self.minimum <= checked <= self.maximum):
+            problems.add(path, f"must be 0 or between {self.minimum} and {self.maximum}, got {checked}")
+        return checked
+
+
+# Logpush job datasets: the SDK 5.9.0 `JobCreateParams.dataset` Literal plus the AI Gateway dataset
+# (Cloudflare Logs docs, datasets, account, ai_gateway_events; the SDK's list lacks it).
+LOGPUSH_DATASETS = (
+    "access_requests", "account_abuse_protection_events", "audit_logs", "audit_logs_v2", "biso_user_actions",
+    "casb_findings", "device_posture_results", "dex_application_tests", "dex_device_state_events",
+    "dlp_forensic_copies", "dns_firewall_logs", "dns_logs", "email_security_alerts",
+    "email_security_post_delivery_events", "firewall_events", "gateway_dns", "gateway_http", "gateway_network",
+    "http_requests", "ipsec_logs", "magic_bgp_logs", "magic_ids_detections", "mcp_portal_logs", "mnm_flow_logs",
+    "nel_reports", "network_analytics_logs", "page_shield_events", "sinkhole_http_logs", "spectrum_events",
+    "ssh_logs", "turnstile_events", "warp_config_changes", "warp_toggle_changes", "websocket_analytics",
+    "workers_trace_events", "zaraz_events", "zero_trust_network_sessions", AI_GATEWAY_DATASET,
+)
+# `output_options`: SDK 5.9.0 `types/logpush/output_options_param.py` (wire name `CVE-2021-44228`).
+_OUTPUT_OPTIONS = Obj(nullable=True, fields={
+    "batch_prefix": (Str(nullable=True), False), "batch_suffix": (Str(nullable=True), False),
+    "CVE-2021-44228": (Bool(nullable=True), False), "field_delimiter": (Str(nullable=True), False),
+    "field_names": (ListOf(item=Str()), False), "merge_subrequests": (Bool(nullable=True), False),
+    "output_type": (Enum(values=("ndjson", "csv")), False), "record_delimiter": (Str(nullable=True), False),
+    "record_prefix": (Str(nullable=True), False), "record_suffix": (Str(nullable=True), False),
+    "record_template": (Str(nullable=True), False),
+    "sample_rate": (Number(nullable=True, minimum=0), False),
+    "timestamp_format": (Enum(values=("unixnano", "unix", "rfc3339", "rfc3339ms", "rfc3339ns")), False),
+})
+# The update (PUT) body of a Logpush job: SDK 5.9.0 `types/logpush/job_update_params.py`, which has
+# no `dataset`: a job's dataset cannot be changed (sending it is an unknown field, 400). Ranges are
+# the `max_upload_*` docstrings of that file and of pulumi-cloudflare 6.23.1 `logpush_job.py`:
+# bytes 5 MB..1 GB, interval 30..300 s, records 1,000..1,000,000, or 0 to disable. ASSUMED: MB and
+# GB are decimal (5,000,000 and 1,000,000,000; the API reference's example is 5000000).
+# `destination_conf`: "format uri, maxLength 4096" (API reference, Update Logpush job); ASSUMED:
+# "uri" means a scheme followed by `://` (r2://, s3://, https://, ...).
+LOGPUSH_JOB_SETTINGS: dict[str, tuple[Spec, bool]] = {
+    "destination_conf": (Str(min_length=1, max_length=4096, pattern=r"^[a-z][a-z0-9+.-]*://"), False),
+    "enabled": (Bool(), False),
+    "filter": (Str(nullable=True), False),
+    "filter_attack_traffic": (Bool(), False),
+    "frequency": (Enum(nullable=True, values=("high", "low")), False),
+    "kind": (Enum(values=("", "edge")), False),
+    "logpull_options": (Str(nullable=True), False),
+    "max_upload_bytes": (ZeroOrRange(nullable=True, minimum=5_000_000, maximum=1_000_000_000), False),
+    "max_upload_interval_seconds": (ZeroOrRange(nullable=True, minimum=30, maximum=300), False),
+    "max_upload_records": (ZeroOrRange(nullable=True, minimum=1_000, maximum=1_000_000), False),
+    "name": (Str(nullable=True), False),
+    "output_options": (_OUTPUT_OPTIONS, False),
+    "ownership_challenge": (Str(), False),
+}
+LOGPUSH_JOB_UPDATE_BODY = Obj(fields=LOGPUSH_JOB_SETTINGS)
+# The create (POST) body: `destination_conf` is required (SDK `Required[str]`). `dataset` is
+# required here although the SDK types it Optional: an account-scoped job has no default dataset
+# (ASSUMED; zone-scoped jobs historically defaulted to http_requests, and this stand-in serves
+# accounts only).
+LOGPUSH_JOB_CREATE_BODY = Obj(fields={
+    **LOGPUSH_JOB_SETTINGS,
+    "destination_conf": (LOGPUSH_JOB_SETTINGS["destination_conf"][0], True),
+    "dataset": (Enum(values=LOGPUSH_DATASETS), True),
+})
+# Fields kept from the request only to prove ownership; never stored or echoed (the SDK's
+# `LogpushJob` response model has no such field).
+LOGPUSH_WRITE_ONLY = ("ownership_challenge",)
+
+
+def validate_logpush_job_body(body: Any, *, create: bool) -> tuple[dict[str, Any], Problems]:
+    """A Logpush job body as it would be stored, and everything wrong with it (empty when valid)."""
+    problems = Problems()
+    if not isinstance(body, dict):
+        problems.add((), f"expected a JSON object, got {_json_type(body)}")
+        return {}, problems
+    value = (LOGPUSH_JOB_CREATE_BODY if create else LOGPUSH_JOB_UPDATE_BODY).check(body, (), problems)
+    return value, problems
+
+
 def validate_gateway_body(body: Any, *, create: bool) -> tuple[dict[str, Any], Problems]:
     """The body as it would be stored, and everything wrong with it (empty when valid)."""
     problems = Problems()
@@ -587,8 +697,7 @@ class StandIn:
         if unknown:
             raise ValueError(f"seed_logpush_job: unknown fields {sorted(unknown)}")
         job_id = fields.pop("id", None) or self._next_job_id
-        self._next_job_id = max(self._next_job_id, job_id) + 1
-        job = {
+        return self._store_job(self.account(account_id), {
             "id": job_id,
             "dataset": AI_GATEWAY_DATASET,
             "destination_conf": "r2://aigw-logs/{DATE}?account-id=acct&access-key-id=key&secret-access-key=secret",
@@ -605,8 +714,13 @@ class StandIn:
             "max_upload_records": 0,
             "output_options": None,
             **fields,
-        }
-        self.account(account_id).logpush_jobs[job_id] = job
+        })
+
+    def _store_job(self, account: Account, fields: dict[str, Any]) -> dict[str, Any]:
+        job_id = fields.pop("id", None) or self._next_job_id
+        self._next_job_id = max(self._next_job_id, job_id) + 1
+        job = {"id": job_id, "error_message": None, "last_complete": None, "last_error": None, **fields}
+        account.logpush_jobs[job_id] = job
         return job
 
     def seed_gateways(self, count: int, *, prefix: str = "gw", account_id: str | None = None,
@@ -716,8 +830,8 @@ class StandIn:
                 # ASSUMED: the API does not say whether an account exists to a token that cannot reach it.
                 raise ApiError(403, CODE_AUTH, "Authentication error")
             if needs and not (needs & token.permissions):
-                # Reference section 5: list/get need AI Gateway Read or Write, writes need Write, Logpush
-                # jobs need Logs Read or Write. The message does not name the group (ASSUMED: the real
+                # List/get need AI Gateway Read or Write, writes need Write; every Logpush call needs
+                # Logs Write (see _ROUTES). The message does not name the group (ASSUMED: the real
                 # one is a bare "Authentication error"), so a client must know what each call needs.
                 raise ApiError(403, CODE_AUTH, "Authentication error: the API token does not have the permission "
                                "this request needs (permission denied)")
@@ -773,12 +887,31 @@ class StandIn:
 
     def _get_job(self, account: Account, token: Token, query: dict[str, str], body: bytes,
                  job_id: str) -> tuple[int, dict]:
-        if not job_id.isdigit():
-            raise ApiError(400, CODE_LOGPUSH, f"invalid job id {job_id!r}: must be an integer")
-        job = account.logpush_jobs.get(int(job_id))
-        if job is None:
-            raise ApiError(404, CODE_LOGPUSH, f"Logpush job {job_id} not found")
+        return 200, envelope(_copy(_job(account, job_id)))
+
+    def _create_job(self, account: Account, token: Token, query: dict[str, str], body: bytes) -> tuple[int, dict]:
+        value = _valid_job_body(body, create=True)
+        # ASSUMED defaults of what was not sent: disabled (Terraform's `enabled` default is false),
+        # upload bounds 0 (= Cloudflare's own), `kind` "", `frequency` "high" (deprecated field).
+        job = self._store_job(account, {"enabled": False, "name": None, "kind": "", "frequency": "high",
+                                        "logpull_options": None, "output_options": None, "max_upload_bytes": 0,
+                                        "max_upload_interval_seconds": 0, "max_upload_records": 0, **value})
         return 200, envelope(_copy(job))
+
+    def _update_job(self, account: Account, token: Token, query: dict[str, str], body: bytes,
+                    job_id: str) -> tuple[int, dict]:
+        job = _job(account, job_id)
+        value = _valid_job_body(body, create=False)
+        # ASSUMED: fields not sent keep their value (the update params are all optional in the SDK
+        # and the API reference); a field sent as null is cleared.
+        job.update(value)
+        return 200, envelope(_copy(job))
+
+    def _delete_job(self, account: Account, token: Token, query: dict[str, str], body: bytes,
+                    job_id: str) -> tuple[int, dict]:
+        job = _job(account, job_id)
+        del account.logpush_jobs[job["id"]]
+        return 200, envelope({"id": job["id"]})  # SDK `JobDeleteResponse`: {id}
 
     def _verify_token(self, account: Account, token: Token, query: dict[str, str], body: bytes) -> tuple[int, dict]:
         result: dict[str, Any] = {"id": token.id, "status": token.status}
@@ -800,6 +933,29 @@ def _gateway(account: Account, gateway_id: str) -> dict[str, Any]:
     if gateway is None:
         raise ApiError(404, CODE_NOT_FOUND, f"Gateway '{gateway_id}' not found")
     return gateway
+
+
+def _job(account: Account, job_id: str) -> dict[str, Any]:
+    if not job_id.isdigit():
+        raise ApiError(400, CODE_LOGPUSH, f"invalid job id {job_id!r}: must be an integer")
+    job = account.logpush_jobs.get(int(job_id))
+    if job is None:
+        raise ApiError(404, CODE_LOGPUSH, f"Logpush job {job_id} not found")
+    return job
+
+
+def _valid_job_body(body: bytes, *, create: bool) -> dict[str, Any]:
+    try:
+        parsed = json.loads(body or b"null")
+    except ValueError:
+        raise ApiError(400, CODE_MALFORMED_JSON, "Malformed JSON in request body") from None
+    value, problems = validate_logpush_job_body(parsed, create=create)
+    if problems:
+        # ASSUMED: Logpush answers 400 with its own code (1004, as for a bad job id) and no `path`;
+        # the message names the field.
+        errors = [{"code": CODE_LOGPUSH, "message": f"{_where(p)}: {m}"} for p, m in problems]
+        raise ApiError(400, CODE_LOGPUSH, errors[0]["message"], more=errors[1:])
+    return {k: v for k, v in value.items() if k not in LOGPUSH_WRITE_ONLY}
 
 
 def _valid_body(body: bytes, *, create: bool) -> dict[str, Any]:
@@ -850,9 +1006,18 @@ _ROUTES: list[tuple[re.Pattern[str], dict[str, tuple[frozenset[str], Callable[..
         "PUT": (frozenset({AIG_WRITE}), StandIn._update_gateway),
         "DELETE": (frozenset({AIG_WRITE}), StandIn._delete_gateway),
     }),
-    (re.compile(_ACCOUNT + r"/logpush/jobs$"), {"GET": (frozenset({LOGS_READ, LOGS_WRITE}), StandIn._list_jobs)}),
+    # Every Logpush call needs Logs Write, reading included ("all Logpush API operations require
+    # Logs: Write permission because Logpush jobs contain sensitive information": Cloudflare Logs
+    # docs, Logpush, Permissions; API reference List/Get Logpush jobs: "Accepted Permissions: Logs
+    # Write"; pulumi-cloudflare `get_logpush_jobs.py`). Logs Read covers Logpull and Instant Logs.
+    (re.compile(_ACCOUNT + r"/logpush/jobs$"), {
+        "GET": (frozenset({LOGS_WRITE}), StandIn._list_jobs),
+        "POST": (frozenset({LOGS_WRITE}), StandIn._create_job),
+    }),
     (re.compile(_ACCOUNT + r"/logpush/jobs/(?P<job_id>[^/]+)$"), {
-        "GET": (frozenset({LOGS_READ, LOGS_WRITE}), StandIn._get_job),
+        "GET": (frozenset({LOGS_WRITE}), StandIn._get_job),
+        "PUT": (frozenset({LOGS_WRITE}), StandIn._update_job),
+        "DELETE": (frozenset({LOGS_WRITE}), StandIn._delete_job),
     }),
     # Any valid token may verify itself (no permission group).
     (re.compile(_ACCOUNT + r"/tokens/verify$"), {"GET": (frozenset(), StandIn._verify_token)}),

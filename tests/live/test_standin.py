@@ -36,12 +36,15 @@ from cloudflare.types.ai_gateway import (
     AIGatewayUpdateResponse,
 )
 from cloudflare.types.logpush import LogpushJob
+from cloudflare.types.logpush.job_delete_response import JobDeleteResponse
 from schema_helpers import api_problems, wire_fields
 from standin import (
     AI_GATEWAY_DATASET,
     CREATE_BODY,
     DEFAULT_ACCOUNT,
     GATEWAYS_ONLY_TOKEN,
+    LOGS_READ_TOKEN,
+    LOGS_WRITE,
     READ_ONLY_FIELDS,
     READ_TOKEN,
     RUN_TOKEN,
@@ -525,6 +528,144 @@ def test_a_missing_or_invalid_logpush_job(standin: StandIn, sdk) -> None:
     assert_error(caught.value, 404, 1004, "42")
     assert raw(standin, "GET", f"{JOBS}/abc").status_code == 400
     assert list(sdk().logpush.jobs.list(account_id=ACCOUNT)) == []
+
+
+R2 = "r2://aigw-logs/{DATE}?account-id=acct&access-key-id=key&secret-access-key=s3cret"
+
+
+def create_job(client: cloudflare.Cloudflare, **fields: Any) -> LogpushJob:
+    return client.logpush.jobs.create(account_id=ACCOUNT, **{"dataset": AI_GATEWAY_DATASET,
+                                                             "destination_conf": R2, **fields})
+
+
+def test_a_created_logpush_job_is_stored_and_read_back(standin: StandIn, sdk) -> None:
+    client = sdk(WRITE_TOKEN)
+    job = create_job(client, name="aigw-prod", enabled=True, filter='{"where":{}}', max_upload_records=1000,
+                     ownership_challenge="challenge-token")
+    assert isinstance(job, LogpushJob) and (job.id, job.dataset, job.enabled) == (1, AI_GATEWAY_DATASET, True)
+    stored = standin.logpush_jobs[job.id]
+    assert stored["destination_conf"] == R2 and stored["filter"] == '{"where":{}}'
+    assert "ownership_challenge" not in stored  # write-only: proves the destination, never echoed
+    body = client.logpush.jobs.with_raw_response.get(job.id, account_id=ACCOUNT).http_response.json()
+    assert_success_envelope(body)
+    assert body["result"] == stored
+    strict_job(body["result"])
+    strict_job(client.logpush.jobs.with_raw_response.create(
+        account_id=ACCOUNT, dataset=AI_GATEWAY_DATASET, destination_conf=R2).http_response.json()["result"])
+    assert standin.logpush_jobs[2]["enabled"] is False  # not sent: disabled
+
+
+def test_a_logpush_job_update_changes_what_is_sent_and_keeps_the_rest(standin: StandIn, sdk) -> None:
+    client = sdk(WRITE_TOKEN)
+    job = create_job(client, name="aigw-prod", enabled=True, max_upload_records=1000)
+    updated = client.logpush.jobs.update(job.id, account_id=ACCOUNT, destination_conf="https://logs.example/in",
+                                         max_upload_interval_seconds=300)
+    assert (updated.destination_conf, updated.max_upload_interval_seconds) == ("https://logs.example/in", 300)
+    assert (updated.name, updated.enabled, updated.max_upload_records) == ("aigw-prod", True, 1000)
+    assert standin.logpush_jobs[job.id]["destination_conf"] == "https://logs.example/in"
+    strict_job(client.logpush.jobs.with_raw_response.update(
+        job.id, account_id=ACCOUNT, name=None).http_response.json()["result"])
+    assert standin.logpush_jobs[job.id]["name"] is None
+
+
+def test_a_logpush_job_dataset_cannot_be_changed(standin: StandIn, sdk) -> None:
+    client = sdk(WRITE_TOKEN)
+    job = create_job(client)
+    with pytest.raises(cloudflare.BadRequestError) as caught:
+        client.logpush.jobs.update(job.id, account_id=ACCOUNT, extra_body={"dataset": "http_requests"})
+    assert_error(caught.value, 400, 1004, "dataset", "unknown")
+    assert standin.logpush_jobs[job.id]["dataset"] == AI_GATEWAY_DATASET
+
+
+def test_a_deleted_logpush_job_is_gone(standin: StandIn, sdk) -> None:
+    client = sdk(WRITE_TOKEN)
+    job = create_job(client)
+    body = client.logpush.jobs.with_raw_response.delete(job.id, account_id=ACCOUNT).http_response.json()
+    assert_success_envelope(body)
+    assert body["result"] == {"id": job.id} and standin.logpush_jobs == {}
+    strict(JobDeleteResponse, body["result"])
+    for call in (lambda: client.logpush.jobs.delete(job.id, account_id=ACCOUNT),
+                 lambda: client.logpush.jobs.get(job.id, account_id=ACCOUNT),
+                 lambda: client.logpush.jobs.update(job.id, account_id=ACCOUNT, enabled=False)):
+        with pytest.raises(cloudflare.NotFoundError) as caught:
+            call()
+        assert_error(caught.value, 404, 1004, str(job.id))
+
+
+@pytest.mark.parametrize(("fields", "words"), [
+    ({"destination_conf": None}, ["destination_conf", "null"]),
+    ({"dataset": "no_such_dataset"}, ["dataset", "no_such_dataset"]),
+    ({"destination_conf": "not a uri"}, ["destination_conf", "pattern"]),
+    ({"destination_conf": "r2://" + "x" * 4092}, ["destination_conf", "4096"]),
+    ({"enabled": "yes"}, ["enabled", "boolean"]),
+    ({"kind": "instant"}, ["kind"]),
+    ({"frequency": "often"}, ["frequency"]),
+    ({"max_upload_bytes": 4_999_999}, ["max_upload_bytes", "0 or between 5000000 and 1000000000"]),
+    ({"max_upload_bytes": 1_000_000_001}, ["max_upload_bytes", "1000000000"]),
+    ({"max_upload_interval_seconds": 29}, ["max_upload_interval_seconds", "0 or between 30 and 300"]),
+    ({"max_upload_interval_seconds": 301}, ["max_upload_interval_seconds", "301"]),
+    ({"max_upload_records": 999}, ["max_upload_records", "0 or between 1000 and 1000000"]),
+    ({"max_upload_records": 1_000_001}, ["max_upload_records", "1000001"]),
+    ({"max_upload_records": "1000"}, ["max_upload_records", "integer"]),
+    ({"output_options": {"output_type": "xml"}}, ["output_options.output_type", "xml"]),
+    ({"bogus": 1}, ["bogus", "unknown"]),
+], ids=lambda v: next(iter(v)) if isinstance(v, dict) else None)
+def test_an_invalid_logpush_job_body_is_a_400_naming_the_field(standin: StandIn, sdk, fields, words) -> None:
+    client = sdk(WRITE_TOKEN)
+    with pytest.raises(cloudflare.BadRequestError) as caught:
+        create_job(client, extra_body=fields)
+    assert_error(caught.value, 400, 1004, *words)
+    job = create_job(client)
+    with pytest.raises(cloudflare.BadRequestError) as caught:
+        client.logpush.jobs.update(job.id, account_id=ACCOUNT, extra_body=fields)
+    if "dataset" not in fields:
+        assert_error(caught.value, 400, 1004, *words)
+    assert list(standin.logpush_jobs) == [job.id]
+
+
+def test_a_logpush_job_create_needs_a_destination_and_a_dataset(standin: StandIn) -> None:
+    for body, missing in (({"dataset": AI_GATEWAY_DATASET}, "destination_conf"), ({"destination_conf": R2}, "dataset")):
+        response = raw(standin, "POST", JOBS, WRITE_TOKEN, json=body)
+        assert response.status_code == 400 and response.json()["errors"][0]["message"] == f"{missing}: is required"
+    assert raw(standin, "POST", JOBS, WRITE_TOKEN, content=b"{").json()["errors"][0]["code"] == 6007
+    assert standin.logpush_jobs == {}
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("max_upload_bytes", 0), ("max_upload_bytes", 5_000_000), ("max_upload_bytes", 1_000_000_000),
+    ("max_upload_interval_seconds", 0), ("max_upload_interval_seconds", 30), ("max_upload_interval_seconds", 300),
+    ("max_upload_records", 0), ("max_upload_records", 1_000), ("max_upload_records", 1_000_000),
+    ("max_upload_records", None),
+])
+def test_logpush_upload_bounds_at_their_edges_are_accepted(standin: StandIn, sdk, field: str, value: Any) -> None:
+    job = create_job(sdk(WRITE_TOKEN), **{field: value})
+    assert getattr(job, field) == value and standin.logpush_jobs[job.id][field] == value
+
+
+@pytest.mark.parametrize("token", [READ_TOKEN, WRITE_TOKEN])
+def test_logs_write_is_what_every_logpush_call_needs(standin: StandIn, sdk, token: str) -> None:
+    standin.seed_logpush_job()
+    client = sdk(token)
+    assert len(list(client.logpush.jobs.list(account_id=ACCOUNT))) == 1
+    assert client.logpush.jobs.get(1, account_id=ACCOUNT).id == 1
+
+
+@pytest.mark.parametrize("token", [LOGS_READ_TOKEN, GATEWAYS_ONLY_TOKEN, RUN_TOKEN])
+@pytest.mark.parametrize("call", [
+    lambda c: list(c.logpush.jobs.list(account_id=ACCOUNT)),
+    lambda c: c.logpush.jobs.get(1, account_id=ACCOUNT),
+    lambda c: create_job(c),
+    lambda c: c.logpush.jobs.update(1, account_id=ACCOUNT, enabled=False),
+    lambda c: c.logpush.jobs.delete(1, account_id=ACCOUNT),
+], ids=["list", "get", "create", "update", "delete"])
+def test_without_logs_write_every_logpush_call_is_a_403(standin: StandIn, sdk, token: str, call) -> None:
+    """Logs Read covers Logpull and Instant Logs, not Logpush (Cloudflare Logs docs, Permissions)."""
+    standin.seed_logpush_job(enabled=True)
+    with pytest.raises(cloudflare.PermissionDeniedError) as caught:
+        call(sdk(token))
+    assert_error(caught.value, 403, 10000, "permission")
+    assert list(standin.logpush_jobs) == [1] and standin.logpush_jobs[1]["enabled"] is True
+    assert LOGS_WRITE not in standin.tokens[token].permissions
 
 
 def test_token_verify(standin: StandIn, sdk) -> None:
