@@ -95,17 +95,19 @@ def logs() -> None:
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE", default=None,
               help="Write the decrypted NDJSON here (created with mode 0600) instead of standard output.")
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
-def decrypt(key_path: Path, out: Path | None, files: tuple[str, ...]) -> None:
+@click.pass_context
+def decrypt(ctx: click.Context, key_path: Path, out: Path | None, files: tuple[str, ...]) -> None:
     """Decrypt AI Gateway Logpush files (NDJSON, gzipped or not; `-` reads standard input).
 
     The encrypted fields Metadata, RequestBody and ResponseBody become their plaintext (JSON when
     it parses, else a string); other fields pass through. Plain NDJSON, one record per line, goes
-    to standard output or --out. Records that fail are reported on standard error with file and
-    line, left encrypted, and make the exit code 1.
+    to standard output or --out (never an input, the key, or a path inside the project or its git
+    repository). Records that fail, or lines longer than 8 MiB or nested more than 64 levels, are
+    reported on standard error with file and line, left as they were, and make the exit code 1.
     """
     problems = _input_problems(files)
-    if out is not None and not out.parent.is_dir():
-        problems.append(f"--out {out}: directory {out.parent} does not exist")
+    if out is not None:
+        problems += _out_problems(out, key_path, files, _project_dir_option(ctx))
     if problems:
         _fail(problems, InvalidInput.exit_code)
     try:
@@ -127,14 +129,22 @@ def decrypt(key_path: Path, out: Path | None, files: tuple[str, ...]) -> None:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(EXIT_RECORDS_FAILED)
     else:
-        # Decrypted prompts are sensitive: a 0600 file, replaced in one step.
-        fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+        # Decrypted prompts are sensitive: a 0600 file, replaced in one step. On any failure the
+        # temporary file goes and --out is left as it was: never half a file.
+        try:
+            fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+        except OSError as exc:
+            _fail([f"--out {out}: cannot be written: {exc.strerror}"], EXIT_RECORDS_FAILED)
         try:
             with os.fdopen(fd, "wb") as sink:
                 summary = decrypt_files(files, private_key, sink, report, stdin)
                 sink.flush()
                 os.fsync(sink.fileno())
             os.replace(tmp_name, out)
+        except OSError as exc:
+            Path(tmp_name).unlink(missing_ok=True)
+            _fail([f"--out {out}: cannot be written: {exc.strerror or exc}; nothing was written"],
+                  EXIT_RECORDS_FAILED)
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)
             raise
@@ -147,6 +157,45 @@ def decrypt(key_path: Path, out: Path | None, files: tuple[str, ...]) -> None:
         sys.exit(EXIT_RECORDS_FAILED)
     if summary.records and not summary.decrypted_fields:
         report(f"note: no encrypted fields ({', '.join(ENCRYPTED_FIELDS)}) in {summary.records} records")
+
+
+def _out_problems(out: Path, key_path: Path, files: tuple[str, ...], project_option: Path | None) -> list[str]:
+    """--out must not destroy an input or the key, nor put decrypted payloads where they may be committed."""
+    from ..config import find_project_dir
+    from ..spec import SpecError
+    from .keys import inside_project
+
+    problems: list[str] = []
+    if not out.parent.is_dir():
+        problems.append(f"--out {out}: directory {out.parent} does not exist")
+    for name in files:
+        if name != "-" and _same_file(out, Path(name)):
+            problems.append(f"--out {out}: is the input file {name}: decrypting into an input would destroy it; "
+                            "choose another --out")
+            break
+    if _same_file(out, key_path):
+        problems.append(f"--out {out}: is the --key file: decrypting into it would destroy the private key")
+    start = (project_option or Path.cwd()).resolve()
+    try:
+        project: Path | None = find_project_dir(start)
+    except SpecError:
+        project = None  # not in a project: the git repository around the current directory still counts
+    found = inside_project(out, project, start)
+    if found is not None:
+        root, what = found
+        problems.append(f"--out {out}: is inside {what} ({root}): decrypted logs hold prompts and responses and "
+                        "must never be committed; write them outside it")
+    return problems
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file: the same path once symlinks are resolved, or hard links."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _input_problems(files: tuple[str, ...]) -> list[str]:

@@ -147,20 +147,34 @@ def default_private_key_path(project: str, stack: str) -> Path:
     return Path.home() / KEY_DIR / name
 
 
-def check_private_key_location(path: Path, project_dir: Path) -> None:
-    """Refuse a path inside the project directory or its git repository (symlinks resolved)."""
+def inside_project(path: Path, project_dir: Path | None, start: Path | None = None) -> tuple[Path, str] | None:
+    """(directory, what) when ``path`` (symlinks resolved) is inside the project directory or the git
+    repository holding it, else None. Without a project, the git repository around ``start`` (default:
+    the current directory) counts. Nothing secret (a private key, decrypted logs) may be written there.
+    """
     real = Path(os.path.realpath(path))
-    forbidden = [(Path(os.path.realpath(project_dir)), "the project directory")]
-    for directory in (project_dir, *project_dir.parents):
+    forbidden = [] if project_dir is None else [(Path(os.path.realpath(project_dir)), "the project directory")]
+    base = Path(os.path.abspath(project_dir if project_dir is not None else start or Path.cwd()))
+    for directory in (base, *base.parents):
         if (directory / ".git").exists():
             forbidden.append((Path(os.path.realpath(directory)), "the git repository"))
             break
     for root, what in forbidden:
         if real == root or root in real.parents:
-            raise InvalidInput(
-                f"{path}: is inside {what} ({root}): the private key must never be stored in the "
-                f"repository; choose a path outside it (default: ~/{KEY_DIR}/)"
-            )
+            return root, what
+    return None
+
+
+def check_private_key_location(path: Path, project_dir: Path) -> None:
+    """Refuse a path inside the project directory or its git repository (symlinks resolved)."""
+    found = inside_project(path, project_dir)
+    if found is not None:
+        root, what = found
+        raise InvalidInput(
+            f"{path}: is inside {what} ({root}): the private key must never be stored in the "
+            f"repository; choose a path outside it (default: ~/{KEY_DIR}/)"
+        )
+    real = Path(os.path.realpath(path))
     if real.is_dir():
         raise InvalidInput(f"{path}: is a directory; --out takes the path of the key file")
 

@@ -4,6 +4,15 @@ Encrypts a field exactly as the format in ``infra/logexport/decrypt.py`` describ
 AES-256-GCM key and 12-byte iv per field, the ciphertext with its 16-byte tag appended (as
 WebCrypto produces it), the AES key wrapped with RSA-OAEP (MGF1-SHA256, SHA-256, no label).
 Written against the ``cryptography`` primitives directly, not against the decryptor's code.
+
+Layouts (``layout=``):
+
+* ``"typed"``: ``{"type": "encrypted", "key", "iv", "data"}`` (what third-party decrypters see);
+* ``"script"``: ``{"key", "iv", "data"}`` (what Cloudflare's decryption script reads);
+* ``"dataset"``: ``{"type": "encrypted", "data": b64(wrapped key || iv || ciphertext+tag)}``, the
+  reading of Cloudflare's ai_gateway_events dataset page that aigw implements (unverified);
+* ``"dataset-json"``: ``{"type": "encrypted", "data": b64(JSON {"key", "iv", "data"})}``, the other
+  reading aigw accepts.
 """
 
 from __future__ import annotations
@@ -24,7 +33,10 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def encrypt_field(public_pem: str, plaintext: bytes, *, typed: bool = True) -> dict[str, str]:
+LAYOUTS = ("typed", "script", "dataset", "dataset-json")
+
+
+def encrypt_field(public_pem: str, plaintext: bytes, *, layout: str = "typed") -> dict[str, str]:
     public_key = serialization.load_pem_public_key(public_pem.encode("ascii"))
     aes_key = os.urandom(32)
     iv = os.urandom(12)
@@ -33,7 +45,15 @@ def encrypt_field(public_pem: str, plaintext: bytes, *, typed: bool = True) -> d
         aes_key, padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
     )
     field = {"key": _b64(wrapped), "iv": _b64(iv), "data": _b64(data)}
-    return {"type": "encrypted", **field} if typed else field
+    if layout == "typed":
+        return {"type": "encrypted", **field}
+    if layout == "script":
+        return field
+    if layout == "dataset":
+        return {"type": "encrypted", "data": _b64(wrapped + iv + data)}
+    if layout == "dataset-json":
+        return {"type": "encrypted", "data": _b64(json.dumps(field).encode("ascii"))}
+    raise ValueError(f"unknown layout {layout!r}; one of {', '.join(LAYOUTS)}")
 
 
 def plain_record(number: int) -> dict[str, Any]:
@@ -53,13 +73,14 @@ def plain_record(number: int) -> dict[str, Any]:
     }
 
 
-def encrypt_record(public_pem: str, record: dict[str, Any], *, typed: bool = True) -> dict[str, Any]:
+def encrypt_record(public_pem: str, record: dict[str, Any], *, layout: str = "typed",
+                   fields: tuple[str, ...] = FIELDS) -> dict[str, Any]:
     out = dict(record)
-    for name in FIELDS:
+    for name in fields:
         if name in record:
             value = record[name]
             text = value if isinstance(value, str) else json.dumps(value)
-            out[name] = encrypt_field(public_pem, text.encode("utf-8"), typed=typed)
+            out[name] = encrypt_field(public_pem, text.encode("utf-8"), layout=layout)
     return out
 
 

@@ -249,6 +249,114 @@ def test_decrypt_requires_key_and_files(key_file: Path) -> None:
     assert invoke("logs", "decrypt", "--key", str(key_file)).exit_code == 2
 
 
+def test_both_documented_layouts_round_trip_and_a_tampered_or_deep_line_is_named(
+    tmp_path: Path, key_pair: KeyPair, key_file: Path,
+) -> None:
+    plains = [plain_record(n) for n in range(4)]
+    records = [encrypt_record(key_pair.public_pem, plains[0], layout="script"),
+               encrypt_record(key_pair.public_pem, plains[1], layout="dataset"),
+               encrypt_record(key_pair.public_pem, plains[2], layout="dataset"),
+               encrypt_record(key_pair.public_pem, plains[3], layout="typed")]
+    records[2]["ResponseBody"]["data"] = flip_byte(records[2]["ResponseBody"]["data"], -2)
+    deep = b'{"Gateway": "g", "RequestBody": ' + b"[" * 1000 + b"]" * 1000 + b"}\n"
+    batch = tmp_path / "batch.log.gz"
+    batch.write_bytes(gzip.compress(ndjson(records[:2]) + deep + ndjson(records[2:])))
+    out = tmp_path / "decrypted.ndjson"
+
+    result = invoke("logs", "decrypt", "--key", str(key_file), "--out", str(out), str(batch))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"aigw: {batch}:3: too deeply nested: JSON arrays and objects more than 64 levels deep (skipped)",
+        f"aigw: {batch}:4: ResponseBody: cannot decrypt: no `key`: read as Cloudflare's dataset layout "
+        '{"type": "encrypted", "data": base64(RSA-OAEP-wrapped AES key || 12-byte iv || AES-GCM ciphertext)}, '
+        "an unverified reading: authentication tag mismatch (tampered data or a different key)",
+        "aigw: 2 of 5 records could not be fully decrypted",
+    ]
+    written = [json.loads(line) for line in out.read_text().splitlines()]
+    assert written == [plains[0], plains[1], {**plains[2], "ResponseBody": records[2]["ResponseBody"]}, plains[3]]
+
+
+# --------------------------------------------------------------------------- decrypt --out refusals
+
+
+def test_out_equal_to_an_input_is_refused(tmp_path: Path, key_pair: KeyPair, key_file: Path) -> None:
+    write_batch(tmp_path / "a.ndjson", key_pair, 1, gz=False)
+    _, records = write_batch(tmp_path / "b.log.gz", key_pair, 2, gz=True)
+    original = (tmp_path / "b.log.gz").read_bytes()
+    (tmp_path / "link.gz").symlink_to(tmp_path / "b.log.gz")
+    (tmp_path / "hard.gz").hardlink_to(tmp_path / "b.log.gz")
+    for out in ("b.log.gz", "link.gz", "hard.gz", "./sub/../b.log.gz"):
+        (tmp_path / "sub").mkdir(exist_ok=True)
+        result = invoke("logs", "decrypt", "--key", str(key_file), "--out", str(tmp_path / out),
+                        str(tmp_path / "a.ndjson"), str(tmp_path / "b.log.gz"))
+        stderr = usage_error(result, f"aigw: --out {tmp_path / out}: is the input file {tmp_path / 'b.log.gz'}: "
+                                     "decrypting into an input would destroy it; choose another --out")
+        assert len(stderr.splitlines()) == 1 and result.stdout == ""
+    # The input named through the symlink is the same file too.
+    usage_error(invoke("logs", "decrypt", "--key", str(key_file), "--out", str(tmp_path / "b.log.gz"),
+                       str(tmp_path / "link.gz")), "is the input file")
+    assert (tmp_path / "b.log.gz").read_bytes() == original
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.ndjson", "b.log.gz", "hard.gz", "link.gz",
+                                                          "logpush.pem", "sub"]
+
+
+def test_out_equal_to_the_key_is_refused(tmp_path: Path, key_pair: KeyPair, key_file: Path) -> None:
+    write_batch(tmp_path / "a.ndjson", key_pair, 1, gz=False)
+    usage_error(invoke("logs", "decrypt", "--key", str(key_file), "--out", str(key_file), str(tmp_path / "a.ndjson")),
+                f"aigw: --out {key_file}: is the --key file: decrypting into it would destroy the private key")
+    assert key_file.read_bytes() == key_pair.private_pem
+
+
+def test_out_inside_the_project_is_refused(project: Path, tmp_path: Path, key_pair: KeyPair, key_file: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    write_batch(tmp_path / "a.ndjson", key_pair, 1, gz=False)
+    (project / "logs").mkdir()
+    (tmp_path / "into-project").symlink_to(project / "logs")
+    message = ("is inside the project directory ({}): decrypted logs hold prompts and responses and must never "
+               "be committed; write them outside it")
+    for out in ("decrypted.ndjson", "logs/decrypted.ndjson", str(project / "d.ndjson"),
+                str(tmp_path / "into-project" / "d.ndjson")):
+        result = invoke("logs", "decrypt", "--key", str(key_file), "--out", out, str(tmp_path / "a.ndjson"))
+        stderr = usage_error(result, f"aigw: --out {out}: " + message.format(project))
+        assert len(stderr.splitlines()) == 1
+    # -C names the project when the current directory is elsewhere.
+    monkeypatch.chdir(tmp_path)
+    usage_error(invoke("-C", str(project), "logs", "decrypt", "--key", str(key_file), "--out",
+                       str(project / "d.ndjson"), "a.ndjson"), message.format(project))
+    assert sorted(p.name for p in project.iterdir()) == ["Pulumi.dev.yaml", "Pulumi.yaml", "logs"]
+    assert list((project / "logs").iterdir()) == []
+    # Outside it: written.
+    assert invoke("-C", str(project), "logs", "decrypt", "--key", str(key_file), "--out",
+                  str(tmp_path / "d.ndjson"), "a.ndjson").exit_code == 0
+
+
+def test_out_inside_the_projects_git_repository_is_refused(tmp_path: Path, key_pair: KeyPair, key_file: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "infra").mkdir()
+    (repo / "infra" / "Pulumi.yaml").write_text("name: t\n")
+    write_batch(tmp_path / "a.ndjson", key_pair, 1, gz=False)
+    monkeypatch.chdir(repo / "infra")
+    usage_error(invoke("logs", "decrypt", "--key", str(key_file), "--out", str(repo / "d.ndjson"),
+                       str(tmp_path / "a.ndjson")),
+                f"aigw: --out {repo / 'd.ndjson'}: is inside the git repository ({repo}): decrypted logs")
+    # Without a project, the git repository around the current directory still counts.
+    (repo / "infra" / "Pulumi.yaml").unlink()
+    usage_error(invoke("logs", "decrypt", "--key", str(key_file), "--out", "d.ndjson", str(tmp_path / "a.ndjson")),
+                f"is inside the git repository ({repo})")
+    assert sorted(p.name for p in repo.rglob("*")) == [".git", "infra"]
+
+
+def test_every_usage_problem_is_named_at_once(project: Path, tmp_path: Path, key_pair: KeyPair,
+                                             key_file: Path) -> None:
+    write_batch(project / "a.ndjson", key_pair, 1, gz=False)
+    stderr = usage_error(invoke("logs", "decrypt", "--key", str(key_file), "--out", "a.ndjson", "a.ndjson", "nope"),
+                         "aigw: nope: no such file", "aigw: --out a.ndjson: is the input file",
+                         "aigw: --out a.ndjson: is inside the project directory")
+    assert len(stderr.splitlines()) == 3
+
+
 # --------------------------------------------------------------------------- keygen refusals
 
 

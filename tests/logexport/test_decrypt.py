@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from infra.logexport import InvalidInput
 from infra.logexport.decrypt import (
+    MAX_DEPTH,
+    MAX_LINE_BYTES,
     FieldError,
     Summary,
     decrypt_field,
@@ -27,7 +29,7 @@ from infra.logexport.decrypt import (
 )
 from infra.logexport.keys import KeyPair
 
-from .encryptor import encrypt_field, encrypt_record, flip_byte, ndjson, plain_record
+from .encryptor import LAYOUTS, encrypt_field, encrypt_record, flip_byte, ndjson, plain_record
 
 
 def run(data: bytes, private_key: Any, name: str = "f.ndjson") -> tuple[list[dict[str, Any]], list[str], Summary]:
@@ -47,7 +49,7 @@ def test_json_plaintext_becomes_json(key_pair: KeyPair, private_key: Any) -> Non
 
 
 def test_other_plaintext_stays_a_string(key_pair: KeyPair, private_key: Any) -> None:
-    field = encrypt_field(key_pair.public_pem, "Bonjour, ça va ?".encode(), typed=False)
+    field = encrypt_field(key_pair.public_pem, "Bonjour, ça va ?".encode(), layout="script")
     assert decrypt_field(field, private_key) == "Bonjour, ça va ?"
 
 
@@ -102,10 +104,151 @@ def test_missing_member_of_a_typed_object(key_pair: KeyPair, private_key: Any) -
         decrypt_field(field, private_key)
 
 
-@pytest.mark.parametrize("value", [None, "text", {"requestId": "x"}, {"key": "a", "iv": "b"},
-                                   {"type": "plain", "key": "a", "iv": "b", "data": "c"}, [1]])
+@pytest.mark.parametrize("value", [None, "text", {"requestId": "x"}, {"type": "plain", "iv": "b", "data": "c"},
+                                   {"data": "c"}, [1], [{"key": "a"}]])
 def test_values_that_are_not_encrypted_objects(value: Any) -> None:
     assert not is_encrypted(value)
+
+
+@pytest.mark.parametrize("value", [{"key": "a"}, {"key": "a", "iv": "b"}, {"type": "plain", "key": "a", "iv": "b"},
+                                   {"type": "encrypted"}, {"type": "encrypted", "data": "c"}])
+def test_any_object_carrying_key_or_typed_encrypted_is_an_encrypted_field(value: Any) -> None:
+    """Cloudflare's decryption script decrypts every field object that has a `key`."""
+    assert is_encrypted(value)
+
+
+# --------------------------------------------------------------------------- the documented layouts
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_records_round_trip_in_every_documented_layout(key_pair: KeyPair, private_key: Any, layout: str) -> None:
+    plains = [plain_record(n) for n in range(3)]
+    records = [encrypt_record(key_pair.public_pem, p, layout=layout) for p in plains]
+    out, problems, summary = run(ndjson(records), private_key)
+    assert problems == []
+    assert out == plains
+    assert (summary.records, summary.decrypted_fields, summary.failed_records, summary.ok) == (3, 9, 0, True)
+
+
+def test_the_dataset_layout_carries_key_iv_and_ciphertext_in_data(key_pair: KeyPair, private_key: Any) -> None:
+    field = encrypt_field(key_pair.public_pem, b'{"prompt": "hi"}', layout="dataset")
+    assert set(field) == {"type", "data"}
+    assert decrypt_field(field, private_key) == {"prompt": "hi"}
+
+
+@pytest.mark.parametrize(("index", "reason"), [
+    (3, "the AES key does not unwrap with this private key"),  # inside the wrapped key
+    (512 + 5, "authentication tag mismatch"),  # inside the iv
+    (-1, "authentication tag mismatch"),  # inside the tag
+])
+def test_a_tampered_dataset_layout_field_is_named(key_pair: KeyPair, private_key: Any, index: int,
+                                                  reason: str) -> None:
+    field = encrypt_field(key_pair.public_pem, b"{}", layout="dataset")
+    field["data"] = flip_byte(field["data"], index)
+    with pytest.raises(FieldError) as info:
+        decrypt_field(field, private_key)
+    assert str(info.value).startswith(
+        'no `key`: read as Cloudflare\'s dataset layout {"type": "encrypted", "data": base64(RSA-OAEP-wrapped '
+        "AES key || 12-byte iv || AES-GCM ciphertext)}, an unverified reading: ")
+    assert reason in str(info.value)
+
+
+@pytest.mark.parametrize(("data", "reason"), [
+    ("AAAA", "`data` is 3 bytes, shorter than a 512-byte wrapped key, a 12-byte iv and a 16-byte GCM tag"),
+    ("@@@@", "`data` is not valid base64"),
+    (None, "`data` is missing"),
+    (7, "`data` is not a string (int)"),
+])
+def test_an_undecryptable_dataset_layout_field_says_the_layout_is_unverified(private_key: Any, data: Any,
+                                                                             reason: str) -> None:
+    field = {"type": "encrypted"} if data is None else {"type": "encrypted", "data": data}
+    with pytest.raises(FieldError) as info:
+        decrypt_field(field, private_key)
+    assert "an unverified reading" in str(info.value)
+    assert str(info.value).endswith(reason)
+
+
+def test_an_object_carrying_key_with_other_members_is_decrypted(key_pair: KeyPair, private_key: Any) -> None:
+    field = {**encrypt_field(key_pair.public_pem, b'{"a": 1}', layout="script"), "version": 2}
+    record = {"Gateway": "g", "RequestBody": field}
+    out, failures = decrypt_record(record, private_key)
+    assert failures == [] and out == {"Gateway": "g", "RequestBody": {"a": 1}}
+
+
+def test_metadata_carrying_key_that_does_not_decrypt_is_a_failure(private_key: Any) -> None:
+    """As Cloudflare's script would, an object with `key` is taken as encrypted: never passed on silently."""
+    record = {"Gateway": "g", "Metadata": {"key": "customer-7"}}
+    out, failures = decrypt_record(record, private_key)
+    assert failures == [("Metadata", "`iv` is missing")]
+    assert out == record
+
+
+def test_any_field_left_encrypted_is_a_failure(key_pair: KeyPair, private_key: Any) -> None:
+    """A typed-encrypted object in a field aigw does not know is decrypted too, or reported; never passed on."""
+    record = {"Gateway": "g", "Prompt": encrypt_field(key_pair.public_pem, b'"hi"'),
+              "Summary": {"type": "encrypted", "data": "AAAA"}, "Extra": {"key": "not", "nested": True}}
+    out, failures = decrypt_record(record, private_key)
+    assert out["Prompt"] == "hi" and out["Summary"] == record["Summary"] and out["Extra"] == record["Extra"]
+    assert [name for name, _ in failures] == ["Summary"]
+    problems: list[str] = []
+    summary = Summary()
+    decrypt_stream("f", io.BytesIO(ndjson([record])), private_key, io.BytesIO(), problems.append, summary)
+    assert len(problems) == 1 and problems[0].startswith("f:1: Summary: cannot decrypt: no `key`: ")
+    assert (summary.decrypted_fields, summary.failed_fields, summary.failed_records) == (1, 1, 1)
+
+
+# --------------------------------------------------------------------------- bounded lines and nesting
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def test_a_deeply_nested_line_is_named_and_the_rest_decrypt(key_pair: KeyPair, private_key: Any) -> None:
+    plains = [plain_record(n) for n in range(3)]
+    good = [json.dumps(encrypt_record(key_pair.public_pem, p)).encode() for p in plains]
+    deep = f'{{"Gateway": "g", "RequestBody": {nested(1000)}}}'.encode()
+    very_deep = nested(200_000).encode()
+    edge = f'{{"Gateway": "g", "Extra": {nested(MAX_DEPTH - 1)}}}'.encode()  # exactly MAX_DEPTH levels
+    data = b"\n".join([good[0], deep, good[1], very_deep, edge, good[2]]) + b"\n"
+    out, problems, summary = run(data, private_key)
+    message = f"too deeply nested: JSON arrays and objects more than {MAX_DEPTH} levels deep (skipped)"
+    assert problems == [f"f.ndjson:2: {message}", f"f.ndjson:4: {message}"]
+    assert out == [plains[0], plains[1], json.loads(edge), plains[2]]
+    assert (summary.records, summary.failed_records) == (6, 2)
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(private_key: Any) -> None:
+    record = {"Gateway": "[[[[" * 100, "Note": 'a \\" {{{{' * 100}
+    out, problems, _ = run(ndjson([record]), private_key)
+    assert problems == [] and out == [record]
+
+
+def test_a_deeply_nested_plaintext_stays_a_string(key_pair: KeyPair, private_key: Any) -> None:
+    text = f'{{"messages": {nested(500)}}}'
+    field = encrypt_field(key_pair.public_pem, text.encode())
+    assert decrypt_field(field, private_key) == text
+
+
+def test_a_line_longer_than_the_bound_is_named_and_the_rest_decrypt(key_pair: KeyPair, private_key: Any) -> None:
+    plains = [plain_record(n) for n in range(3)]
+    good = [json.dumps(encrypt_record(key_pair.public_pem, p)).encode() for p in plains]
+    padded = json.dumps({**plains[2], "Pad": ""}).encode()
+    fitting = padded.replace(b'"Pad": ""', b'"Pad": "' + b"x" * (MAX_LINE_BYTES - len(padded)) + b'"')
+    assert len(fitting) == MAX_LINE_BYTES
+    data = b"\n".join([good[0], b"0" * (MAX_LINE_BYTES + 1), good[1], fitting, good[2]])  # no final newline
+    out, problems, summary = run(data, private_key)
+    assert problems == [f"f.ndjson:2: too long: more than {MAX_LINE_BYTES // 2**20} MiB without a line break "
+                        "(Cloudflare exports at most 1 MB per log; skipped)"]
+    assert out == [plains[0], plains[1], json.loads(fitting), plains[2]]
+    assert (summary.records, summary.failed_records) == (5, 1)
+
+
+def test_an_overlong_last_line_without_a_newline_is_named(private_key: Any) -> None:
+    out, problems, summary = run(b'{"a": 1}\n' + b" " * (MAX_LINE_BYTES + 10), private_key)
+    assert out == [{"a": 1}]
+    assert len(problems) == 1 and problems[0].startswith("f.ndjson:2: too long: ")
+    assert (summary.records, summary.failed_records) == (2, 1)
 
 
 # --------------------------------------------------------------------------- records and streams
