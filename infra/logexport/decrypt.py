@@ -61,8 +61,11 @@ MAX_LINE_BYTES = 8 * 2**20
 # deep; a decrypted body deeper than this stays a string), far below Python's recursion limit.
 MAX_DEPTH = 64
 _READ_CHUNK = 2**20
+# What a field without `key` was read as (Cloudflare's dataset page; unverified), to start its failure message.
 _DATASET_LAYOUT = ('no `key`: read as Cloudflare\'s dataset layout {"type": "encrypted", "data": '
                    "base64(RSA-OAEP-wrapped AES key || 12-byte iv || AES-GCM ciphertext)}, an unverified reading: ")
+_DATASET_JSON_LAYOUT = ('no `key`: read as Cloudflare\'s dataset layout {"type": "encrypted", "data": '
+                        'base64(JSON {"key", "iv", "data"})}, an unverified reading: ')
 
 
 class FieldError(Exception):
@@ -119,10 +122,7 @@ def decrypt_field(value: dict[str, Any], private_key: Any, unwrapped: dict[str, 
     """The plaintext of one encrypted field (parsed JSON, else the string); FieldError with a reason."""
     if "key" in value:
         return _decrypt_members(value, private_key, unwrapped)
-    try:
-        return _decrypt_blob(value, private_key)
-    except FieldError as exc:
-        raise FieldError(_DATASET_LAYOUT + str(exc)) from None
+    return _decrypt_blob(value, private_key)
 
 
 def _decrypt_members(value: dict[str, Any], private_key: Any, unwrapped: dict[str, bytes] | None) -> Any:
@@ -141,21 +141,30 @@ def _decrypt_members(value: dict[str, Any], private_key: Any, unwrapped: dict[st
 
 def _decrypt_blob(value: dict[str, Any], private_key: Any) -> Any:
     """``data`` alone: base64 of a JSON ``{key, iv, data}``, or of wrapped key || iv || ciphertext."""
-    _require_string(value, "data")
-    blob = _b64(value, "data")
+    try:
+        _require_string(value, "data")
+        blob = _b64(value, "data")
+    except FieldError as exc:
+        raise FieldError(_DATASET_LAYOUT + str(exc)) from None
     if blob[:1] == b"{":
         try:
             inner = json.loads(blob) if not _too_deep(blob.decode("utf-8"), MAX_DEPTH) else None
         except (UnicodeDecodeError, ValueError):
             inner = None  # an RSA-wrapped key may start with the byte "{" too
         if isinstance(inner, dict) and "key" in inner:
-            return _decrypt_members(inner, private_key, None)
+            try:
+                return _decrypt_members(inner, private_key, None)
+            except FieldError as exc:
+                raise FieldError(_DATASET_JSON_LAYOUT + str(exc)) from None
     size = private_key.key_size // 8
-    if len(blob) < size + _BLOB_IV_BYTES + _GCM_TAG_BYTES:
-        raise FieldError(f"`data` is {len(blob)} bytes, shorter than a {size}-byte wrapped key, "
-                         f"a {_BLOB_IV_BYTES}-byte iv and a {_GCM_TAG_BYTES}-byte GCM tag")
-    wrapped, iv, data = blob[:size], blob[size:size + _BLOB_IV_BYTES], blob[size + _BLOB_IV_BYTES:]
-    return _open(_unwrap(wrapped, private_key), iv, data)
+    try:
+        if len(blob) < size + _BLOB_IV_BYTES + _GCM_TAG_BYTES:
+            raise FieldError(f"`data` is {len(blob)} bytes, shorter than a {size}-byte wrapped key, "
+                             f"a {_BLOB_IV_BYTES}-byte iv and a {_GCM_TAG_BYTES}-byte GCM tag")
+        wrapped, iv, data = blob[:size], blob[size:size + _BLOB_IV_BYTES], blob[size + _BLOB_IV_BYTES:]
+        return _open(_unwrap(wrapped, private_key), iv, data)
+    except FieldError as exc:
+        raise FieldError(_DATASET_LAYOUT + str(exc)) from None
 
 
 def _unwrap(wrapped: bytes, private_key: Any) -> bytes:

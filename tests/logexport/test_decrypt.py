@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import io
 import json
@@ -166,6 +167,18 @@ def test_an_undecryptable_dataset_layout_field_says_the_layout_is_unverified(pri
         decrypt_field(field, private_key)
     assert "an unverified reading" in str(info.value)
     assert str(info.value).endswith(reason)
+
+
+def test_a_tampered_json_dataset_layout_field_names_that_reading(key_pair: KeyPair, private_key: Any) -> None:
+    field = encrypt_field(key_pair.public_pem, b"{}", layout="dataset-json")
+    inner = json.loads(base64.b64decode(field["data"]))
+    inner["data"] = flip_byte(inner["data"])
+    field["data"] = base64.b64encode(json.dumps(inner).encode()).decode()
+    with pytest.raises(FieldError) as info:
+        decrypt_field(field, private_key)
+    assert str(info.value) == (
+        'no `key`: read as Cloudflare\'s dataset layout {"type": "encrypted", "data": base64(JSON {"key", "iv", '
+        '"data"})}, an unverified reading: authentication tag mismatch (tampered data or a different key)')
 
 
 def test_an_object_carrying_key_with_other_members_is_decrypted(key_pair: KeyPair, private_key: Any) -> None:
