@@ -15,6 +15,16 @@ from . import AI_GATEWAY
 
 SECRET = "[secret]"
 COLUMNS = ("gateway", "cache", "rate limit", "logs", "retention", "auth", "protect", "other")
+# logManagement / logManagementStrategy are Legacy Logs settings: accounts created on or after 2026-09-24
+# store AI Gateway logs "powered by Workers Observability" (Cloudflare docs: AI Gateway > Observability >
+# Logging; Limits, "Legacy Logs storage (accounts created before 2026-09-24)"). A stack's config does not
+# say which kind of account it deploys to, so the plan marks the values instead of dropping them.
+LEGACY_MARK = " *"
+LEGACY_NOTE = ("* maxLogs/onFull (logManagement) apply to Legacy Logs only: accounts created on or after "
+               "2026-09-24 store logs in Workers Observability, which ignores them.")
+# The spec allows authentication off only as `authentication: imported-off` (changelog 2026-11-03: new
+# gateways require authentication), so an unauthenticated gateway in a plan is always that one.
+AUTH_OFF = "OFF (imported-off)"
 
 
 def to_json(plans: list[dict[str, Any]]) -> str:
@@ -61,6 +71,8 @@ def gateway_row(props: dict[str, Any], options: dict[str, Any], payloads_header:
     if props.get("logManagementStrategy"):
         strategy = props["logManagementStrategy"].lower().replace("_", " ")
         retention = f"{retention}, {strategy}" if retention != "-" else strategy
+    if retention != "-":
+        retention += LEGACY_MARK
     other: list[str] = []
     if "retryMaxAttempts" in props or "retryDelay" in props:
         other.append(
@@ -91,7 +103,8 @@ def gateway_row(props: dict[str, Any], options: dict[str, Any], payloads_header:
             if rule.get("model"):
                 scope = " " + ",".join(rule["model"].get("values", []))
             window = _n(rule.get("window"))
-            other.append(f"spend ${rule.get('limit')}/{window}s {rule.get('technique', '')}{scope}".rstrip())
+            rule_id = f" id {rule['id']}" if rule.get("id") else ""
+            other.append(f"spend ${rule.get('limit')}/{window}s {rule.get('technique', '')}{scope}{rule_id}".rstrip())
     if props.get("stripe"):
         other.append("stripe")
     if props.get("zdr"):
@@ -108,7 +121,7 @@ def gateway_row(props: dict[str, Any], options: dict[str, Any], payloads_header:
         "rate limit": rate,
         "logs": logs,
         "retention": retention,
-        "auth": "on" if props.get("authentication") else "OFF",
+        "auth": "on" if props.get("authentication") else AUTH_OFF,
         "protect": "yes" if options.get("protect") else "no",
         "other": "; ".join(other) or "-",
     }
@@ -131,6 +144,11 @@ def stack_rows(plan: dict[str, Any]) -> list[dict[str, str]]:
         asked = contract.get("headers", {}).get("cf-aig-collect-log-payload") == "false"
         rows.append(gateway_row(props, res.get("options", {}), "edge Worker" if enforced else asked))
     return rows
+
+
+def notes(rows: list[dict[str, str]]) -> list[str]:
+    """Footnotes of a stack's table: said once, under it."""
+    return [LEGACY_NOTE] if any(row["retention"].endswith(LEGACY_MARK) for row in rows) else []
 
 
 def other_resources(plan: dict[str, Any]) -> list[dict[str, Any]]:
@@ -211,8 +229,11 @@ def to_markdown(plans: list[dict[str, Any]]) -> str:
         out.append("")
         out.append("| " + " | ".join(COLUMNS) + " |")
         out.append("|" + "---|" * len(COLUMNS))
-        for row in stack_rows(plan):
+        rows = stack_rows(plan)
+        for row in rows:
             out.append("| " + " | ".join(_md(row[c]) for c in COLUMNS) + " |")
+        for note in notes(rows):
+            out.extend(["", _md(note).replace("*", "\\*", 1)])  # not a list item
         others = other_resources(plan)
         if others:
             out.append("")
@@ -240,9 +261,12 @@ def print_table(plans: list[dict[str, Any]], file: Any = None) -> None:
         table = Table(title=stack_title(plan), title_justify="left", show_lines=False)
         for column in COLUMNS:
             table.add_column(column, overflow="fold")
-        for row in stack_rows(plan):
+        rows = stack_rows(plan)
+        for row in rows:
             table.add_row(*(row[c] for c in COLUMNS))
         console.print(table)
+        for note in notes(rows):
+            console.print(f"  {note}", markup=False)
         for r in other_resources(plan):
             console.print(f"  + {describe(r, plan)}", markup=False)
         console.print()
