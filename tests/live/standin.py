@@ -534,9 +534,19 @@ class _Budget:
 @dataclass
 class _Injected:
     path: str
-    retry_after: int
+    retry_after: int | str
     method: str | None
     block: bool
+
+
+@dataclass
+class _Raw:
+    path: str
+    method: str | None
+    status: int
+    body: bytes
+    content_type: str
+    trickle: float  # seconds between bytes (0: all at once)
 
 
 class ApiError(Exception):
@@ -586,6 +596,13 @@ class StandIn:
         self._thread: threading.Thread | None = None
         self._next_job_id = 1
         self._last_stamp = datetime.now(UTC) - timedelta(days=1)
+        self._raw: list[_Raw] = []
+        # Listing knobs (plain attributes; a test may change them between requests):
+        self.max_per_page = 100  # the most gateways a page holds, whatever `per_page` asked (1..100)
+        self.repeat_pages = False  # True: every list request answers page 1 (a server that never moves on)
+        # What a list page's `result_info` holds: "counts" (page, per_page, count, total_count: what
+        # the AI Gateway list is seen to send), "full" (plus total_pages, as other v4 lists send), "none".
+        self.result_info = "counts"
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -673,8 +690,10 @@ class StandIn:
 
     def seed_gateway(self, gateway_id: str, *, account_id: str | None = None, is_default: bool = False,
                      **settings: Any) -> dict[str, Any]:
-        """Put a gateway in the account as if created through the API (the settings are validated
-        like a create body; the five required ones default to "everything off, logs on")."""
+        """Put a gateway in the account as the account holds it (the settings are validated like a
+        create body; the five required ones default to "everything off, logs on"). Unlike a create
+        request, seeding may leave `authentication` out (a response that does not carry it) or set
+        it false: a gateway made before new gateways required authentication (changelog 2026-11-03)."""
         body = {"id": gateway_id, "cache_invalidate_on_update": False, "cache_ttl": 0, "collect_logs": True,
                 "rate_limiting_interval": 0, "rate_limiting_limit": 0, **settings}
         value, problems = validate_gateway_body(body, create=True)
@@ -737,6 +756,15 @@ class StandIn:
         429 blocks it (an early retry gets another 429)."""
         self._injected.append(_Injected(path, retry_after, method.upper() if method else None, block))
 
+    def inject_response(self, path: str, body: bytes | str, *, status: int = 200,
+                        content_type: str = "application/json", method: str | None = None,
+                        trickle: float = 0.0) -> None:
+        """The next request whose path contains `path` gets this exact answer instead of the API's:
+        an HTML error page, malformed JSON, a `result` of the wrong type. With `trickle`, the body
+        is sent one byte every `trickle` seconds (a server too slow to finish)."""
+        data = body.encode() if isinstance(body, str) else body
+        self._raw.append(_Raw(path, method.upper() if method else None, status, data, content_type, trickle))
+
     # ----------------------------------------------------------------- request log
 
     def requests_to(self, path: str | None = None, method: str | None = None) -> list[RequestRecord]:
@@ -749,16 +777,17 @@ class StandIn:
 
     # ----------------------------------------------------------------- rate limiting
 
-    def _rate_limit(self, key: str, path: str, method: str) -> tuple[int | None, str]:
+    def _rate_limit(self, key: str, path: str, method: str) -> tuple[int | str | None, str]:
         """(Retry-After seconds if this request is refused, the Ratelimit header value)."""
         now = self.clock()
         budget = self._budgets.setdefault(key, _Budget(window_start=now))
         for injected in self._injected:
             if injected.path in path and injected.method in (None, method):
                 self._injected.remove(injected)
-                if injected.block:
-                    budget.blocked_until = max(budget.blocked_until, now + injected.retry_after)
-                return injected.retry_after, _ratelimit_value(0, injected.retry_after)
+                seconds = _seconds_of(injected.retry_after)
+                if injected.block and seconds is not None:
+                    budget.blocked_until = max(budget.blocked_until, now + seconds)
+                return injected.retry_after, _ratelimit_value(0, _ceil(seconds) if seconds is not None else 0)
         if now < budget.blocked_until:
             wait = _ceil(budget.blocked_until - now)
             return wait, _ratelimit_value(0, wait)
@@ -793,6 +822,11 @@ class StandIn:
         token_value = auth[len("Bearer "):] if auth and auth.startswith("Bearer ") else None
         api_path = path[len(API_PREFIX):] if path.startswith(API_PREFIX + "/") else path
         status, payload, extra = 500, error_envelope([{"code": 7000, "message": "Internal Error"}]), {}
+        for raw in self._raw:
+            if raw.path in api_path and raw.method in (None, method):
+                self._raw.remove(raw)
+                self.requests.append(RequestRecord(method, api_path, query, token_value, raw.status))
+                return raw.status, raw, {}
         try:
             retry_after, ratelimit = self._rate_limit(token_value or "", api_path, method)
             extra = {"Ratelimit": ratelimit, "Ratelimit-Policy": self.ratelimit_policy}
@@ -843,17 +877,29 @@ class StandIn:
     def _list_gateways(self, account: Account, token: Token, query: dict[str, str], body: bytes) -> tuple[int, dict]:
         page = _query_int(query, "page", default=1, minimum=1)
         per_page = _query_int(query, "per_page", default=20, minimum=1, maximum=100)
+        per_page = min(per_page, self.max_per_page)  # a server may apply fewer than asked (and says so)
+        if self.repeat_pages:
+            page = 1  # a broken server: every page is the first, and says so
         search = query.get("search", "")
         # ASSUMED: `search` is a case-insensitive substring match on the id ("Search by id", SDK); the
         # order is creation order (the API does not document one).
         matches = [g for g in account.gateways.values() if search.lower() in g["id"].lower()]
         start = (page - 1) * per_page
         items = matches[start:start + per_page]
-        return 200, envelope(_copy(items), result_info={"page": page, "per_page": per_page, "count": len(items),
-                                                        "total_count": len(matches)})
+        info: dict[str, Any] = {"page": page, "per_page": per_page, "count": len(items), "total_count": len(matches)}
+        if self.result_info == "full":
+            info["total_pages"] = max(1, math.ceil(len(matches) / per_page))
+        if self.result_info == "none":
+            return 200, envelope(_copy(items))
+        return 200, envelope(_copy(items), result_info=info)
 
     def _create_gateway(self, account: Account, token: Token, query: dict[str, str], body: bytes) -> tuple[int, dict]:
         value = _valid_body(body, create=True)
+        # "New AI Gateways require authentication" (Cloudflare changelog, 2026-11-03): on by default
+        # when left out, HTTP 400 when false.
+        if value.get("authentication") is False:
+            raise _authentication_refused("a new gateway must have authentication on")
+        value["authentication"] = True
         if value["id"] in account.gateways:
             # Reference section 2: 7001 "gateway already exists". ASSUMED: HTTP 400 (chanfana's
             # InputValidationException status), path ["body", "id"].
@@ -869,6 +915,14 @@ class StandIn:
                         gateway_id: str) -> tuple[int, dict]:
         value = _valid_body(body, create=False)  # ASSUMED: the body is validated before the lookup (400 before 404)
         old = _gateway(account, gateway_id)
+        # Changelog 2026-11-03: "leaving out authentication keeps its current setting"; "if you try to
+        # turn off authentication after it is on, the API returns HTTP 400"; "existing gateways with
+        # authentication turned off can continue without it": false on a gateway already off (or
+        # never set) is accepted and keeps it off (ASSUMED: read from the changelog, not tried).
+        if value.get("authentication") is False and old.get("authentication") is True:
+            raise _authentication_refused("authentication cannot be turned off once it is on")
+        if "authentication" not in value and "authentication" in old:
+            value["authentication"] = old["authentication"]
         # PUT replaces the whole configuration (reference section 1): settings not sent are gone.
         new = {"id": gateway_id, **value, **{k: old[k] for k in READ_ONLY_FIELDS}, "modified_at": self._stamp()}
         _fill_response_defaults(new)
@@ -928,6 +982,16 @@ def _fill_response_defaults(gateway: dict[str, Any]) -> None:
         gateway["rate_limiting_technique"] = "fixed"
 
 
+# ASSUMED: the changelog gives the status (400) but not the code or message; 7001 with a path is how
+# this stand-in answers every body error (the exact code is unverified).
+CODE_AUTHENTICATION_REQUIRED = CODE_VALIDATION
+
+
+def _authentication_refused(why: str) -> ApiError:
+    return ApiError(400, CODE_AUTHENTICATION_REQUIRED, f"authentication: {why} (new AI Gateways require "
+                    "authentication)", path=["body", "authentication"])
+
+
 def _gateway(account: Account, gateway_id: str) -> dict[str, Any]:
     gateway = account.gateways.get(gateway_id)
     if gateway is None:
@@ -985,6 +1049,14 @@ def _query_int(query: dict[str, str], name: str, *, default: int, minimum: int, 
 
 def _copy(value: Any) -> Any:
     return json.loads(json.dumps(value))
+
+
+def _seconds_of(value: int | str) -> float | None:
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if math.isfinite(seconds) and 0 <= seconds < 10**9 else None
 
 
 def _ceil(seconds: float) -> int:
@@ -1085,14 +1157,21 @@ def _handler_for(standin: StandIn) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else b""
             with standin._lock:
                 status, payload, extra = standin.handle(self.command, self.path, dict(self.headers.items()), body)
-            data = json.dumps(payload).encode()
+            raw = payload if isinstance(payload, _Raw) else None
+            data = raw.body if raw else json.dumps(payload).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", raw.content_type if raw else "application/json")
             self.send_header("Content-Length", str(len(data)))
             for name, value in extra.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(data)
+            if raw and raw.trickle:
+                for i in range(len(data)):
+                    self.wfile.write(data[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(raw.trickle)
+            else:
+                self.wfile.write(data)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 

@@ -438,7 +438,66 @@ def test_malformed_json_and_non_object_bodies_are_400s(standin: StandIn) -> None
     assert response.status_code == 400 and "object" in response.json()["errors"][0]["message"]
 
 
+# --------------------------------------------------------------------------- authentication (changelog 2026-11-03)
+
+
+def test_a_new_gateway_cannot_be_created_without_authentication(standin: StandIn, sdk) -> None:
+    client = sdk(WRITE_TOKEN)
+    with pytest.raises(cloudflare.BadRequestError) as caught:
+        create(client, "open", authentication=False)
+    body = assert_error(caught.value, 400, 7001, "authentication", "require authentication")
+    assert body["errors"][0]["path"] == ["body", "authentication"] and "open" not in standin.gateways
+    assert create(client, "left-out").authentication is True  # on by default
+    assert create(client, "on", authentication=True).authentication is True
+    assert standin.gateways["left-out"]["authentication"] is True
+
+
+def test_authentication_cannot_be_turned_off_and_an_update_leaving_it_out_keeps_it(standin: StandIn, sdk) -> None:
+    client = sdk(WRITE_TOKEN)
+    create(client, "support-bot")
+    with pytest.raises(cloudflare.BadRequestError) as caught:
+        client.ai_gateway.update("support-bot", account_id=ACCOUNT, **REQUIRED, authentication=False)
+    assert_error(caught.value, 400, 7001, "authentication", "cannot be turned off")
+    updated = client.ai_gateway.update("support-bot", account_id=ACCOUNT, **{**REQUIRED, "cache_ttl": 60})
+    assert updated.authentication is True and standin.gateways["support-bot"]["authentication"] is True
+
+
+def test_a_gateway_already_off_may_stay_off_and_may_be_turned_on(standin: StandIn, sdk) -> None:
+    """"Existing gateways with authentication turned off can continue without it" (changelog 2026-11-03)."""
+    standin.seed_gateway("legacy", authentication=False)
+    client = sdk(WRITE_TOKEN)
+    assert client.ai_gateway.update("legacy", account_id=ACCOUNT, **REQUIRED, authentication=False).authentication \
+        is False
+    assert client.ai_gateway.update("legacy", account_id=ACCOUNT, **REQUIRED).authentication is False  # kept
+    assert client.ai_gateway.update("legacy", account_id=ACCOUNT, **REQUIRED, authentication=True).authentication
+    with pytest.raises(cloudflare.BadRequestError):
+        client.ai_gateway.update("legacy", account_id=ACCOUNT, **REQUIRED, authentication=False)
+    standin.seed_gateway("unsaid")  # a gateway whose record does not carry the field
+    assert "authentication" not in client.ai_gateway.update("unsaid", account_id=ACCOUNT, **REQUIRED).to_dict()
+
+
 # --------------------------------------------------------------------------- gateways: listing
+
+
+def test_the_server_may_apply_fewer_per_page_and_send_total_pages(standin: StandIn, sdk, seed) -> None:
+    seed(120)
+    standin.max_per_page, standin.result_info = 50, "full"
+    body = sdk().ai_gateway.with_raw_response.list(account_id=ACCOUNT, per_page=100, page=3).http_response.json()
+    assert body["result_info"] == {"page": 3, "per_page": 50, "count": 20, "total_count": 120, "total_pages": 3}
+    standin.result_info, standin.repeat_pages = "none", True
+    body = sdk().ai_gateway.with_raw_response.list(account_id=ACCOUNT, per_page=100, page=2).http_response.json()
+    assert "result_info" not in body and [g["id"] for g in body["result"]][0] == "gw-0000"
+
+
+def test_an_injected_raw_answer_is_served_once(standin: StandIn) -> None:
+    standin.inject_response("/ai-gateway/gateways", "<html>502 Bad Gateway</html>", status=502,
+                            content_type="text/html")
+    first = raw(standin, "GET", GATEWAYS)
+    assert (first.status_code, first.headers["content-type"], first.text) == (502, "text/html",
+                                                                            "<html>502 Bad Gateway</html>")
+    assert raw(standin, "GET", GATEWAYS).json()["success"] is True
+    assert [r.status for r in standin.requests] == [502, 200]
+
 
 
 def test_the_sdk_iterator_reads_250_gateways_in_three_pages_and_one_empty_page(standin: StandIn, sdk, seed) -> None:
