@@ -3,7 +3,9 @@
 Resources are matched by (type, logical name). Component resources (aigw:index:*) are left out:
 they change exactly when the Cloudflare resources under them do. A changed property that the
 provider cannot update in place replaces the resource, and the consequence is said loudly
-(a replaced or deleted gateway loses its stored logs).
+(a replaced or deleted gateway loses its stored logs). So is a gateway whose authentication is
+turned off, or that is created or replaced without it: Cloudflare refuses both with HTTP 400 since
+2026-11-03.
 """
 
 from __future__ import annotations
@@ -45,6 +47,11 @@ class Change:
     settings: list[tuple[str, str | None, str | None]] = field(default_factory=list)  # (setting, old, new)
     reasons: list[str] = field(default_factory=list)  # props that force a replacement
     warning: str | None = None  # the consequence a reviewer must not miss
+    headline: bool = False  # the warning goes in the comment's summary (besides replacements and deletions)
+
+    @property
+    def loud(self) -> bool:
+        return bool(self.warning) and (self.headline or self.action in ("replace", "delete"))
 
     @property
     def title(self) -> str:
@@ -84,12 +91,40 @@ def _gateway_id(props: Mapping[str, Any]) -> str:
     return str(props.get("aiGatewayId") or "?")
 
 
+# Authentication is mandatory for new gateways (AI Gateway changelog 2026-11-03, "New AI Gateways require
+# authentication"): a create with authentication false, or turning it off, gets HTTP 400; gateways already
+# off may stay off; turning it on is allowed and final.
+def _authenticated(props: Mapping[str, Any]) -> bool:
+    return props.get("authentication") is True
+
+
+def _authentication_warning(action: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None:
+    if action == "create" and not _authenticated(new):
+        return (f"Creates gateway {_gateway_id(new)} without authentication: Cloudflare refuses to create one "
+                "(HTTP 400 since 2026-11-03). This works only for a gateway that exists with authentication "
+                "already off and is imported first (`pulumi import`, see `aigw import`).")
+    if action == "update" and _authenticated(old) and not _authenticated(new):
+        return (f"Turns authentication off on gateway {_gateway_id(new)}: Cloudflare refuses this with HTTP 400 "
+                "since 2026-11-03 (AI Gateway changelog, \"New AI Gateways require authentication\"), so "
+                "`pulumi up` fails. Without authentication anyone who knows the account id and gateway id can "
+                "send traffic through it.")
+    if action == "update" and not _authenticated(old) and _authenticated(new):
+        return (f"Turns authentication on for gateway {_gateway_id(new)}: every client must send a Cloudflare API "
+                "token with AI Gateway Run (cf-aig-authorization) from then on, and Cloudflare does not let it be "
+                "turned off again (changelog 2026-11-03).")
+    return None
+
+
 def _warning(action: str, type_: str, old: Mapping[str, Any], new: Mapping[str, Any], protected: bool) -> str | None:
     guard = (" It is protected: `pulumi up` refuses until protect is lifted (aigw:protect or the stack's "
              "default).") if protected else ""
+    if type_ == GATEWAY and action in ("create", "update"):
+        return _authentication_warning(action, old, new)
     if type_ == GATEWAY and action == "replace":
+        refused = (" The new gateway would be created without authentication, which Cloudflare refuses (HTTP 400 "
+                   "since 2026-11-03).") if not _authenticated(new) else ""
         return (f"Replaces gateway {_gateway_id(old)} with {_gateway_id(new)}: the old gateway is deleted with all "
-                f"its stored logs, and clients must move to the new URL.{guard}")
+                f"its stored logs, and clients must move to the new URL.{guard}{refused}")
     if type_ == GATEWAY and action == "delete":
         return f"Deletes gateway {_gateway_id(old)} and all its stored logs.{guard}"
     if type_ == R2_BUCKET and action in ("replace", "delete"):
@@ -117,7 +152,9 @@ def diff_plans(base: Mapping[str, Any] | None, head: Mapping[str, Any] | None,
         if before is None:
             assert after is not None
             words = settings(type_, after["props"])
-            changes.append(Change("create", type_, name, [(k, None, v) for k, v in words.items()]))
+            warning = _warning("create", type_, {}, after["props"], False)
+            changes.append(Change("create", type_, name, [(k, None, v) for k, v in words.items()], warning=warning,
+                                  headline=warning is not None))
             continue
         if after is None:
             words = settings(type_, before["props"])
@@ -145,8 +182,9 @@ def diff_plans(base: Mapping[str, Any] | None, head: Mapping[str, Any] | None,
         reasons = [k for k in changed_props if k in replace_on]
         action = "replace" if reasons else "update"
         protected = bool((before.get("options") or {}).get("protect"))
-        changes.append(Change(action, type_, name, lines, reasons,
-                              _warning(action, type_, p_old, p_new, protected)))
+        warning = _warning(action, type_, p_old, p_new, protected)
+        changes.append(Change(action, type_, name, lines, reasons, warning,
+                              headline=warning is not None and action == "update"))
     return changes
 
 

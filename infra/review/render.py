@@ -1,8 +1,9 @@
 """`aigw diff` output: markdown for a pull-request comment per stack, and JSON.
 
 Markdown per stack: a hidden marker (so a bot can find and update that stack's comment), a
-one-line summary, the loud consequences (replaced or deleted gateways lose their stored logs),
-then the details folded. The whole output stays under GitHub's comment limit (65,536
+one-line summary, the loud consequences (replaced or deleted gateways lose their stored logs; a
+gateway's authentication turned off, which Cloudflare refuses since 2026-11-03, or on), then the
+details folded. The whole output stays under GitHub's comment limit (65,536
 characters) by trimming details, never a summary.
 """
 
@@ -91,12 +92,12 @@ def _detail_blocks(d: StackDiff) -> list[str]:
 
 def _head(d: StackDiff) -> str:
     lines = [marker(d.stack), summary_line(d)]
-    warnings = [c for c in d.changes if c.warning and c.action in ("replace", "delete")]
+    warnings = [c for c in d.changes if c.loud]
     for c in warnings[:MAX_WARNINGS]:
         lines.append(f"> :warning: **{text(c.warning or '')}**")
     if len(warnings) > MAX_WARNINGS:
-        lines.append(f"> :warning: **and {len(warnings) - MAX_WARNINGS} more replacements or deletions; see the "
-                     "details.**")
+        lines.append(f"> :warning: **and {len(warnings) - MAX_WARNINGS} more warnings (replacements, deletions, "
+                     "authentication changes); see the details.**")
     return "\n".join(lines)
 
 

@@ -183,7 +183,8 @@ def test_more_warnings_than_the_summary_shows_are_counted():
                for i in range(MAX_WARNINGS + 2)]
     head = to_markdown(result(StackDiff("prod", "prod", True, changes))).partition("<details>")[0]
     assert head.count("> :warning: **Replaces gateway") == MAX_WARNINGS
-    assert "> :warning: **and 2 more replacements or deletions; see the details.**" in head
+    assert ("> :warning: **and 2 more warnings (replacements, deletions, authentication changes); see the "
+            "details.**") in head
 
 
 def test_deleted_resources_are_not_listed_setting_by_setting():
@@ -304,7 +305,7 @@ def test_summaries_and_warnings_are_never_trimmed():
     assert len(md) < LIMIT
     head = md.partition("<details>")[0]
     assert head.count("> :warning: **Replaces gateway") == MAX_WARNINGS
-    assert f"and {600 - MAX_WARNINGS} more replacements or deletions" in head
+    assert f"and {600 - MAX_WARNINGS} more warnings (replacements, deletions, authentication changes)" in head
     assert summary_line(d) in head and ":warning: **`prod`** (production): 600 replaced" in head
 
 
