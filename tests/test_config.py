@@ -398,3 +398,19 @@ def test_cli_simulation_leaves_the_runtime_as_it_was(in_repo, pulumi_cli):
 def test_go_json_matches_what_the_cli_passes():
     # A guard on the simulation itself: YAML `250.0` reaches the program as JSON `250`.
     assert _go_json({"b": [250.0, 1.5], "a": True, "c": None}) == '{"a":true,"b":[250,1.5],"c":null}'
+
+
+def test_cli_refuses_authentication_false_as_offline(tmp_path, monkeypatch, pulumi_cli):
+    # Under `pulumi up` too: new gateways require authentication (AI Gateway changelog 2026-11-03).
+    from infra.spec import AUTHENTICATION_FALSE
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "Pulumi.yaml").write_text("name: ai-gateways\nruntime: python\n")
+    config = {"aigw:accountId": "0123456789abcdef0123456789abcdef", "aigw:environment": "dev",
+              "aigw:gateways": _go_json({"a": {"authentication": False}, "b": {"authentication": "imported-off"}})}
+    with pytest.raises(SpecError) as info:
+        pulumi_cli.run(config, [], stack_name="dev", root=tmp_path)
+    assert str(info.value) == f"Pulumi.dev.yaml: aigw:gateways.a.authentication: false: {AUTHENTICATION_FALSE}"
+    config["aigw:gateways"] = _go_json({"b": {"authentication": "imported-off"}})
+    spec = pulumi_cli.run(config, [], stack_name="dev", root=tmp_path)
+    assert spec.gateway("b").authentication is False and spec.gateway("b").imported_without_authentication

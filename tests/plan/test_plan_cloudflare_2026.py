@@ -105,3 +105,14 @@ def test_no_legacy_note_where_no_gateway_sets_retention(project):
     path = dev_stack(project, text)
     out = aigw("plan", str(path)).stdout
     assert "Legacy Logs" not in out and " *" not in out
+
+
+def test_production_policy_still_reports_an_imported_gateway_without_authentication(project):
+    path = project / "Pulumi.prod.yaml"
+    path.write_text(HEAD.replace("environment: dev", "environment: prod")
+                    + "    legacy:\n      authentication: imported-off\n      rateLimit: {limit: 60, interval: 60}\n")
+    proc = aigw("check", str(path), "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    (stack,) = json.loads(proc.stdout)["stacks"]
+    mandatory = {(f["policy"], f["resource"]["name"]) for f in stack["findings"] if f["level"] == "mandatory"}
+    assert ("production-authentication-required", "legacy") in mandatory
