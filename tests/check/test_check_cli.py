@@ -110,8 +110,9 @@ def test_a_plaintext_otel_authorization_is_refused_by_plan(plaintext_otel: Path)
 def test_production_gateways_need_authentication_and_a_rate_limit(tmp_path: Path):
     def edit(config):
         gateway(config, "batch-summariser")["rateLimit"] = None  # null: no rate limit (API 0/0)
-        # An edge Worker requires an authenticated gateway (spec), so this one goes without.
-        gateway(config, "support-bot").update(authentication=False, edge=None)
+        # An edge Worker requires an authenticated gateway (spec), so this one goes without. Plain false is
+        # refused (new gateways require authentication, changelog 2026-11-03): an imported gateway already off.
+        gateway(config, "support-bot").update(authentication="imported-off", edge=None)
 
     proc = check(str(make_project(tmp_path, edit)), "--format", "json")
     assert proc.returncode == 1, proc.stderr
