@@ -196,15 +196,17 @@ def _live_options(fn):
     fn = click.option("--no-wait", is_flag=True, help="On HTTP 429 fail at once (exit 3) instead of waiting "
                       "Retry-After out once.")(fn)
     fn = click.option("--timeout", type=click.FloatRange(min=1), default=30.0, show_default=True,
-                      help="Seconds per API request.")(fn)
+                      help="Seconds per API request, connecting and reading the whole answer together.")(fn)
+    fn = click.option("--max-wait", type=click.FloatRange(min=0), default=60.0, show_default=True, metavar="SECONDS",
+                      help="The longest HTTP 429 Retry-After waited out (once); longer fails at once (exit 3).")(fn)
     return fn
 
 
-def _client(api_url: str | None, no_wait: bool, timeout: float):
+def _client(api_url: str | None, no_wait: bool, timeout: float, max_wait: float = 60.0):
     from .live.client import Client, TokenMissing
 
     try:
-        return Client(base_url=api_url, wait=not no_wait, timeout=timeout)
+        return Client(base_url=api_url, wait=not no_wait, timeout=timeout, max_wait=max_wait)
     except TokenMissing as exc:
         _fail([str(exc)], EXIT_INVALID)
         raise AssertionError("unreachable") from None
@@ -222,7 +224,7 @@ ACCOUNT_ID = click.option("--account", "account", required=True, metavar="ID", h
 @_live_options
 @click.pass_context
 def audit(ctx: click.Context, account: str, fmt: str, policy_config: Path | None, api_url: str | None,
-          no_wait: bool, timeout: float) -> None:
+          no_wait: bool, timeout: float, max_wait: float) -> None:
     """Every gateway of the account against this repository's stacks (read-only API token).
 
     Unmanaged gateways (the auto-created `default` named as such), declared but missing, drift per
@@ -238,15 +240,17 @@ def audit(ctx: click.Context, account: str, fmt: str, policy_config: Path | None
     except PolicyConfigError as exc:
         _fail(exc.lines, EXIT_INVALID)
         return
-    with _client(api_url, no_wait, timeout) as client:  # no token: exit 2 at once, not after planning
+    with _client(api_url, no_wait, timeout, max_wait) as client:  # no token: exit 2 at once, not after planning
         plans = _plans(ctx, [])
         try:
-            result = auditing.audit(client, account, plans, settings)
+            result = auditing.audit(client, account, plans, settings, with_jobs=True)
         except LiveError as exc:
             _fail([str(exc)], exc.exit_code)
             return
     render = {"json": auditing.to_json, "markdown": auditing.to_markdown, "sarif": auditing.to_sarif}.get(
         fmt, auditing.to_text)
+    if result.skipped:
+        click.echo(f"aigw: {result.skipped}", err=True)
     click.echo(render(result).rstrip("\n"))
     sys.exit(1 if result.found else 0)
 
@@ -256,7 +260,8 @@ def audit(ctx: click.Context, account: str, fmt: str, policy_config: Path | None
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @_live_options
 @click.pass_context
-def drift(ctx: click.Context, stack: str, fmt: str, api_url: str | None, no_wait: bool, timeout: float) -> None:
+def drift(ctx: click.Context, stack: str, fmt: str, api_url: str | None, no_wait: bool, timeout: float,
+          max_wait: float) -> None:
     """Declared against live for one stack's gateways (and its Logpush job), field by field.
 
     One list of the account's gateways (pages of 100) and, when the stack exports logs, one list of
@@ -268,13 +273,16 @@ def drift(ctx: click.Context, stack: str, fmt: str, api_url: str | None, no_wait
 
     from .live.client import LiveError
     from .live.drift import drift as drifting
+    from .live.drift import jobs_or_skip
 
-    with _client(api_url, no_wait, timeout) as client:  # no token: exit 2 at once, not after planning
+    with _client(api_url, no_wait, timeout, max_wait) as client:  # no token: exit 2 at once, not after planning
         (plan,) = _plans(ctx, [stack])
         exports = any(r["type"] == LOGPUSH_JOB for r in plan["resources"])
         try:
             live = client.gateways(plan["accountId"])
-            jobs = client.logpush_jobs(plan["accountId"]) if exports else None
+            jobs, skipped = jobs_or_skip(client, plan["accountId"]) if exports else (None, None)
+            if skipped:
+                click.echo(f"aigw: {skipped}", err=True)
         except LiveError as exc:
             _fail([str(exc)], exc.exit_code)
             return
@@ -286,6 +294,7 @@ def drift(ctx: click.Context, stack: str, fmt: str, api_url: str | None, no_wait
             "missing": [{"name": n, "id": g} for n, g in result.missing],
             "drift": [{"resource": {"type": d.resource[0], "name": d.resource[1]}, "id": d.live_id, "field": d.field,
                        "declared": d.declared, "live": d.live, "hint": d.hint(result.stack)} for d in result.drift],
+            "skipped": [skipped] if skipped else [],
         }, indent=2))
     else:
         from .live.audit import shown
@@ -314,7 +323,8 @@ def drift(ctx: click.Context, stack: str, fmt: str, api_url: str | None, no_wait
 @_live_options
 @click.pass_context
 def import_(ctx: click.Context, account: str, gateways: tuple[str, ...], stack: str, environment: str | None,
-            force: bool, import_file: Path | None, api_url: str | None, no_wait: bool, timeout: float) -> None:
+            force: bool, import_file: Path | None, api_url: str | None, no_wait: bool, timeout: float,
+            max_wait: float) -> None:
     """Adopt live gateways into code: write them into Pulumi.<STACK>.yaml and a `pulumi import` file.
 
     Comments and layout of the stack file are kept; gateways it already declares are left alone
@@ -326,7 +336,7 @@ def import_(ctx: click.Context, account: str, gateways: tuple[str, ...], stack: 
     from .live import importer
     from .live.client import LiveError
 
-    with _client(api_url, no_wait, timeout) as client:  # no token: exit 2 first, as audit and drift
+    with _client(api_url, no_wait, timeout, max_wait) as client:  # no token: exit 2 first, as audit and drift
         project = _project_dir(ctx)
         try:
             live = client.gateways(account)

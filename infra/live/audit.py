@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aigw_policy import RULES, Context, Finding, Resource, evaluate
-from aigw_policy.rules import DEFAULT_GATEWAY_ID, GATEWAY
+from aigw_policy.rules import DEFAULT_GATEWAY_ID, GATEWAY, LOGPUSH_JOB
 
 from ..check.config import Settings
 from ..markdown import cell
-from .drift import StackDrift, declared_gateways, drift
+from .drift import StackDrift, declared_gateways, drift, jobs_or_skip
 from .mapping import live_props, mark_credentials
 
 UNMANAGED_ENVIRONMENT = "unmanaged"
@@ -39,6 +39,7 @@ class AuditResult:
     stacks: list[StackDrift] = field(default_factory=list)
     findings: list[tuple[str, Finding]] = field(default_factory=list)  # (gateway id, finding)
     requests: int = 0
+    skipped: str | None = None  # a check not run (the Logpush job without Logs Write), one line
 
     @property
     def found(self) -> bool:
@@ -68,8 +69,9 @@ def audit(client: Any, account: str, plans: Sequence[Mapping[str, Any]], setting
     """``plans``: the offline plans of the repository's stacks (those of other accounts are ignored)."""
     live = client.gateways(account)
     ours = [p for p in plans if p.get("accountId") == account]
-    jobs = client.logpush_jobs(account) if with_jobs and ours else None
-    result = AuditResult(account, len(live))
+    exports = any(r["type"] == LOGPUSH_JOB for p in ours for r in p["resources"])
+    jobs, skipped = jobs_or_skip(client, account) if with_jobs and exports else (None, None)
+    result = AuditResult(account, len(live), skipped=skipped)
     owner: dict[str, tuple[Mapping[str, Any], str]] = {}
     for plan in ours:
         for gid, resource in declared_gateways(plan).items():
@@ -120,6 +122,7 @@ def to_json(r: AuditResult) -> str:
                                "field": d.field, "declared": d.declared, "live": d.live, "hint": d.hint(s.stack)}
                               for d in s.drift]} for s in r.stacks],
         "findings": [{"id": gid, **f.as_json()} for gid, f in r.findings],
+        "skipped": [r.skipped] if r.skipped else [],
         "found": r.found,
     }, indent=2)
 

@@ -61,6 +61,20 @@ class StackDrift:
         return not self.drift and not self.missing
 
 
+def jobs_or_skip(client: Any, account_id: str) -> tuple[list[dict[str, Any]] | None, str | None]:
+    """The account's Logpush jobs, or (None, the one line saying the job check was skipped) when the
+    token lacks the permission: Logpush has no read-only permission ("Logs Write" even to list
+    jobs, Cloudflare Logs docs, Permissions), so a read-only token cannot see the job; the gateway
+    checks still run and the exit code is theirs. Any other failure is raised (exit 3)."""
+    from .client import PermissionMissing
+
+    try:
+        return client.logpush_jobs(account_id), None
+    except PermissionMissing as exc:
+        return None, (f"Logpush job check skipped: the token lacks the permission group '{exc.group}' (Logpush has "
+                      f"no read-only permission; HTTP 403 on {exc.call}); add it to check the job")
+
+
 def declared_gateways(plan: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     """gateway id -> the planned AiGateway resource."""
     return {r["props"]["aiGatewayId"]: r for r in plan["resources"] if r["type"] == GATEWAY}

@@ -31,6 +31,7 @@ from live_helpers import (
 from standin import (
     DEFAULT_ACCOUNT,
     GATEWAYS_ONLY_TOKEN,
+    LOGS_READ_TOKEN,
     READ_TOKEN,
     RUN_TOKEN,
     TEST_TOKENS,
@@ -39,7 +40,7 @@ from standin import (
 )
 
 from aigw_policy.values import Secret
-from infra.live.client import EXIT_API, PER_PAGE, Client, LiveError, TokenMissing
+from infra.live.client import EXIT_API, MAX_REQUESTS, PER_PAGE, Client, LiveError, TokenMissing
 from infra.live.mapping import SECRET_FIELD, differences, live_props, mark_credentials, normalise
 
 ACCOUNT = DEFAULT_ACCOUNT
@@ -139,7 +140,9 @@ def test_a_rejected_token_names_the_call_and_the_401(standin: StandIn) -> None:
 
 @pytest.mark.parametrize(("token", "call", "name", "group"), [
     (RUN_TOKEN, "gateways", "list gateways", "AI Gateway Read"),
-    (GATEWAYS_ONLY_TOKEN, "logpush_jobs", "list Logpush jobs", "Logs Read"),
+    # Logpush has no read-only permission: listing jobs needs Logs Write (Cloudflare Logs docs, Permissions).
+    (GATEWAYS_ONLY_TOKEN, "logpush_jobs", "list Logpush jobs", "Logs Write"),
+    (LOGS_READ_TOKEN, "logpush_jobs", "list Logpush jobs", "Logs Write"),
 ])
 def test_a_missing_permission_names_the_group_to_add(standin: StandIn, token: str, call: str, name: str,
                                                      group: str) -> None:
@@ -161,7 +164,8 @@ def test_no_answer_within_the_timeout_is_a_network_error(silent_url: str) -> Non
     start = time.monotonic()
     with Client(READ_TOKEN, silent_url, timeout=0.5) as made:
         message = str(live_error(lambda: made.gateways(ACCOUNT)))
-    assert message == "list gateways: no answer from the Cloudflare API within the timeout (network)"
+    assert message == "list gateways: no answer from the Cloudflare API within the timeout (0.5 s for the whole " \
+                      "request, --timeout) (network)"
     assert time.monotonic() - start < 5  # one attempt: the SDK's own retries are off
 
 
@@ -471,3 +475,141 @@ def test_retry_after_reads_seconds_and_http_dates():
     assert retry_after_seconds(formatdate(1030.0, usegmt=True), now=1000.0) == 30.0
     assert retry_after_seconds(formatdate(900.0, usegmt=True), now=1000.0) == 0.0
     assert retry_after_seconds(None) == retry_after_seconds("soon") == BLOCK_SECONDS == 300.0
+
+
+# --------------------------------------------------------------------------- paging by result_info, the request cap
+
+
+@pytest.mark.parametrize(("result_info", "pages"), [("counts", 5), ("full", 5), ("none", 6)])
+def test_a_server_applying_50_per_page_is_read_to_the_end(standin: StandIn, client: Client, seed,
+                                                          result_info: str, pages: int) -> None:
+    """Acceptance (issue 11): 250 gateways, `per_page` capped at 50 by the server, all listed. Done by
+    total_count / total_pages; without a result_info, by the empty page after the last full one."""
+    ids = seed(250)
+    standin.max_per_page, standin.result_info = 50, result_info
+    assert [g["id"] for g in client.gateways(ACCOUNT)] == ids
+    assert [r.query["page"] for r in list_requests(standin)] == [str(n) for n in range(1, pages + 1)]
+    assert {r.query["per_page"] for r in list_requests(standin)} == {"100"}
+
+
+def test_a_short_last_page_without_result_info_ends_the_listing(standin: StandIn, client: Client, seed) -> None:
+    seed(130)
+    standin.result_info = "none"
+    assert len(client.gateways(ACCOUNT)) == 130 and client.requests == 2
+
+
+def test_a_server_repeating_its_first_page_stops_at_the_request_cap(standin: StandIn, seed) -> None:
+    """Acceptance (issue 11): a server repeating pages stops at the cap with exit 3."""
+    seed(250)
+    standin.repeat_pages = True
+    with Client(READ_TOKEN, standin.base_url) as made:
+        message = str(live_error(lambda: made.gateways(ACCOUNT)))
+    assert message.startswith(f"list gateways: stopped after {MAX_REQUESTS} API requests, the most one command makes")
+    assert len(standin.requests) == MAX_REQUESTS == 100
+
+
+def test_pages_that_do_not_add_up_to_the_total_fail(standin: StandIn, seed) -> None:
+    """A server that answers page N with page 1's gateways but says "page N of 3": it stops at page 3,
+    with 100 distinct gateways of the 250 it counted."""
+    seed(250)
+    real = standin._list_gateways
+
+    def repeating(account, token, query, body):
+        status, payload = real(account, token, {**query, "page": "1"}, body)
+        payload["result_info"].update(page=int(query.get("page", 1)), total_pages=3)
+        return status, payload
+
+    standin._list_gateways = repeating  # type: ignore[method-assign]
+    import standin as module
+    routes = module._ROUTES[0][1]
+    saved = routes["GET"]
+    routes["GET"] = (saved[0], lambda self, *a, **k: repeating(*a, **k))
+    try:
+        with Client(READ_TOKEN, standin.base_url) as made:
+            message = str(live_error(lambda: made.gateways(ACCOUNT)))
+    finally:
+        routes["GET"] = saved
+    assert message == "list gateways: the API said 250 gateway(s) but its 3 page(s) held 100 distinct one(s) " \
+                      "(pages repeated?)"
+
+
+# --------------------------------------------------------------------------- answers that are not the API's JSON
+
+
+@pytest.mark.parametrize(("body", "content_type", "words"), [
+    ("<html><body>502 Bad Gateway</body></html>", "text/html", ["not JSON", "text/html", "502 Bad Gateway"]),
+    ('{"result": [', "application/json", ["not JSON"]),
+    ('{"success": true, "errors": [], "messages": [], "result": {"id": "x"}}', "application/json",
+     ["`result` is not a list"]),
+    ('{"success": true, "errors": [], "messages": [], "result": ["x"]}', "application/json",
+     ["`result` is not a list of objects"]),
+    ('["not", "an", "envelope"]', "application/json", ["not a v4 success envelope"]),
+], ids=["html", "truncated", "result-object", "result-strings", "not-envelope"])
+@pytest.mark.parametrize(("call", "path", "name"), [("gateways", "/ai-gateway/gateways", "list gateways"),
+                                                    ("logpush_jobs", "/logpush/jobs", "list Logpush jobs")])
+def test_an_answer_that_is_not_the_api_json_is_exit_3_naming_the_call(standin: StandIn, client: Client, body: str,
+                                                                      content_type: str, words: list[str], call: str,
+                                                                      path: str, name: str) -> None:
+    standin.inject_response(path, body, content_type=content_type)
+    message = str(live_error(lambda: getattr(client, call)(ACCOUNT)))
+    assert message.startswith(f"{name}: ")
+    for word in words:
+        assert word in message
+
+
+def test_an_html_error_page_is_named_not_dumped(standin: StandIn, client: Client) -> None:
+    standin.inject_response("/ai-gateway/gateways", "<html>" + "x" * 5000 + "</html>", status=502,
+                            content_type="text/html")
+    message = str(live_error(lambda: client.gateways(ACCOUNT)))
+    assert message.startswith("list gateways: HTTP 502: not the API's JSON (text/html: '<html>xxx")
+    assert len(message) < 300
+
+
+def test_a_server_trickling_its_answer_ends_at_the_deadline(standin: StandIn) -> None:
+    """One deadline for the whole request: a byte every 0.2 s never trips a per-read timeout of 1 s."""
+    standin.inject_response("/ai-gateway/gateways", '{"success": true, "result": []}' + " " * 200, trickle=0.2)
+    start = time.monotonic()
+    with Client(READ_TOKEN, standin.base_url, timeout=1) as made:
+        message = str(live_error(lambda: made.gateways(ACCOUNT)))
+    assert message == "list gateways: no answer from the Cloudflare API within the timeout (1 s for the whole " \
+                      "request, --timeout) (network)"
+    assert time.monotonic() - start < 3
+
+
+# --------------------------------------------------------------------------- Retry-After: bounded by --max-wait
+
+
+@pytest.mark.parametrize(("retry_after", "shown"), [
+    ("3600", "a wait of 3600 s"), ("inf", "a wait of an unbounded number of s"),
+    ("1" + "0" * 400, "a wait of an unbounded number of s"), ("nan", "a wait of 300 s"), ("soon", "a wait of 300 s"),
+    ("Fri, 31 Dec 9999 23:59:59 GMT", "a wait of "),
+], ids=["hour", "inf", "10**400", "nan", "unreadable", "far-date"])
+def test_a_retry_after_beyond_max_wait_is_refused_at_once(clocked, retry_after: str, shown: str) -> None:
+    """Acceptance (issue 11): `Retry-After: 3600` is refused with a message and exit 3, at once."""
+    api, clock = clocked
+    api.inject_429("/ai-gateway/gateways", retry_after=retry_after)
+    made, slept, out = sleeping_client(api, clock)
+    with made:
+        message = str(live_error(lambda: made.gateways(ACCOUNT)))
+    assert message.startswith("list gateways: rate limited by Cloudflare (HTTP 429, Retry-After ")
+    assert shown in message and "more than --max-wait 60 s, so aigw does not wait. Run again later" in message
+    assert slept == [] and out.getvalue() == "" and len(api.requests) == 1
+    assert len(message) < 400
+
+
+def test_a_larger_max_wait_waits_a_longer_retry_after(clocked) -> None:
+    api, clock = clocked
+    api.inject_429("/ai-gateway/gateways", retry_after="3600")
+    made, slept, out = sleeping_client(api, clock, max_wait=3600)
+    with made:
+        assert made.gateways(ACCOUNT) == []
+    assert slept == [3600.0] and "waiting 3600 s" in out.getvalue()
+
+
+def test_retry_after_never_overflows() -> None:
+    from infra.live.client import BLOCK_SECONDS, retry_after_seconds
+
+    assert retry_after_seconds("1" + "0" * 400) == float("inf") == retry_after_seconds("inf")
+    assert retry_after_seconds("-5") == 0.0 and retry_after_seconds("nan") == BLOCK_SECONDS
+    assert retry_after_seconds("Fri, 31 Dec 9999 23:59:59 GMT", now=0.0) > 10**11
+    assert retry_after_seconds("Mon, 99 Foo 99999999999 99:99:99 GMT") == BLOCK_SECONDS

@@ -41,6 +41,7 @@ from live_helpers import (
 from standin import (
     DEFAULT_ACCOUNT,
     GATEWAYS_ONLY_TOKEN,
+    LOGS_READ_TOKEN,
     READ_TOKEN,
     RUN_TOKEN,
     WRITE_TOKEN,
@@ -103,9 +104,10 @@ def test_audit_names_the_default_gateway_unmanaged_and_the_changed_field_as_drif
     assert "  MANDATORY  default: no-default-gateway:" in out
     assert not re.search(r"^  (MANDATORY|ADVISORY)\s+prod-", out, re.M)  # the declared gateways comply
     assert out.rstrip().endswith("audit: findings (exit 1)")
-    # One list request, pages of 100: never one GET per gateway (and audit reads no Logpush jobs).
+    # One list request, pages of 100: never one GET per gateway; one list of Logpush jobs (prod exports logs).
     assert [(r.method, r.path, r.query) for r in standin.requests] == [
-        ("GET", f"/accounts/{PROD}{LIST}", {"page": "1", "per_page": "100"})]
+        ("GET", f"/accounts/{PROD}{LIST}", {"page": "1", "per_page": "100"}),
+        ("GET", f"/accounts/{PROD}/logpush/jobs", {})]
 
 
 def test_drift_prod_shows_the_same_field_and_nothing_else(standin: StandIn, plans) -> None:
@@ -142,7 +144,8 @@ def test_audit_of_a_clean_prod_account_exits_0(standin: StandIn, plans) -> None:
     result = json.loads(proc.stdout)
     assert result["found"] is False and result["unmanaged"] == [] and result["findings"] == []
     assert [(s["stack"], s["missing"], s["drift"]) for s in result["stacks"]] == [("prod", [], [])]  # its account
-    assert (result["account"], result["live"], result["requests"]) == (PROD, 3, 1)
+    # The gateways (one page) and the Logpush jobs (prod exports logs).
+    assert (result["account"], result["live"], result["requests"], result["skipped"]) == (PROD, 3, 2, [])
 
 
 # --------------------------------------------------------------------------- the rate-limit policy, end to end
@@ -208,7 +211,8 @@ def test_a_second_429_exits_3(standin: StandIn, tmp_path: Path) -> None:
                   "check CLOUDFLARE_API_TOKEN"),
     ("run token", "aigw: list gateways: permission denied (HTTP 403: "),
     ("closed port", "aigw: list gateways: cannot reach the Cloudflare API ("),
-    ("no answer", "aigw: list gateways: no answer from the Cloudflare API within the timeout (network)"),
+    ("no answer", "aigw: list gateways: no answer from the Cloudflare API within the timeout (1 s for the whole "
+                  "request, --timeout) (network)"),
 ])
 def test_api_and_network_failures_exit_3_naming_the_call_and_why(standin: StandIn, silent_url: str,
                                                                   tmp_path: Path, case: str, expected: str) -> None:
@@ -230,14 +234,26 @@ def test_api_and_network_failures_exit_3_naming_the_call_and_why(standin: StandI
     assert not (project / "Pulumi.adopted.yaml").exists()
 
 
-def test_drift_without_logs_read_names_the_permission_group(standin: StandIn, plans) -> None:
-    prod_account(standin, plans, changed=False, default=False)
-    proc = aigw("drift", "prod", token=GATEWAYS_ONLY_TOKEN, api=standin)
-    assert proc.returncode == 3, proc.stdout + proc.stderr
-    assert proc.stderr.startswith("aigw: list Logpush jobs: permission denied (HTTP 403: ")
-    assert proc.stderr.rstrip().endswith(
-        "the token needs the permission group 'Logs Read' on this account: add it, or use a token scoped to this "
-        "account")
+SKIPPED_JOB = ("aigw: Logpush job check skipped: the token lacks the permission group 'Logs Write' (Logpush has "
+               "no read-only permission; HTTP 403 on list Logpush jobs); add it to check the job\n")
+
+
+@pytest.mark.parametrize("token", [LOGS_READ_TOKEN, GATEWAYS_ONLY_TOKEN])
+@pytest.mark.parametrize("changed", [False, True], ids=["clean", "drifted"])
+@pytest.mark.parametrize("command", [["drift", "prod"], ["audit", "--account", PROD]], ids=["drift", "audit"])
+def test_without_logs_write_the_job_check_is_skipped_in_one_line(standin: StandIn, plans, token: str, changed: bool,
+                                                                 command: list[str]) -> None:
+    """Listing Logpush jobs needs Logs Write (Cloudflare Logs docs, Permissions): a token without it gets
+    the gateway checks, one line saying the job was not checked, and the exit code of the gateways."""
+    prod_account(standin, plans, changed=changed, default=False)
+    standin.logpush_jobs.clear()  # had the job been checked, its absence would be drift
+    proc = aigw(*command, token=token, api=standin)
+    assert proc.stderr == SKIPPED_JOB
+    assert proc.returncode == (1 if changed else 0), proc.stdout + proc.stderr
+    assert "(job)" not in proc.stdout and "logpushJob" not in proc.stdout.lower()
+    assert [r.status for r in standin.requests_to("/logpush/jobs")] == [403]
+    json_proc = aigw(*command, "--format", "json", token=token, api=standin)
+    assert json.loads(json_proc.stdout)["skipped"] == [SKIPPED_JOB.removeprefix("aigw: ").rstrip("\n")]
 
 
 @pytest.mark.parametrize("command", [["audit", "--account", PROD], ["drift", "prod"],
@@ -246,8 +262,8 @@ def test_no_token_exits_2_before_anything_else(standin: StandIn, tmp_path: Path,
     """Checked first: in a directory that is no project at all, the token is still what is reported."""
     proc = aigw("-C", str(tmp_path), *command, token=None, api=standin)
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert proc.stderr == ("aigw: CLOUDFLARE_API_TOKEN is not set: export a read-only API token (AI Gateway Read, "
-                           "plus Logs Read for Logpush jobs)\n")
+    assert proc.stderr == ("aigw: CLOUDFLARE_API_TOKEN is not set: export an API token with AI Gateway Read (plus "
+                           "Logs Write for the Logpush job check: Logpush has no read-only permission)\n")
     assert standin.requests == []
 
 
@@ -267,7 +283,7 @@ def audited(standin: StandIn, plans) -> auditing.AuditResult:
 
 def test_audit_json_has_its_documented_shape(audited: auditing.AuditResult) -> None:
     doc = json.loads(auditing.to_json(audited))
-    assert set(doc) == {"account", "live", "requests", "unmanaged", "stacks", "findings", "found"}
+    assert set(doc) == {"account", "live", "requests", "unmanaged", "stacks", "findings", "skipped", "found"}
     assert (doc["account"], doc["live"], doc["requests"], doc["found"]) == (PROD, 4, 1, True)
     assert [u["id"] for u in doc["unmanaged"]] == ["default", "team-x-bot"]
     assert "auto-created" in doc["unmanaged"][0]["note"] and "aigw import" in doc["unmanaged"][1]["note"]
