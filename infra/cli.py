@@ -1,6 +1,6 @@
 """`aigw`: review and enforce the gateway declarations without credentials.
 
-Exit codes (DESIGN.md section 6): 0 clean; 1 mandatory violations or drift; 2 invalid input
+Exit codes (documented in README.md, docs/policy.md and docs/live.md, "Exit codes"): 0 clean; 1 mandatory violations or drift; 2 invalid input
 or usage; 3 Cloudflare API or network failure; 4 the program itself failed (a bug: report it).
 """
 
@@ -370,6 +370,8 @@ def import_(ctx: click.Context, account: str, gateways: tuple[str, ...], stack: 
                        "(--force overwrites)", err=True)
             continue
         click.echo(f"imported {item.gateway_id} as aigw:gateways.{item.name}")
+        for note in item.notes:
+            click.echo(f"  {item.gateway_id}: {note}", err=True)
         for where in item.secrets:
             click.echo(f"  set the credential: {importer.set_secret_command(stack, item.name, where)}")
     click.echo(f"wrote {path.name} and {target.name}; then: pulumi import -s {stack} --file {target.name}")

@@ -24,7 +24,12 @@ from typing import Any
 
 from aigw_policy.rules import GATEWAY, is_credential_name
 
+from ..spec import AUTHENTICATION_IMPORTED_OFF
+
 COMPONENT = "aigw:index:Gateway"
+AUTHENTICATION_UNKNOWN = ("the API did not say whether authentication is on: the stack declares the default "
+                          "(authentication: true); check the gateway in the dashboard, and if it is off write "
+                          "authentication: imported-off before `pulumi up` (turning it on cannot be undone)")
 PLACEHOLDER = "v1:REPLACE-ME-with-pulumi-config-set-secret"
 
 
@@ -38,6 +43,7 @@ class Imported:
     gateway_id: str
     written: bool
     secrets: list[str] = field(default_factory=list)  # key paths holding a placeholder
+    notes: list[str] = field(default_factory=list)  # what the user must check before `pulumi up`
 
 
 def gateway_name(gateway_id: str, environment: str) -> str:
@@ -74,7 +80,14 @@ def gateway_config(gw: Mapping[str, Any], environment: str) -> tuple[str, dict[s
         key = str(gw["logpush_public_key"])  # a PEM block: written as a YAML block, as a person would
         logging["logpushPublicKey"] = LiteralScalarString(key) if "\n" in key else key
     entry["logging"] = logging
-    entry["authentication"] = bool(gw.get("authentication"))
+    # Changelog 2026-11-03 ("New AI Gateways require authentication"): `false` is refused in config;
+    # a gateway already off is declared `imported-off` (sent as false, which keeps it off); one
+    # whose API record does not say is left to the default (true) with a note: an absent value is
+    # unknown, and writing `imported-off` for a gateway that is on would make `pulumi up` fail.
+    if gw.get("authentication") is True:
+        entry["authentication"] = True
+    elif gw.get("authentication") is False:
+        entry["authentication"] = AUTHENTICATION_IMPORTED_OFF
     entry["retry"] = ({"maxAttempts": gw["retry_max_attempts"], "delayMs": gw.get("retry_delay"),
                        "backoff": gw.get("retry_backoff")} if gw.get("retry_max_attempts") else None)
     entry["dlp"] = _dlp(gw.get("dlp"))
@@ -208,13 +221,16 @@ def write_stack(path: Path, stack: str, account: str, environment: str, gateways
             continue
         gateways_map[name] = CommentedMap(entry)
         note = f"imported from the live gateway {gw['id']} by `aigw import`"
+        notes = [AUTHENTICATION_UNKNOWN] if gw.get("authentication") is None else []
+        if notes:
+            note += "; " + AUTHENTICATION_UNKNOWN
         if secrets:
             note += "; credentials are placeholders, set each with:\n" + "\n".join(
                 set_secret_command(stack, name, where) for where in secrets)
         _drop_import_notes(config, gateways_map, name)
         comments.drop_notes(name)
         gateways_map.yaml_set_comment_before_after_key(name, before=note, indent=comments.entry_column)
-        out.append(Imported(name, gw["id"], True, secrets))
+        out.append(Imported(name, gw["id"], True, secrets, notes))
     comments.put_back(doc, config, gateways_map)
     buffer = StringIO()
     yaml.dump(doc, buffer)

@@ -81,9 +81,22 @@ _LOWER_ENUMS = {"rateLimitingTechnique", "retryBackoff", "workersAiBillingMode"}
 _UPPER_ENUMS = {"logManagementStrategy"}
 # Omitted == this value (documented defaults, or the API's "off").
 _DEFAULTS: dict[str, Any] = {
-    "authentication": False, "logpush": False, "logClassification": False, "zdr": False, "byokOnly": False,
+    "logpush": False, "logClassification": False, "zdr": False, "byokOnly": False,
     "workersAiBillingMode": "postpaid", "cacheTtl": 0, "cacheInvalidateOnUpdate": False,
 }
+# Omitted on a live gateway == unknown, never compared. `authentication` has no safe default to
+# assume: new gateways are on by default and cannot be turned off, older ones may be off
+# (changelog 2026-11-03, "New AI Gateways require authentication"), so an absent value says nothing.
+UNKNOWN_WHEN_ABSENT = ("authentication",)
+# The gateway props this mapping knows (cloudflare SDK 5.9.0 `ai_gateway_create_params.py`, in the
+# plan's names). A live field outside them is one Cloudflare added since: ignored, never drift.
+KNOWN_PROPS = frozenset({
+    "accountId", "aiGatewayId", "authentication", "byokOnly", "cacheInvalidateOnUpdate", "cacheTtl", "collectLogs",
+    "dlp", "guardrails", "logClassification", "logManagement", "logManagementStrategy", "logpush",
+    "logpushPublicKey", "otels", "rateLimitingInterval", "rateLimitingLimit", "rateLimitingTechnique",
+    "retryBackoff", "retryDelay", "retryMaxAttempts", "spendLimits", "storeId", "stripe", "workersAiBillingMode",
+    "zdr",
+})
 SECRET_FIELD = "(secret, not compared)"
 
 
@@ -98,8 +111,9 @@ def normalise(props: Mapping[str, Any]) -> dict[str, Any]:
         for key in ("rateLimitingLimit", "rateLimitingInterval", "rateLimitingTechnique"):
             p.pop(key, None)
     if not p.get("retryMaxAttempts"):
-        for key in ("retryMaxAttempts", "retryDelay", "retryBackoff"):
-            p.pop(key, None)
+        # 0 or absent attempts: not compared, but the delay and backoff still are (a live delay or
+        # backoff set without attempts is a difference to see, not to hide).
+        p.pop("retryMaxAttempts", None)
     for key, default in _DEFAULTS.items():
         if p.get(key) == default:
             p.pop(key)
@@ -170,10 +184,16 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 def differences(declared: Mapping[str, Any], live: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
     """(field path, declared, live) for every field that differs after normalisation.
 
-    Spend-limit rule ids the API generated are ignored where the declaration gives none."""
+    Spend-limit rule ids the API generated are ignored where the declaration gives none; a field
+    absent on the live side that says nothing by its absence (UNKNOWN_WHEN_ABSENT) is not compared;
+    a live field this mapping does not know (KNOWN_PROPS) and the declaration lacks is ignored."""
+    unknown = {k for k in UNKNOWN_WHEN_ABSENT if live.get(k) is None}
+    live = {k: v for k, v in live.items() if k in KNOWN_PROPS or k in declared}
     d, l_ = flatten(normalise(declared)), flatten(normalise(live))
     out = []
     for key in sorted(set(d) | set(l_)):
+        if key.split(".", 1)[0].split("[", 1)[0] in unknown:
+            continue
         if key.startswith("spendLimits.rules[") and key.endswith("].id") and key not in d:
             continue
         if key == "accountId":

@@ -338,7 +338,7 @@ def diff(declared: dict[str, Any], live: dict[str, Any]) -> list[tuple[str, Any,
     ({}, {"rateLimitingLimit": 100, "rateLimitingInterval": 0, "rateLimitingTechnique": "sliding"}),  # 0 = off
     ({"cacheTtl": 0}, {"cacheTtl": None}),
     ({"cacheTtl": None}, {}),
-    ({"retryMaxAttempts": None, "retryDelay": None, "retryBackoff": None},
+    ({"retryMaxAttempts": None, "retryDelay": 500, "retryBackoff": "constant"},
      {"retryMaxAttempts": 0, "retryDelay": 500, "retryBackoff": "constant"}),
     ({"dlp": None}, {"dlp": {"enabled": False, "action": "BLOCK", "profiles": []}}),
     ({"guardrails": None}, {"guardrails": {"prompt": {}, "response": {}}}),
@@ -351,7 +351,7 @@ def test_zero_and_null_both_mean_off(declared: dict[str, Any], live: dict[str, A
 
 
 @pytest.mark.parametrize(("field", "default"), [
-    ("authentication", False), ("logpush", False), ("logClassification", False), ("zdr", False),
+    ("logpush", False), ("logClassification", False), ("zdr", False),
     ("byokOnly", False), ("workersAiBillingMode", "postpaid"), ("cacheInvalidateOnUpdate", False),
 ])
 def test_an_omitted_optional_field_equals_its_default(field: str, default: Any) -> None:
@@ -613,3 +613,37 @@ def test_retry_after_never_overflows() -> None:
     assert retry_after_seconds("-5") == 0.0 and retry_after_seconds("nan") == BLOCK_SECONDS
     assert retry_after_seconds("Fri, 31 Dec 9999 23:59:59 GMT", now=0.0) > 10**11
     assert retry_after_seconds("Mon, 99 Foo 99999999999 99:99:99 GMT") == BLOCK_SECONDS
+
+
+# --------------------------------------------------------------------------- absent is unknown; unknown fields ignored
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_an_absent_live_authentication_is_unknown_never_drift(declared: bool) -> None:
+    """Since 2026-11-03 new gateways are on by default and cannot be turned off, older ones may be off
+    (changelog "New AI Gateways require authentication"): a live gateway that does not say is neither."""
+    assert diff({"authentication": declared}, {}) == [] == diff({"authentication": declared},
+                                                                  {"authentication": None})
+    assert diff({"authentication": True}, {"authentication": False}) == [("authentication", True, False)]
+    assert diff({"authentication": False}, {"authentication": True}) == [("authentication", False, True)]
+    assert diff({}, {"authentication": False}) == [("authentication", None, False)]
+
+
+def test_retry_delay_and_backoff_are_compared_without_max_attempts() -> None:
+    assert diff({"retryDelay": 500, "retryBackoff": "exponential"}, {"retryDelay": 2000, "retryBackoff": "linear"}) \
+        == [("retryBackoff", "exponential", "linear"), ("retryDelay", 500, 2000)]
+    assert diff({}, {"retryDelay": 2000}) == [("retryDelay", None, 2000)]
+
+
+def test_a_live_field_the_mapping_does_not_know_is_not_drift(standin: StandIn, client: Client) -> None:
+    """A field Cloudflare adds to gateways later (here `semantic_cache`) is ignored, not reported."""
+    standin.seed_gateway("support-bot", cache_ttl=60, authentication=True)
+    standin.gateways["support-bot"]["semantic_cache"] = {"enabled": True, "threshold": 0.9}
+    (live,) = client.gateways(ACCOUNT)
+    declared = {**BASE, "aiGatewayId": "support-bot", "cacheTtl": 60, "authentication": True,
+                "rateLimitingLimit": 0, "rateLimitingInterval": 0}
+    props = live_props(live, ACCOUNT)
+    assert props["semanticCache"] == {"enabled": True, "threshold": 0.9}  # read, passed to the rules as is
+    assert differences(declared, props) == []
+    props["cacheTtl"] = 5
+    assert differences(declared, props) == [("cacheTtl", 60, 5)]

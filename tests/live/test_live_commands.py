@@ -536,6 +536,28 @@ def test_import_into_a_new_stack_file_then_drift_shows_no_drift(standin: StandIn
     assert proc.stdout.rstrip().endswith("drift: none")
 
 
+def test_import_writes_authentication_as_the_live_gateway_says_then_no_drift(standin: StandIn,
+                                                                              tmp_path: Path) -> None:
+    """Changelog 2026-11-03: on stays `true`; off is `imported-off` (config refuses `false`); a gateway
+    whose record does not say is left to the default (true) with a note to check, never written off."""
+    standin.seed_gateway("newstack-secured", authentication=True)
+    standin.seed_gateway("newstack-legacy", authentication=False)
+    standin.seed_gateway("newstack-unsaid")  # no `authentication` in the API's answer
+    project = new_project(tmp_path / "p")
+    proc = aigw("import", "--account", PROD, "--stack", "newstack", token=READ_TOKEN, api=standin, cwd=project)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    text = (project / "Pulumi.newstack.yaml").read_text()
+    gateways = yaml.safe_load(text)["config"]["aigw:gateways"]
+    assert gateways["secured"]["authentication"] is True
+    assert gateways["legacy"]["authentication"] == "imported-off"
+    assert "authentication" not in gateways["unsaid"]
+    assert proc.stderr == f"  newstack-unsaid: {importer.AUTHENTICATION_UNKNOWN}\n"
+    assert importer.AUTHENTICATION_UNKNOWN in " ".join(line.strip("# ") for line in text.splitlines())
+    proc = aigw("drift", "newstack", token=READ_TOKEN, api=standin, cwd=project)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.rstrip().endswith("drift: none")
+
+
 COMMENTED = f"""\
 # Gateways adopted from the team-x account: written by hand before `aigw import`.
 config:
