@@ -61,7 +61,8 @@ PUBLIC_KEY = "".join(line + "\n" for line in (
 R2_DESTINATION_CONF = (f"r2://acme-prod-ai-gateway-logs/{{DATE}}?account-id={ACCOUNT_ID}"
                        "&access-key-id=AKIAEXAMPLE&secret-access-key=wJalrXUtnFEMIEXAMPLEKEY")
 # Binding order of the edge Worker's script (infra/components/workers.py).
-EDGE_BINDINGS = ("AI", "GATEWAY_URL", "GATEWAY_ID", "GATEWAY_NAME", "ENVIRONMENT", "APP", "PAYLOADS", "AIG_TOKEN")
+EDGE_BINDINGS = ("AI", "GATEWAY_URL", "GATEWAY_ID", "GATEWAY_NAME", "ENVIRONMENT", "APP", "PAYLOADS", "ZDR",
+                 "AIG_TOKEN")
 
 
 def gateway_id(name: str, environment: str = "prod") -> str:
@@ -106,7 +107,8 @@ def gateway(name: str, environment: str = "prod") -> Resource:
 
 def edge_script(name: str, environment: str = "prod") -> Resource:
     texts = {"GATEWAY_URL": base_url(name, environment), "GATEWAY_ID": gateway_id(name, environment),
-             "GATEWAY_NAME": name, "ENVIRONMENT": environment, "APP": name, "PAYLOADS": "false"}
+             "GATEWAY_NAME": name, "ENVIRONMENT": environment, "APP": name, "PAYLOADS": "false",
+             "ZDR": "false"}
     bindings: list[dict[str, Any]] = [{"name": "AI", "type": "ai"}]
     bindings += [{"name": k, "text": v, "type": "plain_text"} for k, v in texts.items()]
     bindings.append({"name": "AIG_TOKEN", "text": Secret(), "type": "secret_text"})
@@ -116,7 +118,7 @@ def edge_script(name: str, environment: str = "prod") -> Resource:
         "bindings": bindings,
         "compatibilityDate": "2026-11-01",
         "contentFile": "workers/edge.mjs",
-        "contentSha256": "a0b79cd6f6f4e9017baed2f4f28f1b424cb36d07a7e0c9616cbce5cd65cc5a1b",
+        "contentSha256": "d412abcc42ca1c4cff44fc94026dd6d50ccee37500f38b980db0576b99f98cef",
         "mainModule": "edge.mjs",
         "scriptName": f"{gateway_id(name, environment)}-edge",
     })

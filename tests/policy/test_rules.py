@@ -786,7 +786,7 @@ def test_an_unknown_run_token_value_that_is_a_secret_is_no_violation():
 def test_an_unknown_binding_text_not_marked_secret_fails_closed_in_production_only():
     # Whether an unknown value will be a secret is not known either: judged like any unknown.
     finding = only(run(changed(*SCRIPT, binding_path("AIG_TOKEN"), UNKNOWN)), "secrets-not-plaintext")
-    assert "WorkersScript 'support-bot': bindings[7].text is unknown during preview" in finding.message
+    assert "WorkersScript 'support-bot': bindings[8].text is unknown during preview" in finding.message
     assert run(changed(*SCRIPT, binding_path("AIG_TOKEN"), UNKNOWN, "dev"), "dev") == []
 
 
