@@ -1,7 +1,8 @@
 """`aigw`: review and enforce the gateway declarations without credentials.
 
-Exit codes (documented in README.md, docs/policy.md and docs/live.md, "Exit codes"): 0 clean; 1 mandatory violations or drift; 2 invalid input
-or usage; 3 Cloudflare API or network failure; 4 the program itself failed (a bug: report it).
+Exit codes (documented in README.md, and under "Exit codes" in docs/policy.md and docs/live.md):
+0 clean; 1 mandatory violations or drift; 2 invalid input or usage; 3 Cloudflare API or network failure;
+4 the program itself failed (a bug: report it).
 """
 
 from __future__ import annotations

@@ -86,7 +86,7 @@ def test_the_checker_accepts_minimal_and_full_bodies():
 
 
 def test_the_checker_knows_the_apis_required_top_level_keys():
-    # shared/reference/cloudflare-ai-gateway.md section 1 (create body).
+    # cloudflare SDK 5.9.0 `types/ai_gateway/ai_gateway_create_params.py` (the create body).
     from cloudflare.types.ai_gateway import AIGatewayCreateParams
 
     required = sorted(k for k, (_, _, req) in wire_fields(AIGatewayCreateParams).items() if req)

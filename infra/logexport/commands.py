@@ -1,6 +1,6 @@
 """The click groups ``logpush`` (``keygen``) and ``logs`` (``decrypt``), registered in :mod:`infra.cli`.
 
-Exit codes follow DESIGN.md section 6: 0 done; 1 some records could not be decrypted;
+Exit codes (docs/log-export.md, "Read exported logs"): 0 done; 1 some records could not be decrypted;
 2 invalid input or usage (one clear line per problem, never a traceback).
 """
 

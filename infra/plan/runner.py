@@ -6,7 +6,8 @@ policy to report, instead of input errors.)
 Prints one JSON document on stdout: {"stack", "environment", "resources", "outputs"} or,
 for invalid config, {"problems": [...]} with exit status 2.
 
-Pulumi's runtime is global to a process: one stack per process (reference: pulumi-offline.md).
+Pulumi's runtime is global to a process (module-level `SETTINGS` in pulumi's
+`pulumi/runtime/settings.py`, which `pulumi.runtime.set_mocks` configures): one stack per process.
 """
 
 from __future__ import annotations

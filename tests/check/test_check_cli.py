@@ -1,5 +1,6 @@
-"""`aigw check` in a subprocess (testing layer 3): the repo's own stacks, the acceptance cases of
-issue 5 on fixture projects made from the repo's prod stack, and the exit codes of DESIGN.md 6."""
+"""`aigw check` in a subprocess: the repo's own stacks, the acceptance cases of
+issue 5 on fixture projects made from the repo's prod stack, and the exit codes documented in
+docs/policy.md ("Exit codes")."""
 
 from __future__ import annotations
 

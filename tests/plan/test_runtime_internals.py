@@ -1,4 +1,6 @@
-"""The offline plan relies on pulumi runtime internals (reference: pulumi-offline.md section 1).
+"""The offline plan relies on pulumi runtime internals: `pulumi.runtime.mocks.set_mocks` and
+`pulumi.runtime.stack.wait_for_rpcs`, plus the private `pulumi.runtime.sync_await._sync_await` and the
+secret wire signature `pulumi.runtime.rpc._special_secret_sig` (pulumi's own source, not documented API).
 
 pulumi is pinned to a minor range in pyproject.toml; these tests fail loudly if an upgrade
 moves or changes what the plan runner uses, instead of the plan silently capturing nothing.

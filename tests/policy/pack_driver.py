@@ -6,7 +6,10 @@ Analyzer gRPC port from the first line of its stdout, and calls, in this order: 
 ConfigureStack, GetAnalyzerInfo, GetPluginInfo, Configure (every policy: its enforcement level and
 its config-schema defaults merged with the user's policy config), Analyze once per resource and
 AnalyzeStack once with every resource. Properties travel as a protobuf Struct (numbers become
-floats), secrets and unknowns in Pulumi's wire form. See /work/shared/reference/pulumi-offline.md.
+floats), secrets and unknowns in Pulumi's wire form. Sources, in the installed packages: pulumi's
+`pulumi/policy/__main__.py` (the plugin entry point), pulumi-policy's `pulumi_policy/policy.py`
+(`PolicyPack` and its `_PolicyAnalyzerServicer`) and the protobufs in `pulumi.runtime.proto`
+(`analyzer_pb2`, `plugin_pb2`).
 
 `PackProcess` is that plugin process (a context manager: the process is always stopped), and
 `drive_plan` runs one stack of `aigw plan --format json` through it, returning findings in the

@@ -1,6 +1,6 @@
 """The CrossGuard pack exercised exactly as the Pulumi engine runs it (pack_driver), against `aigw check`.
 
-Testing layer 4 (DESIGN.md section 8; reference/pulumi-offline.md section 2): the pack runs as its
+The policy testing layer (see pack_driver for the engine's protocol): the pack runs as its
 own plugin process and is called over gRPC in the engine's order, with properties in the wire
 form (protobuf Struct, secret and unknown markers). Its findings must equal those of `aigw check`,
 which runs the same rules offline on the same plan.
