@@ -3,7 +3,7 @@
 Every source a comment or a doc relies on must be public: a Cloudflare docs page or changelog entry, a
 file of an installed package (`cloudflare`, `pulumi_cloudflare`, `pulumi`), a provider's schema file
 in its public repository, or this repository's own docs. Paths to the authors' private notes, and
-"reference section N" pointers into them, mean nothing to a user of the project.
+numbered pointers into them, mean nothing to a user of the project.
 """
 
 from __future__ import annotations
