@@ -287,7 +287,8 @@ SETTING_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
             # gateway's own here: these generated stacks have no aigw:logpush); spec errors otherwise
             lambda d: (d.get("collect", True) or not (d.get("classification") or d.get("logpush")))
             and (not d.get("logpush") or "logpushPublicKey" in d)),
-    "authentication": st.booleans(),
+    # Plain false is refused (new gateways require authentication, changelog 2026-11-03); imported-off sends false.
+    "authentication": st.sampled_from([True, "imported-off"]),
     "retry": st.none() | st.fixed_dictionaries({}, optional={
         "maxAttempts": st.integers(*spec_module.RETRY_MAX_ATTEMPTS),
         "delayMs": st.integers(*spec_module.RETRY_DELAY_MS),
@@ -323,7 +324,7 @@ GATEWAY_NAMES = st.from_regex(r"[a-z0-9_]{1,10}(-[a-z0-9_]{1,6}){0,2}", fullmatc
 
 
 def test_generated_settings_cover_every_gateway_setting():
-    assert set(SETTING_STRATEGIES) == {to_camel(name) for name in GatewaySettings.model_fields}
+    assert set(SETTING_STRATEGIES) == {f.alias or to_camel(name) for name, f in GatewaySettings.model_fields.items()}
 
 
 @settings(max_examples=40, deadline=None,
