@@ -30,7 +30,8 @@ ACCOUNT_TOKEN = "cloudflare:index/accountToken:AccountToken"
 API_TOKEN = "aigw:index:ApiToken"
 EDGE_WORKER = "aigw:index:EdgeWorker"
 
-# The Logpush dataset of AI Gateway events (Cloudflare Logs docs: Datasets > Account > AI Gateway events).
+# The Logpush dataset of AI Gateway events (Cloudflare Logs docs, Datasets > Account > AI Gateway events:
+# developers.cloudflare.com/logs/logpush/logpush-job/datasets/account/ai_gateway_events/).
 AI_GATEWAY_LOGPUSH_DATASET = "ai_gateway_events"
 # The edge Worker's main module (infra/workers/edge.mjs) as deployed.
 EDGE_MAIN_MODULE = "edge.mjs"
