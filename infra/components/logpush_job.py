@@ -5,8 +5,9 @@ Why not `pulumi_cloudflare.LogpushJob`: its `dataset` input is checked against a
 `stringvalidator.OneOfCaseInsensitive` in terraform-provider-cloudflare
 `internal/services/logpush_job/schema.go`), run when the engine calls Check, i.e. at every preview,
 and that list has no `ai_gateway_events`. Cloudflare documents the dataset (Cloudflare Logs docs,
-"Datasets > Account > AI Gateway events": developers.cloudflare.com/logs/logpush/logpush-job/datasets/account/ai_gateway_events/) and the REST API creates jobs with
-it (`POST /accounts/{account_id}/logpush/jobs`, API reference "Create Logpush job"), so the job is
+"Datasets > Account > AI Gateway events":
+developers.cloudflare.com/logs/logpush/logpush-job/datasets/account/ai_gateway_events/), and the REST
+API creates jobs with it (`POST /accounts/{account_id}/logpush/jobs`, API reference "Create Logpush job"), so the job is
 managed here with `client.logpush.jobs.create/get/update/delete` of the `cloudflare` SDK, which
 does not enforce its own `dataset` Literal at run time.
 
