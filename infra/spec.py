@@ -10,9 +10,12 @@ checks only ever see a :class:`StackSpec`. Two loaders produce it:
   (under ``pulumi up``), where secure values arrive decrypted and become :class:`Secret`
   holding the value.
 
-Both feed :func:`build_stack_spec`, so the same files give the same spec. Field ranges
-and enums follow ``shared/reference/cloudflare-ai-gateway.md`` section 1 (SDK 5.9.0 /
-pulumi-cloudflare 6.23.1).
+Both feed :func:`build_stack_spec`, so the same files give the same spec. Field types and
+enums follow the installed ``cloudflare`` SDK 5.9.0 (``types/ai_gateway/ai_gateway_create_params.py``)
+and pulumi-cloudflare 6.23.1 (``pulumi_cloudflare/ai_gateway.py``); ranges follow Cloudflare's API
+reference (AI Gateway, "Create a new Gateway", which shows each minimum and maximum) and
+terraform-provider-cloudflare v5.22.0 (``internal/services/ai_gateway/schema.go``). Where those
+disagree, the comment at the constant says which one this module follows and why.
 """
 
 from __future__ import annotations
@@ -44,8 +47,10 @@ from aigw_policy.rules import is_credential_name
 
 NAMESPACE = "aigw"
 
-# Gateway id: 1-64 chars, lowercase alphanumerics and underscores in hyphen-separated
-# runs (no leading/trailing/double hyphen). Reference section 1, `id`.
+# Gateway id: 1-64 chars (API reference, "Create a new Gateway", `id`: minLength 1, maxLength 64; AI Gateway
+# docs, Getting started: "Gateway name has a 64 character limit"), lowercase alphanumerics and underscores in
+# hyphen-separated runs (no leading/trailing/double hyphen). The character pattern is not documented by
+# Cloudflare for gateway ids; it is seen in third-party clients generated from Cloudflare's OpenAPI document.
 GATEWAY_ID_PATTERN = r"^[a-z0-9_]+(?:-[a-z0-9_]+)*$"
 GATEWAY_ID_MAX_LENGTH = 64
 _GATEWAY_ID_RE = re.compile(GATEWAY_ID_PATTERN)
@@ -80,7 +85,7 @@ CACHE_TTL_MAX = 30 * 24 * 3600
 LOG_MANAGEMENT_MIN = 10_000
 LOG_MANAGEMENT_MAX = 10_000_000
 RETRY_MAX_ATTEMPTS = (1, 5)
-# Retry delay in ms: terraform-provider-cloudflare `internal/services/ai_gateway/schema.go` validates
+# Retry delay in ms: terraform-provider-cloudflare v5.22.0 `internal/services/ai_gateway/schema.go` validates
 # `retry_delay` with `Between(0, 5000)`, and the AI Gateway changelog 2026-04-02 ("Automatically retry on
 # upstream provider failures") offers 100 ms to 5 seconds. The SDK 5.9.0 / pulumi-cloudflare 6.23.1
 # docstring's 0-60000 is not what the product accepts.
@@ -293,7 +298,9 @@ class LoggingSpec(_Model):
 
     @model_validator(mode="after")
     def _needs_collected_logs(self) -> LoggingSpec:
-        # Both work on stored logs: Cloudflare requires collect_logs for them (reference section 1).
+        # Both work on stored logs, and Cloudflare requires collect_logs for them: "Collect logs must also be
+        # turned on for the gateway" (AI Gateway docs, Observability > Log classification); "To export logs
+        # using Workers Logpush, you must have logs turned on for the gateway" (Logging > Workers Logpush).
         needing = [name for name, on in (("classification", self.classification), ("logpush", self.logpush)) if on]
         if needing and not self.collect:
             verb = "needs" if len(needing) == 1 else "need"

@@ -1,4 +1,4 @@
-"""Spec layer (DESIGN.md testing layer 1): merging defaults and one test per class of bad input.
+"""Spec layer (pure pydantic, no Pulumi): merging defaults and one test per class of bad input.
 
 Every error test writes a small stack file, loads it as `aigw plan` does, and asserts the
 exact rendered lines: file and line, key path, the value, and what is allowed.

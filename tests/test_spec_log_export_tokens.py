@@ -1,4 +1,4 @@
-"""Spec layer for `aigw:logpush` and `aigw:tokens` (DESIGN.md testing layer 1, issue #3).
+"""Spec layer for `aigw:logpush` and `aigw:tokens` (pure pydantic, no Pulumi).
 
 As in tests/test_spec.py: every error test writes a small stack file, loads it as `aigw plan`
 does, and asserts the exact rendered lines (file and line, key path, value, what is allowed).

@@ -47,7 +47,8 @@ def client_contract(stack: StackSpec, gw: GatewaySpec) -> dict[str, Any]:
     """What a client of this gateway in this environment must send.
 
     The gateway itself cannot drop bodies while keeping metadata: where payloads are off,
-    clients must send `cf-aig-collect-log-payload: false` (reference section 3).
+    clients must send `cf-aig-collect-log-payload: false` (AI Gateway changelog 2026-03-17, "Log AI
+    Gateway request metadata without storing payloads"; AI Gateway docs, Observability > Logging).
     """
     if gw.edge is not None:
         # The edge Worker adds the Run token, the metadata and (where payloads are off) the
