@@ -36,7 +36,7 @@ def test_a_stack_without_gateways_declares_nothing(engine, stack_spec):
 
 
 def test_exports_are_returned_and_exported_on_the_stack(engine, stack_spec):
-    spec = stack_spec({"support-bot": {"authentication": False}}, "staging")
+    spec = stack_spec({"support-bot": {"authentication": "imported-off"}}, "staging")
     exports = engine.run(lambda: deploy(spec))
     assert set(exports) == {"environment", "accountId", "gateways"}
     assert exports["environment"] == "staging"
