@@ -32,9 +32,6 @@ SKIPPED = {"package-lock.json"}
 
 # Files still citing private notes: being converted; remove entries as they are fixed.
 PENDING = {
-    "docs/live.md",
-    "infra/live/importer.py",
-    "infra/live/mapping.py",
     "tests/live/standin.py",
     "tests/live/test_standin.py",
 }

@@ -8,8 +8,9 @@ the real value as a secret.
 
 The import file adopts the gateways on the next `pulumi import --file` instead of recreating them:
 each AiGateway under its `aigw:index:Gateway` component, with the import id `<account>/<id>`
-(pulumi-cloudflare's import id, reference section 1). The file's `component` and `logicalName`
-fields follow Pulumi's import-file format as documented; not run against a `pulumi` binary here.
+(pulumi-cloudflare's import id: the `pulumi import` example in `pulumi_cloudflare/ai_gateway.py`).
+The file's `component` and `logicalName` fields follow Pulumi's import-file format as documented; not
+run against a `pulumi` binary here.
 """
 
 from __future__ import annotations
@@ -149,7 +150,8 @@ def _spend(spend: Any) -> dict[str, Any] | None:
             rule["metadata"] = {k: "partition" if v.get("mode") == "partition" else list(v.get("values") or [])
                                 for k, v in r["metadata"].items()}
         rules.append(rule)
-    # Omitted `enabled` is off, as mapping.normalise reads it (the documented default, reference section 1).
+    # Omitted `enabled` is off, as mapping.normalise reads it (the default of `spend_limits.enabled` in
+    # terraform-provider-cloudflare v5.22.0 `internal/services/ai_gateway/schema.go`, `StaticBool(false)`).
     return {"enabled": bool(spend.get("enabled")), "rules": rules}
 
 

@@ -139,7 +139,8 @@ def normalise(props: Mapping[str, Any]) -> dict[str, Any]:
             p.pop("guardrails")
     if isinstance(p.get("spendLimits"), Mapping):
         s = p["spendLimits"]
-        # A rule's documented defaults: enabled, sliding window (reference section 1, TF522).
+        # A rule's defaults: enabled, sliding window (terraform-provider-cloudflare v5.22.0
+        # `internal/services/ai_gateway/schema.go`: rule `enabled` StaticBool(true), `technique` "sliding").
         rules = [{k: v for k, v in {**r, "enabled": r.get("enabled", True),
                                     "technique": r.get("technique") or "sliding"}.items() if v is not None}
                  for r in s.get("rules") or []]
