@@ -16,11 +16,12 @@ from typing import Any
 
 from aigw_policy import RULES, Context, Finding, Resource, evaluate
 from aigw_policy.rules import DEFAULT_GATEWAY_ID, GATEWAY, LOGPUSH_JOB
+from aigw_policy.values import UNKNOWN
 
 from ..check.config import Settings
 from ..markdown import cell
 from .drift import StackDrift, declared_gateways, drift, jobs_or_skip
-from .mapping import live_props, mark_credentials
+from .mapping import UNKNOWN_WHEN_ABSENT, live_props, mark_credentials
 
 UNMANAGED_ENVIRONMENT = "unmanaged"
 
@@ -56,8 +57,12 @@ def _live_findings(gateways: Sequence[Mapping[str, Any]], account: str,
         environment = plan["environment"] if plan else UNMANAGED_ENVIRONMENT
         # An unmanaged gateway is judged as production: nothing says it is not.
         production = [environment] if (plan is None or plan.get("production")) else []
-        ctx = Context(plan["stack"] if plan else "-", environment, bool(production), account)
-        resource = Resource(GATEWAY, name, mark_credentials(live_props(gw, account)))
+        ctx = Context(plan["stack"] if plan else "-", environment, bool(production), account, live=True)
+        props = mark_credentials(live_props(gw, account))
+        # A setting the API left out is not known to be off (authentication: new gateways have it
+        # on and cannot turn it off, older ones may be off): the rules judge it as unknown.
+        props.update({key: UNKNOWN for key in UNKNOWN_WHEN_ABSENT if key not in props})
+        resource = Resource(GATEWAY, name, props)
         # An unmanaged gateway has no environment, so no id convention to follow.
         applicable = rules if plan else [r for r in rules if r.id != "gateway-id-naming"]
         out += [(gw["id"], f) for f in evaluate(applicable, [resource], ctx, settings, production)]

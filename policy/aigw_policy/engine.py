@@ -41,6 +41,8 @@ class Context:
     account_id: str | None
     config: Mapping[str, Any] = field(default_factory=dict)
     today: dt.date = field(default_factory=dt.date.today)
+    # Judging live settings (aigw audit), where an unknown value is one the API did not return.
+    live: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,8 +98,12 @@ def is_production(environment: str, config: Mapping[str, Any], stack_production:
     return environment in listed or environment in stack_production
 
 
-def fail_closed(rule_id: str, resource: Resource | None, path: str) -> Violation:
+def fail_closed(rule_id: str, resource: Resource | None, path: str, live: bool = False) -> Violation:
     what = f"{resource.type.rsplit(':', 1)[-1]} {resource.name!r}" if resource else "the stack"
+    if live:
+        return Violation(resource, (
+            f"{what}: Cloudflare's answer does not include {path}, so {rule_id} cannot show that it holds; "
+            f"in production the rule fails closed. Check {path} in the dashboard (or GET the gateway)."))
     return Violation(resource, (
         f"{what}: {path} is unknown during preview, so {rule_id} cannot show that it holds; in production "
         f"the rule fails closed. Make {path} known at preview (a literal in the stack config, not another "
@@ -114,7 +120,7 @@ def guarded(rule_id: str, resource: Resource | None, ctx: Context, run: Callable
             found.append(violation)
     except UnknownValue as exc:
         if ctx.production:
-            found.append(fail_closed(rule_id, resource, exc.path))
+            found.append(fail_closed(rule_id, resource, exc.path, ctx.live))
     return found
 
 
@@ -169,7 +175,7 @@ def evaluate(rules: Sequence[Rule], resources: Sequence[Resource], base: Context
             continue
         ctx = Context(base.stack, base.environment,
                       is_production(base.environment, config, stack_production),
-                      base.account_id, config, base.today)
+                      base.account_id, config, base.today, base.live)
         if rule.scope == "resource":
             violations = [v for r in resources for v in run_resource_rule(rule, r, ctx)]
         else:

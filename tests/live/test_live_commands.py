@@ -148,6 +148,19 @@ def test_audit_of_a_clean_prod_account_exits_0(standin: StandIn, plans) -> None:
     assert (result["account"], result["live"], result["requests"], result["skipped"]) == (PROD, 3, 2, [])
 
 
+def test_audit_says_authentication_is_unknown_when_the_api_leaves_it_out(standin: StandIn, plans) -> None:
+    # Absent is not "off": new gateways cannot turn it off (changelog 2026-11-03); in production the rule
+    # fails closed, saying what is unknown instead of calling the gateway unauthenticated.
+    prod_account(standin, plans, changed=False, default=False)
+    del standin.gateways[CHANGED_ID]["authentication"]
+    proc = aigw("audit", "--account", PROD, token=READ_TOKEN, api=standin)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    [line] = [ln for ln in proc.stdout.splitlines() if ln.startswith("  MANDATORY")]
+    assert line.startswith(f"  MANDATORY  {CHANGED_ID}: production-authentication-required: ")
+    assert "Cloudflare's answer does not include authentication" in line
+    assert "is not authenticated" not in proc.stdout and "during preview" not in proc.stdout
+
+
 # --------------------------------------------------------------------------- the rate-limit policy, end to end
 
 
