@@ -42,10 +42,10 @@ A job body is validated like a gateway body (types, enums, `max_upload_*` ranges
 rejected: see LOGPUSH_JOB_SETTINGS); errors are a 400 with code 1004 naming the field, an unknown
 or non-integer job id a 404/400 with code 1004. `ownership_challenge` is accepted and not stored.
 
-Strict like the real API as far as the fact sheet (/work/shared/reference/cloudflare-ai-gateway.md)
-and the SDK's types tell: required fields, JSON types, enums, ranges, the id pattern, unknown
-fields, `per_page` up to 100, v4 envelopes with codes, 401/403 per token permission groups, and
-the account-wide rate limit (1,200 requests per 5 minutes per token, a 429 with `Retry-After`
+Strict like the real API as far as Cloudflare's API reference, the SDK's types and the docs pages
+named beside each rule below tell: required fields, JSON types, enums, ranges, the id pattern,
+unknown fields, `per_page` up to 100, v4 envelopes with codes, 401/403 per token permission groups,
+and the account-wide rate limit (1,200 requests per 5 minutes per token, a 429 with `Retry-After`
 that blocks the token, `Ratelimit`/`Ratelimit-Policy` on every response).
 
 Everything marked ASSUMED below is not documented anywhere we could find; it is the most
@@ -78,7 +78,9 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 API_PREFIX = "/client/v4"
 DEFAULT_ACCOUNT = "9a8b7c6d5e4f30210f1e2d3c4b5a6978"
 
-# Permission groups (reference section 5).
+# Permission groups, by their API names (Cloudflare docs, Fundamentals > API > Permissions). The three
+# AI Gateway groups are account-scoped (cloudflare-docs PR #31476); Logpush jobs accept only "Logs Write"
+# ("Accepted Permissions" in pulumi_cloudflare `logpush_job.py` and `get_logpush_jobs.py`).
 AIG_READ = "AI Gateway Read"
 AIG_WRITE = "AI Gateway Write"
 AIG_RUN = "AI Gateway Run"
@@ -92,7 +94,7 @@ READ_TOKEN = "read-token-aig-and-logs"
 WRITE_TOKEN = "write-token-aig-and-logs"
 GATEWAYS_ONLY_TOKEN = "read-token-aig-only"  # no Logs permission: Logpush jobs are a 403
 LOGS_READ_TOKEN = "read-token-aig-logs-read"  # Logs Read is Logpull/Instant Logs only: Logpush jobs are a 403
-RUN_TOKEN = "run-token"  # data plane only: the management API is a 403 (reference section 5, measured)
+RUN_TOKEN = "run-token"  # data plane only: the management API is a 403 (measured, cloudflare-docs PR #32574)
 TEST_TOKENS = {
     READ_TOKEN: {AIG_READ, LOGS_WRITE},
     WRITE_TOKEN: {AIG_WRITE, LOGS_WRITE},
@@ -101,38 +103,45 @@ TEST_TOKENS = {
     RUN_TOKEN: {AIG_RUN},
 }
 
-# Documented limits (reference section 8): 1,200 requests / 5 minutes per token, then blocked 5 minutes.
+# Documented limits (developers.cloudflare.com/fundamentals/api/reference/limits/): 1,200 requests /
+# 5 minutes per user or account token, then all calls blocked for the next 5 minutes.
 RATE_LIMIT = 1200
 RATE_WINDOW = 300.0
 RATE_BLOCK = 300.0
 
-# Error codes. 7001/7002 are documented for AI Gateway (reference section 2: 7001 "gateway already
-# exists", 7002 "gateway not found"); they are also the codes of chanfana's InputValidationException
-# (400, with `path`) and NotFoundException (404), the framework Cloudflare's Workers APIs use, which
-# is why validation errors carry 7001 and a `path` here too (ASSUMED for validation; the SPECTB shape
-# "create 400 {errors: [{code, message, path: [str]}]}" in reference section 2 agrees).
+# Error codes. 7001 "gateway already exists" and 7002 "gateway not found" are not documented by
+# Cloudflare; they are seen in third-party code. They are the codes of chanfana's
+# InputValidationException (400, with `path`) and NotFoundException (404) (cloudflare/chanfana
+# `src/exceptions.ts`), the framework Cloudflare's Workers APIs use, which is why validation errors
+# carry 7001 and a `path` here too (ASSUMED for validation; the Create Gateway "400 Input Validation
+# Error" shape {errors: [{code, message, path: [str]}]} of Cloudflare's OpenAPI, as a third-party
+# client renders it (hexdocs.pm/cloudflare, Cloudflare.AIGateway), agrees).
 CODE_VALIDATION = 7001
 CODE_EXISTS = 7001
 CODE_NOT_FOUND = 7002
 CODE_NO_ROUTE = 7000  # ASSUMED: the v4 API's "No route for that URI" (widely observed, undocumented here).
-CODE_AUTH = 10000  # reference section 5: "401/code 10000"; the 403 for a missing permission uses it too.
+CODE_AUTH = 10000  # 401 with code 10000: measured in cloudflare-docs PR #32574; on the 403 too: ASSUMED.
 CODE_RATE_LIMITED = 971  # ASSUMED: "Please wait and consider throttling your request speed" (widely observed).
 CODE_MALFORMED_JSON = 6007  # ASSUMED: the v4 API's "Malformed JSON in request body".
 CODE_LOGPUSH = 1004  # ASSUMED: Logpush is an older v4 service; its not-found/invalid-id codes are not documented.
 
-# AI Gateway id: reference section 1 (1..64 chars; lowercase alnum/underscore, single inner hyphens).
+# AI Gateway id: 1..64 chars (Cloudflare API reference, AI Gateway > Create a new Gateway, `id`). The
+# pattern (lowercase alnum/underscore, single inner hyphens) is not in Cloudflare's API reference
+# pages; seen in third-party code. ASSUMED.
 GATEWAY_ID_PATTERN = r"^[a-z0-9_]+(?:-[a-z0-9_]+)*$"
 GATEWAY_ID_MAX = 64
 
-# The AI Gateway Logpush dataset: not in any official source (reference section 4); `ai_gateway_events`
-# is what two independent users send. ASSUMED.
+# The AI Gateway Logpush dataset (Cloudflare Logs docs, Datasets > Account > AI Gateway events:
+# developers.cloudflare.com/logs/logpush/logpush-job/datasets/account/ai_gateway_events/). The SDK's
+# `dataset` Literal (cloudflare `types/logpush/logpush_job.py`) does not list it.
 AI_GATEWAY_DATASET = "ai_gateway_events"
 
 
 # --------------------------------------------------------------------------- request schema
 #
 # Mirrors cloudflare-python 5.9.0 `types/ai_gateway/ai_gateway_create_params.py` (wire names, i.e.
-# the aliases `P1`, `limitType`), with the ranges of reference section 1. tests/live/test_standin.py
+# the aliases `P1`, `limitType`), with the ranges of Cloudflare's API reference (AI Gateway > Create a
+# new Gateway: minimum/maximum, minLength/maxLength) and the rules named beside each. tests/live/test_standin.py
 # walks this schema against the SDK's TypedDicts so the two cannot drift apart silently.
 
 
@@ -345,7 +354,8 @@ SPEND_LIMIT_RULE = Obj(fields={
     "technique": (Enum(values=("fixed", "sliding")), False),
 })
 
-# The update (PUT) body: every setting; the create (POST) body adds `id`. Reference section 1 for ranges.
+# The update (PUT) body: every setting; the create (POST) body adds `id`. Ranges: Cloudflare API reference,
+# AI Gateway > Create a new Gateway / Update a Gateway.
 GATEWAY_SETTINGS: dict[str, tuple[Spec, bool]] = {
     "cache_invalidate_on_update": (Bool(), True),
     "cache_ttl": (Int(nullable=True, minimum=0), True),
@@ -366,10 +376,12 @@ GATEWAY_SETTINGS: dict[str, tuple[Spec, bool]] = {
         "content_type": (Enum(values=("json", "protobuf")), False)})), False),
     "rate_limiting_technique": (Enum(nullable=True, values=("fixed", "sliding")), False),
     "retry_backoff": (Enum(nullable=True, values=("constant", "linear", "exponential")), False),
-    # SDK 5.9.0 docstring says 0-60000 ms; the older Terraform validator says 0-5000 (reference section 1).
+    # SDK 5.9.0 docstring (`ai_gateway_create_params.py`) says 0-60000 ms; terraform-provider-cloudflare
+    # v5.22.0 `internal/services/ai_gateway/schema.go` says Between(0, 5000); the docs' 100 ms - 5 s
+    # (changelog 2026-04-02) is not enforced here.
     "retry_delay": (Int(nullable=True, minimum=0, maximum=60_000), False),
     "retry_max_attempts": (Int(nullable=True, minimum=1, maximum=5), False),
-    # 20 rules per gateway: reference section 9 (spend-limits.mdx).
+    # 20 rules per gateway: Cloudflare docs, AI Gateway > Features > Spend limits.
     "spend_limits": (Obj(nullable=True, fields={"enabled": (Bool(), False),
                                                 "rules": (ListOf(item=SPEND_LIMIT_RULE, max_items=20), False)}), False),
     "store_id": (Str(nullable=True), False),
@@ -384,8 +396,9 @@ CREATE_BODY = Obj(fields={"id": (Str(min_length=1, max_length=GATEWAY_ID_MAX, pa
                           **GATEWAY_SETTINGS})
 
 # Read-only fields of a stored gateway. `created_at`, `modified_at`, `is_default` are in the SDK's
-# response model; `account_id`, `account_tag`, `internal_id` are in the raw JSON only (reference
-# section 1; older SDK releases typed them as required strings).
+# response model (`types/ai_gateway/ai_gateway_get_response.py`); `account_id`, `account_tag`,
+# `internal_id` are in the raw JSON only (cloudflare-go v6 `ai_gateway/aigateway.go` still types them
+# as required strings; older cloudflare-python releases did too).
 READ_ONLY_FIELDS = ("account_id", "account_tag", "created_at", "internal_id", "is_default", "modified_at")
 
 # The fields of a Logpush job as the SDK's `LogpushJob` model knows them, plus `filter` (a create
@@ -565,7 +578,7 @@ def envelope(result: Any, **extra: Any) -> dict[str, Any]:
 
 
 def error_envelope(errors: list[dict[str, Any]]) -> dict[str, Any]:
-    """The v4 failure envelope (reference section 2)."""
+    """The v4 failure envelope (`api-response-common-failure` in cloudflare/api-schemas `common.yaml`)."""
     return {"success": False, "errors": errors, "messages": [], "result": None}
 
 
@@ -706,7 +719,7 @@ class StandIn:
 
     def seed_default_gateway(self, *, account_id: str | None = None) -> dict[str, Any]:
         """The auto-created `default` gateway: authentication on, log collection on, caching off,
-        rate limiting off (reference section 1, manage-gateway.mdx)."""
+        rate limiting off (Cloudflare docs, AI Gateway > Configuration > Manage gateways, "Default gateway")."""
         return self.seed_gateway("default", account_id=account_id, is_default=True, authentication=True,
                                  collect_logs=True, cache_ttl=0, rate_limiting_interval=0, rate_limiting_limit=0)
 
@@ -794,7 +807,7 @@ class StandIn:
         if now >= budget.window_start + self.rate_window:
             budget.window_start, budget.used = now, 0
         if budget.used >= self.rate_limit:
-            # Exceeded: "all API calls for the next five minutes will be blocked" (reference section 8);
+            # Exceeded: "all API calls for the next five minutes will be blocked" (API rate limits page);
             # a fresh window starts when the block ends (ASSUMED).
             budget.blocked_until = now + self.block_seconds
             budget.window_start, budget.used = budget.blocked_until, 0
@@ -807,7 +820,8 @@ class StandIn:
 
     @property
     def ratelimit_policy(self) -> str:
-        # Format from the 2025-09-03 changelog / limits page (reference section 8). The names
+        # Format from the changelog of 2025-09-03 ("Introducing new headers for rate limiting on
+        # Cloudflare's API") and the API rate limits page. The names
         # "default"/"burst" are the docs' own examples (ASSUMED to be what the API sends).
         return f'"burst";q={self.rate_limit};w={_ceil(self.rate_window)}'
 
@@ -901,7 +915,8 @@ class StandIn:
             raise _authentication_refused("a new gateway must have authentication on")
         value["authentication"] = True
         if value["id"] in account.gateways:
-            # Reference section 2: 7001 "gateway already exists". ASSUMED: HTTP 400 (chanfana's
+            # 7001 "gateway already exists": not documented by Cloudflare; seen in third-party code.
+            # ASSUMED: HTTP 400 (chanfana's
             # InputValidationException status), path ["body", "id"].
             raise ApiError(400, CODE_EXISTS, f"A gateway with id '{value['id']}' already exists in this account",
                            path=["body", "id"])
@@ -923,7 +938,8 @@ class StandIn:
             raise _authentication_refused("authentication cannot be turned off once it is on")
         if "authentication" not in value and "authentication" in old:
             value["authentication"] = old["authentication"]
-        # PUT replaces the whole configuration (reference section 1): settings not sent are gone.
+        # PUT replaces the whole configuration (the SDK's update is a `_put` whose params require the
+        # create body's fields, `ai_gateway_update_params.py`): settings not sent are gone.
         new = {"id": gateway_id, **value, **{k: old[k] for k in READ_ONLY_FIELDS}, "modified_at": self._stamp()}
         _fill_response_defaults(new)
         account.gateways[gateway_id] = new
@@ -1042,7 +1058,8 @@ def _query_int(query: dict[str, str], name: str, *, default: int, minimum: int, 
     value = int(raw) if ok else None
     if value is None or value < minimum or (maximum is not None and value > maximum):
         allowed = f"an integer >= {minimum}" if maximum is None else f"an integer from {minimum} to {maximum}"
-        # Reference section 2: page >= 1, per_page 1..100. ASSUMED: code 7001 and a path, like body errors.
+        # Cloudflare API reference, AI Gateway > List Gateways: page >= 1, per_page 1..100.
+        # ASSUMED: code 7001 and a path, like body errors.
         raise ApiError(400, CODE_VALIDATION, f"query.{name}: must be {allowed}, got {raw!r}", path=["query", name])
     return value
 

@@ -69,7 +69,7 @@ from typing_extensions import is_typeddict
 ACCOUNT = DEFAULT_ACCOUNT
 GATEWAYS = f"/accounts/{ACCOUNT}/ai-gateway/gateways"
 JOBS = f"/accounts/{ACCOUNT}/logpush/jobs"
-# In the raw gateway JSON but not in the SDK's response model (reference section 1).
+# In the raw gateway JSON but not in the SDK's response model (cloudflare-go v6 `ai_gateway/aigateway.go` has them).
 GATEWAY_RAW_EXTRAS = frozenset({"account_id", "account_tag", "internal_id"})
 REQUIRED = {"cache_invalidate_on_update": False, "cache_ttl": 0, "collect_logs": True,
             "rate_limiting_interval": 0, "rate_limiting_limit": 0}
@@ -138,8 +138,8 @@ def strict_gateway(model: type[SDKModel], data: Any) -> SDKModel:
 
 
 def strict_job(data: dict[str, Any]) -> LogpushJob:
-    # The SDK's dataset Literal lacks the AI Gateway dataset (reference section 4); the SDK's typed calls
-    # do not enforce it, so it is checked apart and the rest strictly.
+    # The SDK's dataset Literal (cloudflare `types/logpush/logpush_job.py`) lacks `ai_gateway_events`; the
+    # SDK's typed calls do not enforce it, so it is checked apart and the rest strictly.
     assert data["dataset"] == AI_GATEWAY_DATASET or data["dataset"] in get_args(
         get_args(LogpushJob.model_fields["dataset"].annotation)[0])
     job = {k: v for k, v in data.items() if k != "filter"}  # a field the real API echoes; not in the model
@@ -152,7 +152,8 @@ def assert_success_envelope(body: dict[str, Any], *, extra: set[str] = frozenset
 
 
 def assert_error(exc: cloudflare.APIStatusError, status: int, code: int, *words: str) -> dict[str, Any]:
-    """The v4 failure envelope (reference section 2) with this status and first code; words in the message."""
+    """The v4 failure envelope (cloudflare/api-schemas `common.yaml`) with this status and first code;
+    words in the message."""
     body = exc.response.json()
     assert exc.status_code == status
     assert set(body) == {"success", "errors", "messages", "result"}
@@ -223,7 +224,7 @@ def test_update_replaces_the_whole_configuration(standin: StandIn, sdk) -> None:
     body = response.http_response.json()
     strict_gateway(AIGatewayUpdateResponse, body["result"])
     after = response.parse()
-    # Settings not re-sent are gone (PUT = full replacement, reference section 1).
+    # Settings not re-sent are gone (PUT = full replacement: the SDK's update is a `_put`).
     assert (after.logpush, after.retry_max_attempts, after.zdr) == (None, None, None)
     assert "logpush" not in body["result"] and after.collect_logs is False and after.cache_ttl is None
     assert after.created_at == before.created_at and after.modified_at > before.modified_at
@@ -396,7 +397,7 @@ def test_an_invalid_create_body_is_a_400_naming_the_field(standin: StandIn, sdk,
                                                           words: list[str], sdk_rejects: bool) -> None:
     body = {k: v for k, v in {"id": "bad", **REQUIRED, **changes}.items() if v is not DROP}
     # The SDK's own request types agree wherever they have an opinion (ranges and the id pattern are
-    # not in them: those come from reference section 1).
+    # not in them: those come from Cloudflare's API reference, AI Gateway > Create a new Gateway).
     assert bool(api_problems({"account_id": ACCOUNT, **body})) is sdk_rejects
     with pytest.raises(cloudflare.BadRequestError) as caught:
         sdk(WRITE_TOKEN).post(GATEWAYS, cast_to=object, body=body)
