@@ -44,7 +44,13 @@ def struct(props: dict[str, Any], provider: str | None = None) -> struct_pb2.Str
     """Properties in the wire form the engine sends (the serialized provider under `__provider`)."""
     if provider is not None:
         props = {**props, "__provider": provider}
-    return asyncio.run(rpc.serialize_properties(props, {}))
+    # A loop of its own, never made current: asyncio.run would leave the thread without a current
+    # loop, and the Pulumi mock tests that run later in the same worker need one.
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(rpc.serialize_properties(props, {}))
+    finally:
+        loop.close()
 
 
 def plain(message: struct_pb2.Struct) -> dict[str, Any]:
