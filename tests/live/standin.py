@@ -482,24 +482,23 @@ LOGPUSH_JOB_CREATE_BODY = Obj(fields={
 LOGPUSH_WRITE_ONLY = ("ownership_challenge",)
 
 
-def validate_logpush_job_body(body: Any, *, create: bool) -> tuple[dict[str, Any], Problems]:
-    """A Logpush job body as it would be stored, and everything wrong with it (empty when valid)."""
+def _validate_object(schema: Obj, body: Any) -> tuple[dict[str, Any], Problems]:
+    """A JSON object body as it would be stored, and everything wrong with it (empty when valid)."""
     problems = Problems()
     if not isinstance(body, dict):
         problems.add((), f"expected a JSON object, got {_json_type(body)}")
         return {}, problems
-    value = (LOGPUSH_JOB_CREATE_BODY if create else LOGPUSH_JOB_UPDATE_BODY).check(body, (), problems)
-    return value, problems
+    return schema.check(body, (), problems), problems
+
+
+def validate_logpush_job_body(body: Any, *, create: bool) -> tuple[dict[str, Any], Problems]:
+    """A Logpush job body as it would be stored, and everything wrong with it (empty when valid)."""
+    return _validate_object(LOGPUSH_JOB_CREATE_BODY if create else LOGPUSH_JOB_UPDATE_BODY, body)
 
 
 def validate_gateway_body(body: Any, *, create: bool) -> tuple[dict[str, Any], Problems]:
     """The body as it would be stored, and everything wrong with it (empty when valid)."""
-    problems = Problems()
-    if not isinstance(body, dict):
-        problems.add((), f"expected a JSON object, got {_json_type(body)}")
-        return {}, problems
-    value = (CREATE_BODY if create else UPDATE_BODY).check(body, (), problems)
-    return value, problems
+    return _validate_object(CREATE_BODY if create else UPDATE_BODY, body)
 
 
 # --------------------------------------------------------------------------- state
