@@ -7,6 +7,7 @@ below also records each registration's dependencies (URNs), which the fixture do
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 from functools import cache
@@ -139,6 +140,17 @@ def test_r2_destination_conf_is_a_secret_with_the_r2_shape(engine, stack_spec):
         f"r2://{BUCKET}/ai-gateway/{{DATE}}?account-id={ACCOUNT_ID}"
         "&access-key-id=%5Bsecret%5D&secret-access-key=%5Bsecret%5D")
     assert "destinationConf" in job(engine).additional_secret_outputs
+
+
+def test_the_job_is_the_projects_dynamic_resource_with_its_provider_a_secret(engine, stack_spec):
+    # pulumi-cloudflare's LogpushJob rejects the dataset (tests/test_provider_inputs.py): the job is a
+    # dynamic resource whose serialized provider travels as a secret and holds no credential.
+    build(engine, stack_spec)
+    registration = engine.of_type(LOGPUSH_JOB)["logpush-job"]
+    assert registration.custom is True
+    provider = registration.inputs["__provider"]
+    assert is_secret(provider) and isinstance(provider["value"], str) and len(provider["value"]) > 100
+    assert "[secret]" not in base64.b64decode(provider["value"]).decode("latin-1")
 
 
 def test_r2_credentials_are_url_encoded_into_the_query(engine, stack_spec):
