@@ -324,6 +324,41 @@ def _least_privilege(res: Resource, ctx: Context) -> Iterator[Violation]:
 
 # --- advisories ------------------------------------------------------------------------------
 
+DEFAULT_EXPIRY_WARNING_DAYS = 14
+
+
+def token_expiry_words(name: str, purpose: Any, expires_on: Any, today: dt.date,
+                       warning_days: int = DEFAULT_EXPIRY_WARNING_DAYS) -> str | None:
+    """What to say about a token that has expired or expires within ``warning_days`` of ``today``
+    (None otherwise). The same words in `aigw check` (tokens-not-expiring) and `aigw diff`.
+
+    Cloudflare does not accept a token on or after its expires_on (pulumi_cloudflare/account_token.py:
+    "The expiration time on or after which the JWT MUST NOT be accepted for processing"); the program
+    sets it to midnight UTC of the date, so a token whose date is today has expired already.
+    """
+    expires = _days(expires_on)
+    if expires is None:
+        return None
+    left = (expires - today).days
+    if left > warning_days:
+        return None
+    held = (" The edge Workers hold it (AIG_TOKEN): once it has expired, every request through them fails."
+            if purpose == "run" else "")
+    rotate = "Rotate it: move validFrom forward in aigw:tokens (`pulumi up` then mints a new value)."
+    if left <= 0:
+        when = "today" if left == 0 else f"{-left} day{'s' if left != -1 else ''} ago"
+        return f"token {name!r} expired on {expires} ({when}): Cloudflare no longer accepts it.{held} {rotate}"
+    return (f"token {name!r} expires on {expires}, in {left} day{'s' if left != 1 else ''} (within "
+            f"{warning_days}).{held} {rotate}")
+
+
+def _not_expiring(res: Resource, ctx: Context) -> Iterator[Violation]:
+    days = int(ctx.config.get("expiryWarningDays", DEFAULT_EXPIRY_WARNING_DAYS))
+    words = token_expiry_words(res.name, need(res.props, "purpose"), need(res.props, "expiresOn"), ctx.today, days)
+    if words:
+        yield Violation(res, words)
+
+
 def _keeps_newest(gw: Resource, ctx: Context) -> Iterator[Violation]:
     if need(gw.props, "collectLogs") is not True or need(gw.props, "logpush") is True:
         return
@@ -457,6 +492,13 @@ RULES: list[Rule] = [
          "In production, every gateway has guardrails on prompts and responses.",
          "medium", "advisory", "resource", _guardrails,
          "Set guardrails.prompt and guardrails.response.", types=(GATEWAY,), production_only=True),
+    Rule("tokens-not-expiring",
+         "No API token has expired or expires within expiryWarningDays of today.",
+         "medium", "advisory", "resource", _not_expiring,
+         "Rotate the token by moving validFrom forward in aigw:tokens.", types=(API_TOKEN,),
+         properties={"expiryWarningDays": {"type": "integer", "minimum": 0, "default": DEFAULT_EXPIRY_WARNING_DAYS,
+                                           "description": "Days before its expiry from which a token is "
+                                                          "reported."}}),
 ]
 
 RULES_BY_ID = {rule.id: rule for rule in RULES}

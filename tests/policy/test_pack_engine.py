@@ -394,7 +394,7 @@ def test_analyzer_info_lists_every_policy_with_its_default_level_and_schema():
     assert info.name == "aigw-policy"
     assert info.supportsConfig
     assert plugin.version
-    assert len(info.policies) == 14
+    assert len(info.policies) == len(RULES) == 15
     levels = {p.name: analyzer_pb2.EnforcementLevel.Name(p.enforcementLevel).lower() for p in info.policies}
     assert levels == {rule.id: rule.level for rule in RULES}
     for policy in info.policies:

@@ -30,6 +30,7 @@ REQUIRED_IDS = [
     "production-dlp-enabled",
     "production-spend-limits",
     "production-guardrails",
+    "tokens-not-expiring",
 ]
 MANDATORY_IDS = REQUIRED_IDS[:8]
 ADVISORY_IDS = REQUIRED_IDS[8:]
