@@ -7,6 +7,7 @@ Exit codes (documented in README.md, and under "Exit codes" in docs/policy.md an
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -358,24 +359,46 @@ def import_(ctx: click.Context, account: str, gateways: tuple[str, ...], stack: 
             click.echo("aigw: skipped the auto-created gateway `default` (name it with --gateway default to adopt "
                        "it anyway; the policy flags it: no-default-gateway)", err=True)
     path = project / stack_file_name(stack)
+    target = import_file or project / f"import-{stack}.json"
+    # Everything is checked before anything is written: a failure leaves every file as it was.
     try:
-        done = importer.write_stack(path, stack, account, environment or stack, chosen, force)
+        elsewhere = importer.declared_elsewhere(project, path, account)
+        importer.check_writable(target, "--import-file")
+        if os.path.realpath(target) == os.path.realpath(path):
+            raise importer.ImportError_(f"--import-file {target}: is the stack file itself")
+        importer.check_writable(path, "--stack")
+        update = importer.prepare_stack(path, stack, account, environment or stack,
+                                        [g for g in chosen if g["id"] not in elsewhere], force)
     except importer.ImportError_ as exc:
         _fail([str(exc)], EXIT_INVALID)
         return
-    target = import_file or project / f"import-{stack}.json"
-    importer.write_import_file(target, importer.import_file(account, done))
+    for g in chosen:
+        if g["id"] in elsewhere:
+            other, file_name, key = elsewhere[g["id"]]
+            click.echo(f"aigw: skipped {g['id']}: stack {other} already declares it ({file_name}, {key})", err=True)
+    done = update.items
+    document = importer.import_file(account, done)
     for item in done:
         if not item.written:
-            click.echo(f"aigw: kept aigw:gateways.{item.name} ({item.gateway_id}): already declared in {path.name} "
-                       "(--force overwrites)", err=True)
+            why = item.reason or f"already declared in {path.name}"
+            click.echo(f"aigw: kept aigw:gateways.{item.name}" + ("" if item.reason else f" ({item.gateway_id})")
+                       + f": {why} (--force overwrites)", err=True)
+    if not document["resources"]:
+        _fail([f"nothing to import into {path.name}: no gateway chosen can be adopted (see above); no file written"],
+              EXIT_INVALID)
+    if update.text is not None:
+        importer.write_text(path, update.text)
+    importer.write_import_file(target, document)
+    for item in done:
+        if not item.written:
             continue
         click.echo(f"imported {item.gateway_id} as aigw:gateways.{item.name}")
         for note in item.notes:
             click.echo(f"  {item.gateway_id}: {note}", err=True)
         for where in item.secrets:
             click.echo(f"  set the credential: {importer.set_secret_command(stack, item.name, where)}")
-    click.echo(f"wrote {path.name} and {target.name}; then: pulumi import -s {stack} --file {target.name}")
+    wrote = f"{path.name} and {target.name}" if update.text is not None else f"{target.name} ({path.name} unchanged)"
+    click.echo(f"wrote {wrote}; then: pulumi import -s {stack} --file {target.name}")
 
 
 def _register_groups() -> None:

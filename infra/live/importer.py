@@ -11,21 +11,32 @@ each AiGateway under its `aigw:index:Gateway` component, with the import id `<ac
 (pulumi-cloudflare's import id: the `pulumi import` example in `pulumi_cloudflare/ai_gateway.py`).
 The file's `component` and `logicalName` fields follow Pulumi's import-file format as documented; not
 run against a `pulumi` binary here.
+
+What is never written: any OTel header value (whatever the header's name: `x-honeycomb-team` is a
+key), the OTel and Stripe authorization, and the credentials an OTel URL carries (userinfo,
+credential-like query parameters: see mapping.url_credentials), each reported. What is never
+imported twice: a gateway whose id another stack of the project declares (for the same account)
+is skipped with a note naming that stack. Nothing is written unless everything can be: the stack
+file, the sibling stacks and the import file's path are all checked first; each file is replaced
+atomically (a temporary file beside it, then os.replace), keeping its mode, and a symlink stays a
+link (its target is written).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aigw_policy.rules import GATEWAY, is_credential_name
+from aigw_policy.rules import GATEWAY
 
 from ..spec import AUTHENTICATION_IMPORTED_OFF
+from .mapping import url_credentials
 
 COMPONENT = "aigw:index:Gateway"
 AUTHENTICATION_UNKNOWN = ("the API did not say whether authentication is on: the stack declares the default "
@@ -45,6 +56,21 @@ class Imported:
     written: bool
     secrets: list[str] = field(default_factory=list)  # key paths holding a placeholder
     notes: list[str] = field(default_factory=list)  # what the user must check before `pulumi up`
+    adopt: bool | None = None  # in the import file (default: when written)
+    reason: str = ""  # why a gateway not written is not adopted either
+
+    def __post_init__(self) -> None:
+        if self.adopt is None:
+            self.adopt = self.written
+
+
+@dataclass
+class StackUpdate:
+    """What `aigw import` would write into a stack file: ``text`` (None: the file stays as it is)."""
+
+    path: Path
+    text: str | None
+    items: list[Imported]
 
 
 def gateway_name(gateway_id: str, environment: str) -> str:
@@ -56,9 +82,13 @@ def _secure() -> dict[str, str]:
     return {"secure": PLACEHOLDER}
 
 
-def gateway_config(gw: Mapping[str, Any], environment: str) -> tuple[str, dict[str, Any], list[str]]:
-    """(logical name, the gateway's aigw:gateways entry, key paths (under the entry) of credential placeholders)."""
-    name = gateway_name(gw["id"], environment)
+def gateway_config(gw: Mapping[str, Any], environment: str,
+                   name: str | None = None) -> tuple[str, dict[str, Any], list[str]]:
+    """(logical name, the gateway's aigw:gateways entry, key paths (under the entry) of credential placeholders).
+
+    ``name`` overrides the logical name (the entry then carries ``id:`` when it differs from
+    ``<environment>-<name>``). Credentials left out of an OTel URL are in url_notes()."""
+    name = name or gateway_name(gw["id"], environment)
     secrets: list[str] = []
     entry: dict[str, Any] = {}
     if gw["id"] != f"{environment}-{name}":
@@ -97,13 +127,15 @@ def gateway_config(gw: Mapping[str, Any], environment: str) -> tuple[str, dict[s
     entry["guardrails"] = g if any(g.values()) else None
     otels = []
     for i, otel in enumerate(gw.get("otel") or []):
-        o: dict[str, Any] = {"url": otel["url"], "contentType": otel.get("content_type") or "json", "headers": {}}
-        for header, value in (otel.get("headers") or {}).items():
-            if is_credential_name(header):
-                o["headers"][header] = _secure()
-                secrets.append(f"otel[{i}].headers.{header}")
-            else:
-                o["headers"][header] = value
+        # A credential in the URL is left out (the spec refuses one there, placeholder or not): see url_notes.
+        url, _ = url_credentials(str(otel["url"]))
+        o: dict[str, Any] = {"url": url, "contentType": otel.get("content_type") or "json", "headers": {}}
+        # Every header value is a placeholder: a name says nothing (Honeycomb's key travels in
+        # `x-honeycomb-team`: Checkly docs, "Honeycomb" traces export), and a value written here
+        # would be committed in plain text.
+        for header in otel.get("headers") or {}:
+            o["headers"][header] = _secure()
+            secrets.append(f"otel[{i}].headers.{header}")
         if otel.get("authorization") is not None:
             o["authorization"] = _secure()
             secrets.append(f"otel[{i}].authorization")
@@ -120,6 +152,23 @@ def gateway_config(gw: Mapping[str, Any], environment: str) -> tuple[str, dict[s
     if gw.get("store_id"):
         entry["storeId"] = gw["store_id"]
     return name, entry, secrets
+
+
+def url_notes(gw: Mapping[str, Any], name: str) -> list[str]:
+    """One note per OTel URL of ``gw`` that carries credentials: what was left out, and what to do."""
+    notes = []
+    for i, otel in enumerate(gw.get("otel") or []):
+        _, parts = url_credentials(str(otel.get("url") or ""))
+        if parts:
+            params = [p for p in parts if p != "userinfo"]
+            what = (["userinfo"] if "userinfo" in parts else []) + (
+                [("query parameter " if len(params) == 1 else "query parameters ") + ", ".join(params)]
+                if params else [])
+            notes.append(f"otel[{i}].url: the live URL carries credentials ({', '.join(what)}), left out of the "
+                         f"stack file; before `pulumi up` (which would send the URL without them) send the credential "
+                         f"in otel[{i}].authorization or a header, as a secret: `pulumi config set --secret --path "
+                         f"'aigw:gateways.{name}.otel[{i}].headers.<Header>' <value>`")
+    return notes
 
 
 def _dlp(dlp: Any) -> dict[str, Any] | None:
@@ -160,36 +209,141 @@ def set_secret_command(stack: str, name: str, where: str) -> str:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    """Replace ``path`` by ``text`` at once: a temporary file beside the file (beside a symlink's
+    target: the link stays a link), flushed to disk, then os.replace. An existing file keeps its
+    mode; a new one gets the mode any new file gets (0666 less the umask), not the 0600 that
+    `tempfile.mkstemp` creates with ("readable and writable only by the creating user ID", Python docs)."""
+    target = Path(os.path.realpath(path))
     try:
-        with os.fdopen(fd, "w") as handle:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        os.replace(tmp, path)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def write_stack(path: Path, stack: str, account: str, environment: str, gateways: Sequence[Mapping[str, Any]],
-                force: bool = False) -> list[Imported]:
-    """Add the gateways to ``path`` (created when missing); returns what was (and was not) written.
+def check_writable(path: Path, option: str) -> None:
+    """``path`` can be (re)written by _write_atomic: raise ImportError_ (naming ``option``) if not."""
+    target = Path(os.path.realpath(path))
+    if target.is_dir():
+        raise ImportError_(f"{option} {path}: is a directory, not a file")
+    if target.exists() and not target.is_file():
+        raise ImportError_(f"{option} {path}: not a regular file")
+    if not target.parent.is_dir():
+        raise ImportError_(f"{option} {path}: the directory {target.parent} does not exist")
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise ImportError_(f"{option} {path}: the directory {target.parent} is not writable")
+
+
+def _read_stack_text(path: Path) -> str | None:
+    """The stack file's text (None: there is none yet), or ImportError_ naming the file and why."""
+    from ..config import _parse
+    from ..spec import SpecError
+
+    if not os.path.lexists(path):
+        return None
+    target = Path(os.path.realpath(path))
+    if not target.exists():
+        raise ImportError_(f"{path}: a symlink to {target}, which does not exist")
+    if not target.is_file():
+        raise ImportError_(f"{path}: not a regular file")
+    try:
+        text = target.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise ImportError_(f"{path}: cannot be read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ImportError_(f"{path}: not UTF-8 (byte {exc.start}); a stack file is UTF-8 text") from None
+    try:
+        _parse(text, str(path))  # the bounded reader every command uses, before ruamel walks it
+    except SpecError as exc:
+        raise ImportError_("; ".join(p.render() for p in exc.problems)) from None
+    return text
+
+
+def declared_elsewhere(project: Path, stack_path: Path, account: str) -> dict[str, tuple[str, str, str]]:
+    """gateway id -> (stack, file name, key path) for every gateway another stack file of ``project``
+    declares on ``account`` (a stack without aigw:accountId counts: its account is unknown).
+
+    Read as values only (ids, not the full spec), so a sibling with an unrelated mistake does not
+    stop an import; one that cannot be read at all does (ImportError_): its gateways are unknown,
+    and importing one of them here would make two stacks manage one gateway."""
+    from ..config import _parse, _read_text, list_stacks, stack_name_of
+    from ..spec import SpecError
+
+    own = Path(os.path.realpath(stack_path))
+    out: dict[str, tuple[str, str, str]] = {}
+    for sibling in list_stacks(project):
+        if Path(os.path.realpath(sibling)) == own:
+            continue
+        why, doc = None, None
+        try:
+            stack = stack_name_of(sibling)
+            if not sibling.is_file():  # a FIFO would block the read; a dangling link says nothing
+                raise SpecError([])
+            doc = _parse(_read_text(sibling, sibling.name), sibling.name)
+        except SpecError as exc:
+            why = "; ".join(p.render() for p in exc.problems) or f"{sibling.name}: not a regular file"
+        except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+            why = f"{sibling.name}: cannot be read: {exc}"
+        config = doc.get("config") if isinstance(doc, dict) else None
+        if why is None and not isinstance(config, (dict, type(None))):
+            why = f"{sibling.name}: config: not a mapping"
+        config = config or {}
+        gateways = config.get("aigw:gateways") or {}
+        if why is None and not isinstance(gateways, dict):
+            why = f"{sibling.name}: aigw:gateways: not a mapping"
+        if why is not None:
+            raise ImportError_(f"{why}; cannot tell which gateways it declares; fix it (or move it away) and "
+                               "import again")
+        if config.get("aigw:accountId") not in (None, account):
+            continue
+        environment = config.get("aigw:environment", stack)
+        for name, own_settings in gateways.items():
+            gid = own_settings.get("id") if isinstance(own_settings, dict) else None
+            out.setdefault(str(gid or f"{environment}-{name}"), (stack, sibling.name, f"aigw:gateways.{name}"))
+    return out
+
+
+def prepare_stack(path: Path, stack: str, account: str, environment: str, gateways: Sequence[Mapping[str, Any]],
+                  force: bool = False) -> StackUpdate:
+    """The stack file with the gateways added (``text`` None when nothing changes); nothing is written.
 
     The file's layout is kept: its indentation (sequence items included) is measured and reused, and
     comment lines stay where they were written relative to the keys around them, although ruamel
     keeps a comment on the deepest value before it (see _Comments): the comment closing the file stays
     last, one introducing the key after `aigw:gateways` stays before that key, one between two
     gateways stays above the second, whatever is added or replaced.
+
+    A gateway the file already declares (by its id, under whatever name) is kept, and adopted in
+    the import file; a name the file declares for another gateway id is kept and not adopted
+    (both replaced with ``force``). Two gateways that would get one name: the second is named by its id.
     """
     from io import StringIO
 
     from ruamel.yaml import YAML
     from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.error import YAMLError
 
     yaml = YAML(typ="rt")
     yaml.Representer = _Representer
     yaml.preserve_quotes = True
     yaml.width = 4096
-    doc = yaml.load(path.read_text()) if path.exists() else None
+    original = _read_stack_text(path)
+    try:
+        doc = yaml.load(original) if original is not None else None
+    except YAMLError as exc:  # what the bounded reader let through, ruamel refused
+        raise ImportError_(f"{path}: invalid YAML: {str(exc).splitlines()[0]}") from None
     if doc is None:
         doc = CommentedMap()
     if not isinstance(doc, CommentedMap):
@@ -215,17 +369,32 @@ def write_stack(path: Path, stack: str, account: str, environment: str, gateways
         gateways_map = config["aigw:gateways"] = CommentedMap()
     if not gateways_map:
         gateways_map.fa.set_block_style()
+    declared = {str(own.get("id") if isinstance(own, Mapping) and own.get("id") else f"{env}-{n}"): str(n)
+                for n, own in gateways_map.items()}
     out: list[Imported] = []
+    taken: set[str] = set()
+    changed = original is None
     for gw in gateways:
-        name, entry, secrets = gateway_config(gw, str(env))
+        name = declared.get(gw["id"]) or gateway_name(gw["id"], str(env))
+        if name in taken:
+            name = gw["id"]
+        taken.add(name)
         if name in gateways_map and not force:
-            out.append(Imported(name, gw["id"], False))
+            if declared.get(gw["id"]) == name:
+                out.append(Imported(name, gw["id"], False, adopt=True))
+            else:
+                own = gateways_map[name]
+                other = own.get("id") if isinstance(own, Mapping) and own.get("id") else f"{env}-{name}"
+                out.append(Imported(name, gw["id"], False, adopt=False,
+                                    reason=f"it declares the gateway {other}, not {gw['id']}"))
             continue
+        name, entry, secrets = gateway_config(gw, str(env), name)
         gateways_map[name] = CommentedMap(entry)
+        changed = True
         note = f"imported from the live gateway {gw['id']} by `aigw import`"
-        notes = [AUTHENTICATION_UNKNOWN] if gw.get("authentication") is None else []
-        if notes:
-            note += "; " + AUTHENTICATION_UNKNOWN
+        notes = ([AUTHENTICATION_UNKNOWN] if gw.get("authentication") is None else []) + url_notes(gw, name)
+        for extra in notes:
+            note += "; " + extra
         if secrets:
             note += "; credentials are placeholders, set each with:\n" + "\n".join(
                 set_secret_command(stack, name, where) for where in secrets)
@@ -234,10 +403,21 @@ def write_stack(path: Path, stack: str, account: str, environment: str, gateways
         gateways_map.yaml_set_comment_before_after_key(name, before=note, indent=comments.entry_column)
         out.append(Imported(name, gw["id"], True, secrets, notes))
     comments.put_back(doc, config, gateways_map)
+    if not changed:
+        return StackUpdate(path, None, out)
     buffer = StringIO()
     yaml.dump(doc, buffer)
-    _write_atomic(path, buffer.getvalue())
-    return out
+    text = buffer.getvalue()
+    return StackUpdate(path, None if text == original else text, out)
+
+
+def write_stack(path: Path, stack: str, account: str, environment: str, gateways: Sequence[Mapping[str, Any]],
+                force: bool = False) -> list[Imported]:
+    """Add the gateways to ``path`` (created when missing); returns what was (and was not) written."""
+    update = prepare_stack(path, stack, account, environment, gateways, force)
+    if update.text is not None:
+        _write_atomic(path, update.text)
+    return update.items
 
 
 # --- layout ---------------------------------------------------------------------------------------
@@ -436,16 +616,22 @@ def _drop_import_notes(config: Any, gateways_map: Any, name: str) -> None:
 
 
 def import_file(account: str, imported: Sequence[Imported]) -> dict[str, Any]:
-    """A `pulumi import --file` document adopting the written gateways."""
+    """A `pulumi import --file` document adopting the gateways: those written, and those the stack
+    file already declared (a rerun's file is as complete as the first run's)."""
     resources: list[dict[str, Any]] = []
     for item in imported:
-        if not item.written:
+        if not item.adopt:
             continue
         parent = f"{item.name}-component"
         resources.append({"type": COMPONENT, "name": parent, "logicalName": item.name, "component": True})
         resources.append({"type": GATEWAY, "name": item.name,
                           "logicalName": item.name, "id": f"{account}/{item.gateway_id}", "parent": parent})
     return {"resources": resources}
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a prepared stack file (atomically, keeping its mode and symlink)."""
+    _write_atomic(path, text)
 
 
 def write_import_file(path: Path, document: Mapping[str, Any]) -> None:

@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote_plus
 
 from aigw_policy.rules import is_credential_name
-from aigw_policy.values import Secret
+from aigw_policy.values import SECRET_MARK, Secret
 
 # API key -> prop name, where it is not simply the camelCase (pulumi-cloudflare renames; the
 # inverse of tests/schema_helpers.py's tables).
@@ -28,6 +29,52 @@ _SNAKE = re.compile(r"_([a-z0-9])")
 
 def _camel(key: str) -> str:
     return _SNAKE.sub(lambda m: m.group(1).upper(), key)
+
+
+# Query parameter names that carry a credential in an OTLP endpoint URL (`api_key`, `token`, `sig`,
+# `X-Amz-Signature`, `dd-api-key`, `access_key`, `password`, `secret`, any `...key` ...): those the
+# secrets-not-plaintext rule names, and more. Broad on purpose: a parameter wrongly taken for one is
+# only compared by presence, and left out by `aigw import` with a note.
+_CREDENTIAL_QUERY = re.compile(
+    r"(secret|passw(or)?d|^pwd$|^pass$|token|^auth|signature|^sig$|credential|session|access_?key|api_?key"
+    r"|key$|^key|^code$)", re.I)
+_URL_SECRET = SECRET_MARK  # a URL credential in the comparison form: compared by presence, never shown
+
+
+def url_credentials(url: str, replacement: str | None = None) -> tuple[str, list[str]]:
+    """``url`` with its credentials replaced by ``replacement`` (None: left out), and what they
+    were: "userinfo" (user and password before the host, RFC 3986 section 3.2.1) and each
+    credential-like query parameter by name. Everything else stays byte for byte. A credential in
+    the path cannot be told from a path and stays (docs/live.md says so)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url, []
+    parts: list[str] = []
+    end = len(rest)
+    for stop in "/?#":
+        at = rest.find(stop)
+        if at != -1:
+            end = min(end, at)
+    authority, tail = rest[:end], rest[end:]
+    if "@" in authority:
+        userinfo, host = authority.rsplit("@", 1)
+        authority = host if replacement is None else ":".join([replacement] * len(userinfo.split(":", 1))) + "@" + host
+        parts.append("userinfo")
+    path, qmark, query = tail.partition("?")
+    query, hash_, fragment = query.partition("#")
+    if qmark:
+        pairs = []
+        for pair in query.split("&"):
+            key, eq, value = pair.partition("=")
+            if eq and value and _CREDENTIAL_QUERY.search(unquote_plus(key).replace("-", "_")):
+                parts.append(unquote_plus(key))
+                if replacement is not None:
+                    pairs.append(f"{key}={replacement}")
+            else:
+                pairs.append(pair)
+        query = "&".join(pairs)
+        qmark = qmark if query else ""
+    return f"{scheme}://{authority}{path}{qmark}{query}{hash_}{fragment}", parts
 
 
 def _props(value: Any, parent: str = "") -> Any:
@@ -153,10 +200,14 @@ def normalise(props: Mapping[str, Any]) -> dict[str, Any]:
         for otel in p["otels"] or []:
             o = {k: v for k, v in dict(otel).items() if v is not None}
             o["contentType"] = str(o.get("contentType") or "json").lower()
+            if isinstance(o.get("url"), str):  # a URL's credentials: by presence, never shown
+                o["url"] = url_credentials(o["url"], _URL_SECRET)[0]
             if "authorization" in o:
                 o["authorization"] = SECRET_FIELD
             headers = o.get("headers") or {}
-            o["headers"] = {k: SECRET_FIELD if is_credential_name(k) else v for k, v in headers.items()}
+            # A header declared as a secret (`aigw import` declares every one so) is compared by presence.
+            o["headers"] = {k: SECRET_FIELD if is_credential_name(k) or _is_secret(v) else v
+                            for k, v in headers.items()}
             otels.append(o)
         if otels:
             p["otels"] = otels
@@ -199,9 +250,15 @@ def differences(declared: Mapping[str, Any], live: Mapping[str, Any]) -> list[tu
             continue
         if key == "accountId":
             continue
+        if d.get(key) == SECRET_FIELD and key in l_:
+            continue  # a declared secret: compared by presence, whatever the live value is
         if d.get(key, _MISSING) != l_.get(key, _MISSING):
             out.append((key, d.get(key), l_.get(key)))
     return out
+
+
+def _is_secret(value: Any) -> bool:
+    return isinstance(value, Secret) or value == SECRET_MARK  # how the plan shows a secret
 
 
 _MISSING = object()

@@ -511,7 +511,8 @@ def test_import_into_a_new_stack_file_then_drift_shows_no_drift(standin: StandIn
     assert [r.path for r in standin.requests] == [f"/accounts/{PROD}{LIST}"]  # one list request
     # Credentials: a `secure:` placeholder, and the command that sets each as a secret, printed and written.
     commands = [f"pulumi config set -s newstack --secret --path 'aigw:gateways.{where}' <value>" for where in (
-        "team-bot.otel[0].headers.X-Api-Key", "team-bot.otel[0].authorization", "ledger.stripe.authorization")]
+        "team-bot.otel[0].headers.X-Api-Key", "team-bot.otel[0].headers.x-team", "team-bot.otel[0].authorization",
+        "ledger.stripe.authorization")]
     for command in commands:
         assert f"  set the credential: {command}" in proc.stdout and f"# {command}" in text
     config = yaml.safe_load(text)["config"]
@@ -519,8 +520,10 @@ def test_import_into_a_new_stack_file_then_drift_shows_no_drift(standin: StandIn
     gateways = config["aigw:gateways"]
     assert list(gateways) == ["minimal", "team-bot", "ledger"]  # `newstack-` is the environment's prefix
     assert gateways["team-bot"]["otel"][0]["authorization"] == {"secure": importer.PLACEHOLDER}
+    # Every header value, whatever its name (issue 12): the live `x-team` value is not written either.
     assert gateways["team-bot"]["otel"][0]["headers"] == {"X-Api-Key": {"secure": importer.PLACEHOLDER},
-                                                          "x-team": "knowledge"}
+                                                          "x-team": {"secure": importer.PLACEHOLDER}}
+    assert "knowledge" not in text
     assert gateways["ledger"]["stripe"]["authorization"] == {"secure": importer.PLACEHOLDER}
     assert proc.stdout.rstrip().endswith(
         "wrote Pulumi.newstack.yaml and import-newstack.json; then: pulumi import -s newstack --file "
@@ -643,7 +646,9 @@ def test_existing_gateways_are_kept_without_force_and_replaced_with_it(standin: 
     assert_subsequence(EXISTING.splitlines(), stack_file.read_text().splitlines())  # team-bot untouched
     assert yaml.safe_load(stack_file.read_text())["config"]["aigw:gateways"]["team-bot"] == {"cache": {"ttl": 5}}
     doc = json.loads((project / "import-newstack.json").read_text())
-    assert [r.get("id") for r in doc["resources"] if not r.get("component")] == [f"{PROD}/minimal"]
+    # team-bot is kept as written, and still adopted: it declares that very gateway (issue 12: complete file).
+    assert [r.get("id") for r in doc["resources"] if not r.get("component")] == [
+        f"{PROD}/newstack-team-bot", f"{PROD}/minimal"]
 
     for _ in range(2):  # twice: the import note is replaced, not repeated
         proc = aigw(*args, "--force", token=READ_TOKEN, api=standin, cwd=project)
