@@ -384,8 +384,8 @@ def import_(ctx: click.Context, account: str, gateways: tuple[str, ...], stack: 
             click.echo(f"aigw: kept aigw:gateways.{item.name}" + ("" if item.reason else f" ({item.gateway_id})")
                        + f": {why} (--force overwrites)", err=True)
     if not document["resources"]:
-        _fail([f"nothing to import into {path.name}: no gateway chosen can be adopted (see above); no file written"],
-              EXIT_INVALID)
+        why = "no gateway chosen can be adopted (see above)" if chosen else f"account {account} has no gateway to adopt"
+        _fail([f"nothing to import into {path.name}: {why}; no file written"], EXIT_INVALID)
     if update.text is not None:
         importer.write_text(path, update.text)
     importer.write_import_file(target, document)

@@ -295,3 +295,13 @@ def test_url_credentials_keep_everything_else_byte_for_byte() -> None:
         "&X-Amz-Signature=[secret]#frag")
     assert url_credentials("https://h.example/v1/traces?token=t") == ("https://h.example/v1/traces", ["token"])
     assert url_credentials("https://h.example/v1/traces") == ("https://h.example/v1/traces", [])
+
+
+def test_an_account_with_nothing_to_adopt_writes_no_empty_import_file(standin: StandIn, tmp_path: Path) -> None:
+    standin.seed_default_gateway()  # skipped unless named
+    project = new_project(tmp_path / "p")
+    proc = run_import(standin, project)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.splitlines()[-1] == (
+        f"aigw: nothing to import into Pulumi.newstack.yaml: account {PROD} has no gateway to adopt; no file written")
+    assert sorted(p.name for p in project.iterdir()) == ["Pulumi.yaml", "infra"]
