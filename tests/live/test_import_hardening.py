@@ -305,3 +305,14 @@ def test_an_account_with_nothing_to_adopt_writes_no_empty_import_file(standin: S
     assert proc.stderr.splitlines()[-1] == (
         f"aigw: nothing to import into Pulumi.newstack.yaml: account {PROD} has no gateway to adopt; no file written")
     assert sorted(p.name for p in project.iterdir()) == ["Pulumi.yaml", "infra"]
+
+
+def test_drift_compares_a_declared_secret_header_and_url_credentials_by_presence() -> None:
+    from infra.live.mapping import SECRET_FIELD, differences
+
+    declared = {"otels": [{"url": "https://h.example/v1/traces?region=eu", "headers": {"x-team": "[secret]"}}]}
+    live = {"otels": [{"url": "https://h.example/v1/traces?region=eu&api_key=live-k", "headers": {"x-team": "v"}}]}
+    assert differences(declared, live) == [
+        ("otels[0].url", "https://h.example/v1/traces?region=eu", "https://h.example/v1/traces?region=eu&api_key=[secret]")]
+    live["otels"][0] = {"url": "https://h.example/v1/traces?region=eu", "headers": {}}
+    assert ("otels[0].headers.x-team", SECRET_FIELD, None) in differences(declared, live)  # gone: a difference
