@@ -13,6 +13,7 @@ Both end in :func:`~infra.spec.build_stack_spec`, so the same files give the sam
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +51,8 @@ def program_dir(project_dir: Path) -> Path:
     """The directory the Pulumi engine runs the program (and its providers) in: `main:` when it
     names a directory (Pulumi.yaml), else the project root."""
     try:
-        doc = yamlfast.load((project_dir / PROJECT_FILE).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        doc = yamlfast.load(yamlfast.read_text(project_dir / PROJECT_FILE))
+    except yaml.YAMLError:
         return project_dir
     main = doc.get("main") if isinstance(doc, dict) else None
     if isinstance(main, str) and (project_dir / main).is_dir():
@@ -59,24 +60,55 @@ def program_dir(project_dir: Path) -> Path:
     return project_dir
 
 
-def list_stacks(project_dir: Path) -> list[Path]:
+def _stack_candidates(project_dir: Path) -> list[Path]:
     return sorted(p for p in project_dir.glob("Pulumi.*.yaml") if p.name != PROJECT_FILE)
+
+
+def list_stacks(project_dir: Path) -> list[Path]:
+    """The project's stack files: every Pulumi.*.yaml that is a regular file (or a symlink to one).
+
+    Anything else by that name (a FIFO, a device, a socket, a directory, a symlink loop or a
+    dangling symlink) is left out without being opened (opening a FIFO blocks);
+    :func:`skipped_stack_files` names them.
+    """
+    return [p for p in _stack_candidates(project_dir) if yamlfast.not_a_file(p) is None]
+
+
+def skipped_stack_files(project_dir: Path) -> list[Problem]:
+    """One problem per Pulumi.*.yaml that :func:`list_stacks` leaves out, saying what it is."""
+    problems = []
+    for path in _stack_candidates(project_dir):
+        reason = yamlfast.not_a_file(path)
+        if reason is not None:
+            problems.append(Problem(_display(path), "(file)", "not a regular file", reason))
+    return problems
 
 
 # --------------------------------------------------------------------------- offline
 
 
 def _read_text(path: Path, display: str) -> str:
+    """A regular UTF-8 file of bounded size (yamlfast.read_text); anything else is a problem naming it."""
     try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError([Problem(display, "(file)", str(path), f"cannot be read: {exc.strerror}")]) from None
+        return yamlfast.read_text(path)
+    except yamlfast.InputRefused as exc:
+        raise SpecError([Problem(display, "(file)", exc.what, exc.problem, exc.line)]) from None
 
 
 def _parse(text: str, display: str) -> Any:
     """Values only, fast (libyaml, YAML 1.2 scalars)."""
     try:
         return yamlfast.load(text)
+    except yamlfast.DuplicateKey as exc:
+        path = f"{exc.path}.{exc.key}" if exc.path else str(exc.key)
+        path = path[len("config."):] if path.startswith("config.") else path
+        raise SpecError([Problem(
+            display, path, str(exc.key),
+            f"given twice in one mapping, on {display}:{exc.first_line} and {display}:{exc.line}: a key may appear "
+            "once per mapping (YAML would keep only the last and silently drop the first); remove or rename one",
+            exc.line)]) from None
+    except yamlfast.InputRefused as exc:
+        raise SpecError([Problem(display, "(yaml)", exc.what, exc.problem, exc.line)]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -206,6 +238,11 @@ def load_stack_file(path: str | Path, project_dir: Path | None = None, *,
 def _display(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13); named, not followed
+        try:
+            return str(Path(os.path.abspath(path)).relative_to(Path.cwd().resolve()))
+        except ValueError:
+            return str(path)
     except ValueError:
         return str(path)
 

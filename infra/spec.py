@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import (
     BaseModel,
@@ -43,7 +44,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from aigw_policy.rules import is_credential_name
+from aigw_policy.rules import is_credential_name, url_credentials
 
 NAMESPACE = "aigw"
 
@@ -233,6 +234,11 @@ _PLAINTEXT_CREDENTIAL = "a credential must be stored as a secret"
 _REDACTED = Secret(None)
 
 
+def is_plaintext_credential(problem: Problem) -> bool:
+    """Whether a problem is a credential written in plain text (`aigw check` reports it as a finding)."""
+    return _PLAINTEXT_CREDENTIAL in problem.allowed
+
+
 def _credential(value: Any, info: ValidationInfo) -> Secret:
     if isinstance(value, Secret):
         return value
@@ -241,7 +247,9 @@ def _credential(value: Any, info: ValidationInfo) -> Secret:
         # secret; the plaintext check is then done offline (aigw plan/check).
         return Secret(value)
     if isinstance(value, str) and (info.context or {}).get("plaintext_credentials_as_findings"):
-        return PlaintextCredential()
+        # `aigw check` reports it from the config's own key path (config.load_stack_file_for_check), with
+        # its file:line; the offline plan then carries a redacted secret, never the text.
+        return _REDACTED
     if isinstance(value, str):
         raise ValueError(
             f"{_PLAINTEXT_CREDENTIAL}, not in plain text; set it with "
@@ -419,11 +427,34 @@ class OtelSpec(_Model):
     def _authorization_is_secret(cls, value: Any, info: ValidationInfo) -> Any:
         return None if value is None else _credential(value, info)
 
+    @field_validator("url", mode="before")
+    @classmethod
+    def _no_credential_in_url(cls, value: Any, info: ValidationInfo) -> Any:
+        # The url is plain config and a plain AiGateway input: a password or key in it would sit
+        # unencrypted in the stack file and the Pulumi state.
+        leaked = url_credentials(value) if isinstance(value, str) else []
+        if not leaked:
+            return value
+        if (info.context or {}).get("plaintext_credentials_as_findings"):
+            return _without_credentials(value)  # reported from the config by `aigw check`
+        raise ValueError(
+            f"{_PLAINTEXT_CREDENTIAL}, not in the URL ({', '.join(leaked)}); send it in this exporter's "
+            "`authorization` or a credential header, as a `secure:` value")
+
     @field_validator("headers", mode="before")
     @classmethod
     def _credential_headers_are_secret(cls, value: Any, info: ValidationInfo) -> Any:
         return _credentials_in(cls.__name__, value, info,
                                lambda name: isinstance(name, str) and is_credential_header(name))
+
+
+def _without_credentials(url: str) -> str:
+    """``url`` without its userinfo and credential-like query parameters."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                       if not url_credentials(f"?{k}=x")])
+    return urlunsplit((parts.scheme, host, parts.path, query, parts.fragment))
 
 
 def is_credential_header(name: str) -> bool:
@@ -901,6 +932,39 @@ class RawConfig:
     # `aigw check`: a credential in plain text is a policy finding, not an input error.
     plaintext_credentials_as_findings: bool = False
     project_dir: str = "."
+    # The Cloudflare provider's own keys (`cloudflare:*`, prefix dropped), per file: offline only.
+    provider_config: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+# The Cloudflare provider's config keys, from pulumi-cloudflare 6.23.1 (`pulumi_cloudflare/config/vars.py`:
+# apiKey, apiToken, apiUserServiceKey, baseUrl, email, userAgentOperatorSuffix). The three API credentials
+# must be `secure:`: the provider reads them with `pulumi.Config('cloudflare').get(...)`.
+PROVIDER_NAMESPACE = "cloudflare"
+PROVIDER_KEYS = ("apiKey", "apiToken", "apiUserServiceKey", "baseUrl", "email", "userAgentOperatorSuffix")
+# Each credential's environment variable, from the same file's docstrings.
+PROVIDER_CREDENTIAL_KEYS = {"apiKey": "CLOUDFLARE_API_KEY", "apiToken": "CLOUDFLARE_API_TOKEN",
+                            "apiUserServiceKey": "CLOUDFLARE_API_USER_SERVICE_KEY"}
+
+
+def provider_key_problems(raw: RawConfig) -> list[Problem]:
+    """Unknown `cloudflare:*` keys (a typo is otherwise silently ignored) and provider credentials in plain
+    text. A value under such a key is never shown: it may well be a token."""
+    problems: list[Problem] = []
+    for file, values in raw.provider_config.items():
+        for key, value in values.items():
+            path = f"{PROVIDER_NAMESPACE}:{key}"
+            line = raw.positions.get((file, path))
+            if key not in PROVIDER_KEYS:
+                problems.append(Problem(file, path, _REDACTED, (
+                    "unknown key of the Cloudflare provider (pulumi-cloudflare 6.23.1); allowed: "
+                    + ", ".join(f"{PROVIDER_NAMESPACE}:{k}" for k in PROVIDER_KEYS)), line))
+            elif (key in PROVIDER_CREDENTIAL_KEYS and not isinstance(value, Secret)
+                  and not raw.plaintext_credentials_as_findings):
+                problems.append(Problem(file, path, _REDACTED, (
+                    f"{_PLAINTEXT_CREDENTIAL}, not in plain text; set it with "
+                    f"`pulumi config set --secret {path} <value>` (or export {PROVIDER_CREDENTIAL_KEYS[key]})"),
+                    line))
+    return problems
 
 
 def build_stack_spec(raw: RawConfig) -> StackSpec:
@@ -922,6 +986,8 @@ def build_stack_spec(raw: RawConfig) -> StackSpec:
                 value = _REDACTED  # never echo a credential, even a misplaced one
             problems.append(Problem(file, path, value, allowed, _nearest_line(raw.positions, file, path)))
 
+    problems.extend(provider_key_problems(raw))
+    provider_problems = len(problems)  # not about gateways: reported with theirs, never alone
     for key in raw.project_config:
         if key not in PROJECT_KEYS:
             problems.append(
@@ -942,7 +1008,7 @@ def build_stack_spec(raw: RawConfig) -> StackSpec:
             report(file, f"{NAMESPACE}:defaults", exc, GatewaySettings)
 
     # Bad defaults would fail every gateway again: report them alone.
-    defaults_invalid = bool(problems)
+    defaults_invalid = len(problems) > provider_problems
     project_cfg = _ProjectConfig()
     try:
         project_cfg = _ProjectConfig.model_validate(

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from aigw_policy import RULES, Context, Finding, evaluate, from_plan
+from aigw_policy.engine import STACK_TYPE, effective_level
+from aigw_policy.rules import GATEWAY, LOGPUSH_JOBS, WORKERS_SCRIPT
 
 from .config import Settings
 
@@ -35,6 +37,45 @@ class StackResult:
         return [f for f in self.findings if f.level == "advisory"]
 
 
+SECRETS_RULE = "secrets-not-plaintext"
+
+
+@dataclass(frozen=True)
+class ConfigFinding(Finding):
+    """A finding about the config itself, at a key path of a file (a credential in plain text)."""
+
+    file: str = ""
+    line: int | None = None
+    path: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {**super().as_json(), "location": {"file": self.file, "line": self.line, "path": self.path}}
+
+
+def _owner(path: str, resources: list[Any]) -> tuple[str, str] | None:
+    """The resource a config key path configures, when it is one: a gateway, a team Worker, the Logpush job."""
+    for prefix, types in (("aigw:gateways.", (GATEWAY,)), ("aigw:workers.", (WORKERS_SCRIPT,))):
+        if path.startswith(prefix):
+            name = path[len(prefix):].split(".", 1)[0].split("[", 1)[0]
+            return next((r.ref for r in resources if r.type in types and r.name == name), None)
+    if path.startswith("aigw:logpush."):
+        jobs = [r.ref for r in resources if r.type in LOGPUSH_JOBS]
+        return jobs[0] if len(jobs) == 1 else None
+    return None
+
+
+def plaintext_findings(plan: dict[str, Any], resources: list[Any], settings: Settings) -> list[Finding]:
+    """secrets-not-plaintext from the config's own key paths: each credential in plain text, worded
+    exactly as `aigw plan` refuses it (file:line: key path: [secret]: the fix)."""
+    level = settings[SECRETS_RULE][0]
+    if level == "disabled":
+        return []
+    return [ConfigFinding(SECRETS_RULE, effective_level(level),
+                          _owner(c["path"], resources) or (STACK_TYPE, plan["stack"]), c["message"],
+                          c["file"], c.get("line"), c["path"])
+            for c in plan.get("plaintextCredentials", [])]
+
+
 def check_plan(plan: dict[str, Any], file: Path, settings: Settings, today: dt.date | None = None) -> StackResult:
     resources = [from_plan(r) for r in plan["resources"]]
     base = Context(plan["stack"], plan["environment"], bool(plan.get("production")), plan.get("accountId"),
@@ -43,6 +84,7 @@ def check_plan(plan: dict[str, Any], file: Path, settings: Settings, today: dt.d
     # in PULUMI_CONFIG and counts it too.
     stack_production = [plan["environment"]] if plan.get("production") else []
     findings = evaluate(RULES, resources, base, settings, stack_production)
+    findings += plaintext_findings(plan, resources, settings)
     findings.sort(key=lambda f: (f.level != "mandatory", f.policy, f.resource, f.message))
     production = bool(plan.get("production")) or any(
         plan["environment"] in cfg.get("productionEnvironments", []) for _, cfg in settings.values())

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from aigw_policy import RULES
+from aigw_policy import RULES, Finding
 from aigw_policy.engine import STACK_TYPE
 from aigw_policy.rules import LOGPUSH_JOB
 
 from ..markdown import cell
-from . import StackResult
+from . import ConfigFinding, StackResult
 from .config import Settings
 
 FORMATS = ("text", "json", "markdown", "sarif", "junit", "github")
@@ -64,6 +64,15 @@ class Locator:
             if hasattr(block, "lc") and name in block:
                 return block.lc.key(name)[0] + 1
         return 1
+
+
+def _where(locate: Locator, stack_file: Path, finding: Finding) -> tuple[Path, int]:
+    """The file and line a finding points at: a config finding's own key (which may be in Pulumi.yaml),
+    else the stack-file key that declares its resource."""
+    if isinstance(finding, ConfigFinding) and finding.file:
+        return Path(finding.file), finding.line or 1
+    line = locate.line(stack_file, *finding.resource) if finding.resource[0] != STACK_TYPE else 1
+    return stack_file, line
 
 
 def _rel(path: Path) -> str:
@@ -145,9 +154,9 @@ def to_sarif(results: Sequence[StackResult], settings: Settings) -> str:
     } for rule in RULES]
     sarif_results = []
     for r in results:
-        uri = quote(_rel(r.file), safe="/:@!$&'()*+,;=")  # a URI reference: spaces, '#', '%' encoded
         for f in r.findings:
-            line = locate.line(r.file, *f.resource) if f.resource[0] != STACK_TYPE else 1
+            file, line = _where(locate, r.file, f)
+            uri = quote(_rel(file), safe="/:@!$&'()*+,;=")  # a URI reference: spaces, '#', '%' encoded
             sarif_results.append({
                 "ruleId": f.policy,
                 "ruleIndex": index[f.policy],
@@ -158,7 +167,8 @@ def to_sarif(results: Sequence[StackResult], settings: Settings) -> str:
                     "logicalLocations": [{"name": f.resource[1], "kind": "resource",
                                           "fullyQualifiedName": f"{r.stack}::{f.resource[0]}::{f.resource[1]}"}],
                 }],
-                "partialFingerprints": {"aigwFinding/v1": f"{r.stack}/{f.policy}/{f.resource[0]}/{f.resource[1]}"},
+                "partialFingerprints": {"aigwFinding/v1": f"{r.stack}/{f.policy}/{f.resource[0]}/{f.resource[1]}"
+                                                          + (f"/{f.path}" if isinstance(f, ConfigFinding) else "")},
             })
     return json.dumps({
         "$schema": SARIF_SCHEMA,
@@ -210,10 +220,10 @@ def to_github(results: Sequence[StackResult]) -> str:
     locate = Locator()
     lines = []
     for r in results:
-        uri = _rel(r.file)
         for f in r.findings:
             command = "error" if f.level == "mandatory" else "warning"
-            line = locate.line(r.file, *f.resource) if f.resource[0] != STACK_TYPE else 1
+            file, line = _where(locate, r.file, f)
+            uri = _rel(file)
             title = _escape_property(f"{f.policy} ({r.stack})")
             lines.append(f"::{command} file={_escape_property(uri)},line={line},title={title}::"
                          f"{_escape_data(f.message)}")

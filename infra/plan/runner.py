@@ -1,8 +1,9 @@
 """Child process of `aigw plan`: run `deploy(spec)` for ONE stack under Pulumi mocks.
 
 Usage: python -m infra.plan.runner Pulumi.<stack>.yaml [--check]
-(--check, for `aigw check`: credentials written in plain text become plain placeholders for the
-policy to report, instead of input errors.)
+(--check, for `aigw check`: credentials written in plain text are not input errors but listed under
+"plaintextCredentials", each as `aigw plan` refuses it, for the policy to report; the plan carries
+them as redacted secrets.)
 Prints one JSON document on stdout: {"stack", "environment", "resources", "outputs"} or,
 for invalid config, {"problems": [...]} with exit status 2.
 
@@ -81,9 +82,9 @@ def run(path: str, for_check: bool = False) -> dict[str, Any]:
 
     from aigw_policy.values import secret_paths
 
-    from ..config import load_stack_file, program_dir
+    from ..config import load_stack_file, load_stack_file_for_check, program_dir
 
-    spec = load_stack_file(path, plaintext_credentials_as_findings=for_check)
+    spec, plaintext = load_stack_file_for_check(path) if for_check else (load_stack_file(path), [])
     # Run where the engine would run the program, so relative paths (Worker modules) match.
     os.chdir(program_dir(Path(spec.project_dir)))
 
@@ -157,6 +158,9 @@ def run(path: str, for_check: bool = False) -> dict[str, Any]:
         "accountId": spec.account_id,
         "resources": resources,
         "outputs": redact(outputs),
+        **({"plaintextCredentials": [
+            {"file": p.file, "line": p.line, "path": p.path, "message": p.render()} for p in plaintext]}
+           if for_check else {}),
     }
 
 

@@ -49,6 +49,18 @@ def is_credential_name(name: str) -> bool:
     return bool(_CREDENTIAL_NAME.search(name))
 
 
+def url_credentials(url: str) -> list[str]:
+    """What in a URL is a credential: a password in its userinfo (``https://user:pass@host``, RFC 3986
+    section 3.2.1 deprecates it for this reason) and credential-like query parameters (``api_key=``,
+    ``token=``, ``sig=``, ``X-Amz-Signature=``). Names only, never the values."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    found = ["userinfo"] if parts.username is not None or parts.password is not None else []
+    return found + sorted({k for k, _ in parse_qsl(parts.query) if _CREDENTIAL_PARAM.search(k)})
+
+
 def _gw(res: Resource) -> str:
     gid = reveal(res.props.get("aiGatewayId"))
     return f"gateway {res.name!r}" + (f" (id {gid})" if isinstance(gid, str) and gid != res.name else "")
@@ -192,6 +204,10 @@ def _secrets(res: Resource, ctx: Context) -> Iterator[Violation]:
             otel = need(props, f"otels[{i}]")
             if "authorization" in otel and _plain_text_at(props, f"otels[{i}].authorization"):
                 yield _plaintext(res, f"otel[{i}].authorization", _set_secret(res, f"otel[{i}].authorization"))
+            url = need(props, f"otels[{i}].url")
+            if isinstance(url, str) and url_credentials(url) and not secret_at(props, f"otels[{i}].url"):
+                yield _plaintext(res, f"otel[{i}].url (with {', '.join(url_credentials(url))})",
+                                 "Send the credential in otel[].authorization or a header, as a `secure:` value.")
             for header in need(props, f"otels[{i}].headers", {}) or {}:
                 if is_credential_name(header) and _plain_text_at(props, ("otels", i, "headers", header)):
                     where = f"otel[{i}].headers.{header}"
@@ -201,8 +217,7 @@ def _secrets(res: Resource, ctx: Context) -> Iterator[Violation]:
             yield _plaintext(res, "stripe.authorization", _set_secret(res, "stripe.authorization"))
     elif res.type in LOGPUSH_JOBS:
         if "destinationConf" in props and not secret_at(props, "destinationConf"):
-            conf = need(props, "destinationConf")
-            leaked = sorted({k for k, _ in parse_qsl(urlsplit(str(conf)).query) if _CREDENTIAL_PARAM.search(k)})
+            leaked = url_credentials(str(need(props, "destinationConf")))
             if leaked:
                 yield _plaintext(res, f"destinationConf (with {', '.join(leaked)})",
                                  "Pass destination_conf as a secret, as aigw:logpush does.")

@@ -93,7 +93,10 @@ def test_a_plaintext_otel_authorization_is_a_finding_of_check(plaintext_otel: Pa
     ]
     (message,) = [f["message"] for f in json.loads(proc.stdout)["stacks"][0]["findings"]
                   if f["policy"] == "secrets-not-plaintext"]
-    assert "otel[0].authorization is in plain text" in message
+    # Worded as `aigw plan` refuses it: file:line, key path, the value never shown, the fix.
+    line = next(n for n, text in enumerate(plaintext_otel.read_text().splitlines(), 1) if PLAINTEXT in text)
+    assert message.startswith(f"{plaintext_otel}:{line}: aigw:gateways.docs-search.otel[0].authorization: [secret]: "
+                              "a credential must be stored as a secret, not in plain text")
     assert "pulumi config set --secret --path 'aigw:gateways.docs-search.otel[0].authorization'" in message
     assert PLAINTEXT not in proc.stdout + proc.stderr, "the credential itself is never shown"
 

@@ -411,6 +411,35 @@ def test_a_secret_logpush_destination_is_fine_even_redacted():
     assert run(changed(*JOB, "destinationConf", Secret())) == []
 
 
+@environments
+def test_logpush_destination_with_a_password_in_its_userinfo(env):
+    findings = run(changed(*JOB, "destinationConf", "https://ingest:hunter2@logs.example.com/ai?tags=ai", env), env)
+    assert_finding(only(findings, "secrets-not-plaintext"), "secrets-not-plaintext", "mandatory", JOB,
+                   "LogpushJob 'logpush-job': destinationConf (with userinfo) is in plain text")
+    assert "hunter2" not in only(findings, "secrets-not-plaintext").message
+
+
+@pytest.mark.parametrize(("url", "what"), [
+    ("https://team:hunter2@otlp.example.net/v1/traces", "userinfo"),
+    ("https://otlp.example.net/v1/traces?api_key=hunter2", "api_key"),
+    ("https://otlp.example.net/v1/traces?env=prod&token=hunter2&sig=abc", "sig, token"),
+])
+@environments
+def test_an_otel_url_with_a_credential_in_plain_text(env, url, what):
+    findings = run(changed(*GW, "otels", otel(url=url, authorization=Secret("Bearer x")), env), env)
+    finding = only(findings, "secrets-not-plaintext")
+    assert_finding(finding, "secrets-not-plaintext", "mandatory", GW,
+                   f"AiGateway 'support-bot': otel[0].url (with {what}) is in plain text",
+                   "Send the credential in otel[].authorization or a header, as a `secure:` value.")
+    assert "hunter2" not in finding.message
+
+
+@pytest.mark.parametrize("url", ["https://otlp.example.net/v1/traces?env=prod", Secret("https://u:p@otlp.example")])
+def test_an_otel_url_without_a_plain_credential_is_fine(url):
+    stack = changed(*GW, "otels", otel(url=url, authorization=Secret("Bearer x")))
+    assert of_rule(run(stack), "secrets-not-plaintext") == []
+
+
 # --- no-default-gateway -----------------------------------------------------------------------
 
 @environments
