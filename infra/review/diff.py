@@ -6,16 +6,32 @@ provider cannot update in place replaces the resource, and the consequence is sa
 (a replaced or deleted gateway loses its stored logs). So is a gateway whose authentication is
 turned off, or that is created or replaced without it: Cloudflare refuses both with HTTP 400 since
 2026-11-03.
+
+Some changes weaken production without changing a single property, and are said as loudly:
+deletion protection lifted from a resource (`protect`), an edge Worker or its workers.dev URL
+removed (clients call that URL), and, for the stack as a whole (`stack_warnings`), its production
+status or environment changed, a non-production stack on a production stack's account, and a
+token that has expired or expires within 14 days.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from aigw_policy import Finding
-from aigw_policy.rules import ACCOUNT_TOKEN, GATEWAY, LOGPUSH_JOB, WORKERS_SCRIPT
+from aigw_policy.rules import (
+    ACCOUNT_TOKEN,
+    API_TOKEN,
+    DEFAULT_EXPIRY_WARNING_DAYS,
+    EDGE_WORKER,
+    GATEWAY,
+    LOGPUSH_JOB,
+    WORKERS_SCRIPT,
+    token_expiry_words,
+)
 
 from .words import R2_BUCKET, R2_LIFECYCLE, SUBDOMAIN, flat_words, kind, settings
 
@@ -72,10 +88,11 @@ class StackDiff:
     introduced: list[Finding] = field(default_factory=list)
     fixed: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # the stack's own (stack_warnings), first in the summary
 
     @property
     def empty(self) -> bool:
-        return not (self.changes or self.introduced or self.fixed or self.notes)
+        return not (self.changes or self.introduced or self.fixed or self.notes or self.warnings)
 
     def count(self, action: str) -> int:
         return sum(1 for c in self.changes if c.action == action)
@@ -136,6 +153,72 @@ def _warning(action: str, type_: str, old: Mapping[str, Any], new: Mapping[str, 
     return None
 
 
+def _protected(resource: Mapping[str, Any]) -> bool:
+    return bool((resource.get("options") or {}).get("protect"))
+
+
+# What a resource takes with it when deleted: why lifting its protection matters.
+_LOSES = {GATEWAY: " and all its stored logs", R2_BUCKET: " and the exported logs in it"}
+
+
+def _subject(type_: str, name: str, props: Mapping[str, Any]) -> str:
+    if type_ == GATEWAY:
+        return f"gateway {_gateway_id(props)}"
+    if type_ == R2_BUCKET:
+        return f"R2 bucket {props.get('name') or name}"
+    return f"{kind(type_)} {name}"
+
+
+# Pulumi's protect option: "it will be an error to do a Pulumi deployment which tries to delete a protected
+# resource"; setting protect: false and running `pulumi up` is how it is unprotected (Pulumi docs, "Resource
+# option: protect"). So lifting it is the step before a deletion, and a reviewer must see it.
+def _protection_warning(type_: str, name: str, props: Mapping[str, Any]) -> str:
+    return (f"Removes deletion protection from {_subject(type_, name, props)}: once this is deployed, `pulumi up` "
+            f"no longer refuses to delete or replace it, so a later change can delete it{_LOSES.get(type_, '')} "
+            "without anyone lifting protection on purpose (the `protect` setting; its default is the stack's "
+            "production status).")
+
+
+def edge_urls(plan: Mapping[str, Any] | None) -> dict[str, tuple[str, str, str | None]]:
+    """The edge Workers of a plan, by logical name: (script name, gateway it fronts, the URL clients call;
+    None when its workers.dev route is off or absent)."""
+    if not plan:
+        return {}
+    gateways = (plan.get("outputs") or {}).get("gateways") or {}
+    # A script whose workers.dev route is switched off (or gone) answers at no URL.
+    routes = {str(r["props"].get("scriptName")): r["props"].get("enabled") is not False
+              for r in plan.get("resources", []) if r["type"] == SUBDOMAIN}
+    out: dict[str, tuple[str, str, str | None]] = {}
+    for r in plan.get("resources", []):
+        if r["type"] != EDGE_WORKER:
+            continue
+        script = str(r["props"].get("scriptName") or r["name"])
+        exported = (gateways.get(r["name"]) or {}).get("edgeWorker") or {}
+        url = exported.get("url") if exported.get("scriptName") in (None, script) and routes.get(script) else None
+        out[r["name"]] = (script, str(r["props"].get("gateway") or r["name"]), url)
+    return out
+
+
+def edge_warnings(base: Mapping[str, Any] | None, head: Mapping[str, Any] | None) -> dict[str, str]:
+    """Base script name -> the warning for an edge Worker of ``base`` that ``head`` removes, or whose URL
+    it removes or moves."""
+    before, after = edge_urls(base), edge_urls(head)
+    out: dict[str, str] = {}
+    for name, (script, gateway, url) in sorted(before.items()):
+        where = f" at {url}" if url else ""
+        if name not in after:
+            out[script] = (f"Deletes edge Worker {script}, the way in to gateway {gateway}: clients that call "
+                           f"it{where} get errors, and the gateway loses what the Worker enforced (payloads "
+                           "off, client headers stripped).")
+        elif url and after[name][2] != url:
+            new_url = after[name][2]
+            out[script] = (f"Moves edge Worker {script} (gateway {gateway}) from {url} to {new_url}: clients "
+                           "calling the old URL get errors." if new_url else
+                           f"Removes the URL of edge Worker {script} (gateway {gateway}): {url} stops answering "
+                           "(its workers.dev route is off or gone), so clients calling it get errors.")
+    return out
+
+
 def diff_plans(base: Mapping[str, Any] | None, head: Mapping[str, Any] | None,
                secret_changes: Mapping[tuple[str, str], Sequence[str]] | None = None) -> list[Change]:
     """Changes from ``base`` to ``head`` (plans of one stack; None for a stack that does not exist).
@@ -158,9 +241,8 @@ def diff_plans(base: Mapping[str, Any] | None, head: Mapping[str, Any] | None,
             continue
         if after is None:
             words = settings(type_, before["props"])
-            protected = bool((before.get("options") or {}).get("protect"))
             changes.append(Change("delete", type_, name, [(k, v, None) for k, v in words.items()],
-                                  warning=_warning("delete", type_, before["props"], {}, protected)))
+                                  warning=_warning("delete", type_, before["props"], {}, _protected(before))))
             continue
         p_old, p_new = before["props"], after["props"]
         changed_props = sorted(k for k in set(p_old) | set(p_new) if p_old.get(k) != p_new.get(k))
@@ -176,16 +258,41 @@ def diff_plans(base: Mapping[str, Any] | None, head: Mapping[str, Any] | None,
         for setting in secret_changes.get(ref, ()):
             if not any(s == setting for s, _, _ in lines):
                 lines.append((setting, CHANGED, CHANGED))
+        # Protection is a resource option, not a prop: a change to it alone is still a change.
+        unprotected = _protected(before) and not _protected(after)
+        if _protected(before) != _protected(after):
+            lines.append(("deletion protection", "on" if _protected(before) else "off",
+                          "on" if _protected(after) else "off"))
         if not lines and not changed_props:
             continue
         replace_on = set(REPLACED_BY.get(type_, ())) | set((after.get("options") or {}).get("replaceOnChanges", []))
         reasons = [k for k in changed_props if k in replace_on]
         action = "replace" if reasons else "update"
-        protected = bool((before.get("options") or {}).get("protect"))
-        warning = _warning(action, type_, p_old, p_new, protected)
-        changes.append(Change(action, type_, name, lines, reasons, warning,
-                              headline=warning is not None and action == "update"))
+        warning = _warning(action, type_, p_old, p_new, _protected(before))
+        loud = _protection_warning(type_, name, p_old) if unprotected else None
+        changes.append(Change(action, type_, name, lines, reasons, _join(warning, loud),
+                              headline=(warning is not None and action == "update") or loud is not None))
+    _attach_edge_warnings(changes, old, edge_warnings(base, head))
     return changes
+
+
+def _attach_edge_warnings(changes: list[Change], old: Mapping[tuple[str, str], Mapping[str, Any]],
+                          edges: Mapping[str, str]) -> None:
+    """Each edge Worker warning on the change that causes it: the Worker's script, else its workers.dev
+    route. One that no change causes (the account's workers.dev subdomain renamed) is the stack's own."""
+    for script, words in edges.items():
+        for type_ in (WORKERS_SCRIPT, SUBDOMAIN):
+            found = [c for c in changes if c.type == type_ and c.action != "create"
+                     and str(old[(c.type, c.name)]["props"].get("scriptName")) == script]
+            if found:
+                c = found[0]
+                c.warning = _join(c.warning, words)
+                c.headline = True
+                break
+
+
+def _join(*warnings: str | None) -> str | None:
+    return " ".join(w for w in warnings if w) or None
 
 
 def _raw_lines(prop: str, old: Any, new: Any) -> list[tuple[str, str | None, str | None]]:
@@ -200,3 +307,77 @@ def finding_changes(base: Sequence[Finding], head: Sequence[Finding]) -> tuple[l
 
     before, after = {key(f) for f in base}, {key(f) for f in head}
     return [f for f in head if key(f) not in before], [f for f in base if key(f) not in after]
+
+
+@dataclass(frozen=True)
+class StackAccount:
+    """Where one stack of the project lives, for the warnings that span stacks."""
+
+    stack: str
+    environment: str
+    production: bool
+    account_id: str | None
+
+
+def _production_words(production: bool) -> str:
+    return "production" if production else "non-production"
+
+
+def status_warnings(stack: str, base: Mapping[str, Any] | None, head: Mapping[str, Any] | None,
+                    changes: Sequence[Change]) -> list[str]:
+    """What the change does to the stack as a whole: its production status or environment, and an edge
+    Worker URL that no resource change accounts for. These make a stack part of the diff."""
+    out: list[str] = []
+    if base and head:
+        env_old, env_new = str(base.get("environment")), str(head.get("environment"))
+        was, now = bool(base.get("production")), bool(head.get("production"))
+        moved = (f"its environment changes from {env_old} to {env_new} (aigw:environment)" if env_old != env_new
+                 else None)
+        if was and not now:
+            why = (f"{moved}, which aigw:productionEnvironments in Pulumi.yaml does not list" if moved else
+                   f"aigw:productionEnvironments in Pulumi.yaml no longer lists its environment {env_new}")
+            out.append(f"Stack {stack} is no longer production: {why}. The production rules (payloads not stored, "
+                       "authentication, rate limits, no payload export) stop applying to it, and its gateways "
+                       "and log bucket lose deletion protection by default.")
+        elif now and not was:
+            why = (f"{moved}, which aigw:productionEnvironments in Pulumi.yaml lists" if moved else
+                   f"aigw:productionEnvironments in Pulumi.yaml now lists its environment {env_new}")
+            out.append(f"Stack {stack} becomes production: {why}. The production rules apply to it from now on, "
+                       "and its gateways and log bucket get deletion protection by default.")
+        elif moved:
+            out.append(f"Stack {stack} ({_production_words(now)}): {moved}. Gateway ids default to "
+                       "<environment>-<name>, so a gateway without its own id is replaced (its stored logs "
+                       "deleted), and policy settings that name environments judge the stack differently.")
+    said = " ".join(c.warning or "" for c in changes)
+    out += [w for w in edge_warnings(base, head).values() if w not in said]
+    return out
+
+
+def standing_warnings(head: Mapping[str, Any] | None, accounts: Sequence[StackAccount], today: dt.date,
+                      expiry_days: int = DEFAULT_EXPIRY_WARNING_DAYS) -> list[str]:
+    """What holds of the stack after the change, whoever caused it: a production stack and a
+    non-production one on the same account, a token that has expired or expires soon. Said for a
+    stack that is in the diff; they do not put an unchanged stack in it."""
+    if not head:
+        return []
+    out: list[str] = []
+    me, account, production = str(head.get("stack")), head.get("accountId"), bool(head.get("production"))
+    sharing = sorted(a.stack for a in accounts
+                     if a.stack != me and account and a.account_id == account and a.production != production)
+    if sharing and production:
+        out.append(f"Production stack {me} is declared on account {account}, which non-production stack(s) "
+                   f"{', '.join(sharing)} also use: an AI Gateway Run token or Workers AI binding they declare "
+                   "reaches this account's gateways without the edge Workers, and their settings (payloads "
+                   "stored, team Workers) are not judged as production.")
+    elif sharing:
+        out.append(f"Non-production stack {me} is declared on account {account}, the account of production "
+                   f"stack(s) {', '.join(sharing)}: an AI Gateway Run token or Workers AI binding of this stack "
+                   "reaches the production gateways without their edge Workers, and this stack's settings "
+                   "(payloads stored, team Workers) are not judged as production. Give it its own account.")
+    for r in head.get("resources", []):
+        if r["type"] == API_TOKEN:
+            words = token_expiry_words(r["name"], r["props"].get("purpose"), r["props"].get("expiresOn"), today,
+                                       expiry_days)
+            if words:
+                out.append(words[0].upper() + words[1:])
+    return out

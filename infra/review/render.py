@@ -1,9 +1,11 @@
 """`aigw diff` output: markdown for a pull-request comment per stack, and JSON.
 
 Markdown per stack: a hidden marker (so a bot can find and update that stack's comment), a
-one-line summary, the loud consequences (replaced or deleted gateways lose their stored logs; a
-gateway's authentication turned off, which Cloudflare refuses since 2026-11-03, or on), then the
-details folded. The whole output stays under GitHub's comment limit (65,536
+one-line summary, the loud consequences (the stack's own first: production status or environment
+changed, a production account shared with a non-production stack, tokens expired or expiring; then
+replaced or deleted gateways, which lose their stored logs; a gateway's authentication turned off,
+which Cloudflare refuses since 2026-11-03, or on; deletion protection lifted; an edge Worker or its
+URL removed), then the details folded. The whole output stays under GitHub's comment limit (65,536
 characters) by trimming details, never a summary.
 """
 
@@ -42,7 +44,7 @@ def summary_line(d: StackDiff) -> str:
     if d.fixed:
         policy.append(f"{len(d.fixed)} fixed")
     kind_ = "production" if d.production else d.environment
-    icon = ":x:" if new_mandatory else ":warning:" if any(c.warning for c in d.changes) else ":memo:"
+    icon = ":x:" if new_mandatory else ":warning:" if d.warnings or any(c.warning for c in d.changes) else ":memo:"
     text = f"{icon} **`{d.stack}`** ({kind_}): {', '.join(parts) or 'no resource changes'}"
     if policy:
         text += f" · policy: {'; '.join(policy)}"
@@ -92,12 +94,14 @@ def _detail_blocks(d: StackDiff) -> list[str]:
 
 def _head(d: StackDiff) -> str:
     lines = [marker(d.stack), summary_line(d)]
+    # The stack's own warnings are few (one per status change, shared account, token) and never trimmed.
+    lines += [f"> :warning: **{text(w)}**" for w in d.warnings]
     warnings = [c for c in d.changes if c.loud]
     for c in warnings[:MAX_WARNINGS]:
         lines.append(f"> :warning: **{text(c.warning or '')}**")
     if len(warnings) > MAX_WARNINGS:
         lines.append(f"> :warning: **and {len(warnings) - MAX_WARNINGS} more warnings (replacements, deletions, "
-                     "authentication changes); see the details.**")
+                     "authentication and protection changes, edge Workers); see the details.**")
     return "\n".join(lines)
 
 
@@ -153,6 +157,7 @@ def to_json(result: DiffResult) -> str:
             "policy": {"introduced": [_finding_json(f) for f in d.introduced],
                        "fixed": [_finding_json(f) for f in d.fixed]},
             "notes": d.notes,
+            "warnings": d.warnings,
             "marker": marker(d.stack),
             "markdown": stack_markdown(result, d),
         })

@@ -13,8 +13,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plan"))
 from plan_helpers import ROOT, aigw  # noqa: E402
 
-__all__ = ["ACCOUNT_TOKEN", "EDGE_WORKER", "GATEWAY", "LOGPUSH_JOB", "R2_BUCKET", "ROOT", "SUBDOMAIN",
-           "WORKERS_SCRIPT", "aigw", "custom", "edited", "props", "resource", "stray_html", "without"]
+__all__ = ["ACCOUNT_TOKEN", "API_TOKEN", "EDGE_WORKER", "GATEWAY", "LOGPUSH_JOB", "R2_BUCKET", "REVIEW_DATE", "ROOT",
+           "SUBDOMAIN", "WORKERS_SCRIPT", "aigw", "custom", "edited", "props", "resource", "stray_html", "without"]
 
 GATEWAY = "cloudflare:index/aiGateway:AiGateway"
 WORKERS_SCRIPT = "cloudflare:index/workersScript:WorkersScript"
@@ -23,6 +23,8 @@ ACCOUNT_TOKEN = "cloudflare:index/accountToken:AccountToken"
 LOGPUSH_JOB = "pulumi-python:dynamic/aigw:LogpushJob"  # infra/components/logpush_job.py
 R2_BUCKET = "cloudflare:index/r2Bucket:R2Bucket"
 EDGE_WORKER = "aigw:index:EdgeWorker"
+API_TOKEN = "aigw:index:ApiToken"
+REVIEW_DATE = "2026-12-01"  # AIGW_TODAY for every review test (conftest.py)
 
 
 def resource(plan: Mapping[str, Any], type_: str, name: str) -> dict[str, Any]:

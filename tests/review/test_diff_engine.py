@@ -200,13 +200,21 @@ def test_a_gateway_id_change_replaces_its_edge_worker_too(prod_plan):
     head = edited(prod_plan, aiGatewayId="prod-batch")
     props(head, WORKERS_SCRIPT, "batch-summariser")["scriptName"] = "prod-batch-edge"
     props(head, SUBDOMAIN, "batch-summariser-workers-dev")["scriptName"] = "prod-batch-edge"
+    props(head, EDGE_WORKER, "batch-summariser").update(scriptName="prod-batch-edge", gateway="prod-batch")
+    head["outputs"]["gateways"]["batch-summariser"]["edgeWorker"] = {
+        "scriptName": "prod-batch-edge", "url": "https://prod-batch-edge.acme.workers.dev"}
     by = {(c.type, c.name): c for c in diff_plans(prod_plan, head)}
     assert {k: (c.action, c.reasons) for k, c in by.items()} == {
         (GATEWAY, "batch-summariser"): ("replace", ["aiGatewayId"]),
         (WORKERS_SCRIPT, "batch-summariser"): ("replace", ["scriptName"]),
         (SUBDOMAIN, "batch-summariser-workers-dev"): ("replace", ["scriptName"]),
     }
-    assert "its URL changes" in (by[(WORKERS_SCRIPT, "batch-summariser")].warning or "")
+    assert by[(WORKERS_SCRIPT, "batch-summariser")].warning == (
+        "Replaces Worker prod-batch-summariser-edge with prod-batch-edge: its URL changes. Moves edge Worker "
+        "prod-batch-summariser-edge (gateway prod-batch-summariser) from "
+        "https://prod-batch-summariser-edge.acme.workers.dev to https://prod-batch-edge.acme.workers.dev: clients "
+        "calling the old URL get errors.")
+    assert by[(SUBDOMAIN, "batch-summariser-workers-dev")].warning is None  # said once, on the Worker
 
 
 def test_a_removed_gateway_is_deleted_with_the_warning(prod_plan):

@@ -183,8 +183,8 @@ def test_more_warnings_than_the_summary_shows_are_counted():
                for i in range(MAX_WARNINGS + 2)]
     head = to_markdown(result(StackDiff("prod", "prod", True, changes))).partition("<details>")[0]
     assert head.count("> :warning: **Replaces gateway") == MAX_WARNINGS
-    assert ("> :warning: **and 2 more warnings (replacements, deletions, authentication changes); see the "
-            "details.**") in head
+    assert ("> :warning: **and 2 more warnings (replacements, deletions, authentication and protection changes, "
+            "edge Workers); see the details.**") in head
 
 
 def test_deleted_resources_are_not_listed_setting_by_setting():
@@ -305,7 +305,8 @@ def test_summaries_and_warnings_are_never_trimmed():
     assert len(md) < LIMIT
     head = md.partition("<details>")[0]
     assert head.count("> :warning: **Replaces gateway") == MAX_WARNINGS
-    assert f"and {600 - MAX_WARNINGS} more warnings (replacements, deletions, authentication changes)" in head
+    assert (f"and {600 - MAX_WARNINGS} more warnings (replacements, deletions, authentication and protection "
+            "changes, edge Workers)") in head
     assert summary_line(d) in head and ":warning: **`prod`** (production): 600 replaced" in head
 
 
@@ -329,8 +330,8 @@ def test_json_shape():
     assert (out["base"], out["commit"]) == ("main", "0123456789abcdef0123456789abcdef01234567")
     assert [s["stack"] for s in out["stacks"]] == ["prod", "staging"]
     prod = out["stacks"][0]
-    assert set(prod) == {"stack", "environment", "production", "summary", "changes", "policy", "notes", "marker",
-                         "markdown"}
+    assert set(prod) == {"stack", "environment", "production", "summary", "changes", "policy", "notes", "warnings",
+                         "marker", "markdown"}
     assert (prod["environment"], prod["production"]) == ("prod", True)
     assert prod["summary"] == {"create": 1, "update": 1, "replace": 1, "delete": 0}
     assert prod["changes"][0] == {
