@@ -13,10 +13,37 @@ from pathlib import Path
 
 import click
 
-EXIT_INVALID = 2
+from .exits import BUG, FINDINGS, INVALID, debug
+
+EXIT_INVALID = INVALID
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Aigw(click.Group):
+    """The one top-level handler: an unexpected exception is exit 4 ("this is a bug") in one line,
+    without a traceback (its message is not shown either: it could quote a value of the input)
+    unless AIGW_DEBUG=1, which lets Python print it."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit,
+                KeyboardInterrupt, EOFError):
+            raise
+        except Exception as exc:
+            if debug():
+                raise
+            import traceback
+
+            frames = traceback.extract_tb(exc.__traceback__)
+            where = next((f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames)
+                          if f"{os.sep}infra{os.sep}" in f.filename), None)
+            at = f" at {where}" if where else ""
+            click.echo(f"aigw: internal error ({type(exc).__name__}{at}): this is a bug, please report it "
+                       "(AIGW_DEBUG=1 shows the traceback)", err=True)
+            sys.exit(BUG)
+
+
+@click.group(cls=_Aigw, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--project-dir", "-C", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Project directory (holding Pulumi.yaml). Default: found from the current directory.")
 @click.pass_context
@@ -38,17 +65,36 @@ def _project_dir(ctx: click.Context) -> Path:
 
 
 def _planned(ctx: click.Context, targets: list[str], jobs: int | None = None,
-             for_check: bool = False) -> list[tuple[Path, dict]]:
-    """(stack file, plan) of each STACK/FILE (none: every stack); a failed plan exits 2 or 4."""
-    from .plan import PlanError, resolve_targets, run_plans
+             for_check: bool = False, partial: bool = False) -> list[tuple[Path, dict]]:
+    """(stack file, plan) of each STACK/FILE (none: every stack); a failed plan exits 2 or 4.
+
+    ``partial`` (plan, check): the stacks that could be planned are returned and shown; the
+    problems of the others wait in ``ctx.obj["unplanned"]`` for :func:`_exit_unplanned` (exit 2, or
+    4 when the program failed), so one broken stack file does not hide the rest.
+    """
+    from .plan import PlanError, plan_targets, resolve_targets_partial
 
     try:
-        resolved = resolve_targets(targets, lambda: _project_dir(ctx))
-        plans = run_plans(resolved, jobs=jobs, for_check=for_check)
+        resolved, problems = resolve_targets_partial(targets, lambda: _project_dir(ctx))
+        if problems and not partial:
+            _fail(problems, INVALID)
+        planned = plan_targets(resolved, jobs=jobs, for_check=for_check)
     except PlanError as exc:
         _fail(exc.lines, exc.exit_code)
         raise AssertionError("unreachable") from None
-    return [(target.path, plan) for target, plan in zip(resolved, plans, strict=True)]
+    lines = problems + planned.lines
+    code = planned.exit_code or INVALID
+    if lines and (not partial or not planned.plans):
+        _fail(lines, code)
+    ctx.obj["unplanned"] = (lines, code) if lines else None
+    return [(target.path, plan) for target, plan in planned.plans]
+
+
+def _exit_unplanned(ctx: click.Context) -> None:
+    """After the output of the stacks planned: the problems of those that could not be, and exit 2 or 4."""
+    unplanned = ctx.obj.get("unplanned")
+    if unplanned:
+        _fail(*unplanned)
 
 
 def _plans(ctx: click.Context, targets: list[str], jobs: int | None = None) -> list[dict]:
@@ -76,13 +122,14 @@ def plan(ctx: click.Context, targets: tuple[str, ...], fmt: str, jobs: int | Non
     """
     from .plan import format as formats
 
-    plans = _plans(ctx, list(targets), jobs)
+    plans = [plan for _, plan in _planned(ctx, list(targets), jobs, partial=True)]
     if fmt == "json":
         click.echo(formats.to_json(plans))
     elif fmt == "markdown":
         click.echo(formats.to_markdown(plans))
     else:
         formats.print_table(plans)
+    _exit_unplanned(ctx)
 
 
 @main.command()
@@ -109,7 +156,8 @@ def check(ctx: click.Context, targets: tuple[str, ...], fmt: str, policy_config:
     except PolicyConfigError as exc:
         _fail(exc.lines, EXIT_INVALID)
         return
-    results = [check_plan(plan, path, settings) for path, plan in _planned(ctx, list(targets), jobs, for_check=True)]
+    results = [check_plan(plan, path, settings)
+               for path, plan in _planned(ctx, list(targets), jobs, for_check=True, partial=True)]
     if fmt == "json":
         click.echo(formats.to_json(results))
     elif fmt == "markdown":
@@ -122,7 +170,8 @@ def check(ctx: click.Context, targets: tuple[str, ...], fmt: str, policy_config:
         click.echo(formats.to_github(results))
     else:
         click.echo(formats.to_text(results))
-    sys.exit(1 if any(r.mandatory for r in results) else 0)
+    _exit_unplanned(ctx)  # a stack not judged: exit 2 (or 4), never a pass
+    sys.exit(FINDINGS if any(r.mandatory for r in results) else 0)
 
 
 @main.command()

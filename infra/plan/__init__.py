@@ -3,6 +3,10 @@
 The parent (this module, used by `aigw plan`) never imports pulumi: it resolves the stack
 files, starts one `python -m infra.plan.runner FILE` per stack (as many at once as there are
 cores) and collects their JSON.
+
+One broken stack file does not stop the others: :func:`resolve_targets_partial` and
+:func:`plan_targets` give the stacks that could be planned and, apart, the problem lines of those
+that could not (`aigw plan` and `aigw check` show the first and exit 2 or 4 for the second).
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from ..exits import BUG, INVALID, debug
 
 AI_GATEWAY = "cloudflare:index/aiGateway:AiGateway"
 
@@ -39,36 +45,51 @@ def resolve_targets(args: list[str], project_dir: Callable[[], Path]) -> list[Ta
     """STACK names, FILE paths, or (none given) every stack file of the project.
 
     ``project_dir`` is only asked for when a STACK name (or nothing) is given: a FILE
-    brings its own project (the Pulumi.yaml beside it or above it).
+    brings its own project (the Pulumi.yaml beside it or above it). Any problem: PlanError.
     """
-    from ..config import list_stacks, stack_file_name, stack_name_of
+    targets, problems = resolve_targets_partial(args, project_dir)
+    if problems:
+        raise PlanError(problems, INVALID)
+    return targets
+
+
+def resolve_targets_partial(args: list[str], project_dir: Callable[[], Path]) -> tuple[list[Target], list[str]]:
+    """As :func:`resolve_targets`, but the targets found and the problem lines of the others apart.
+
+    With no arguments every Pulumi.*.yaml is a target, and one that is not a regular file (a
+    FIFO, a device, a symlink loop) is a problem naming it, never opened. PlanError only when
+    there is no stack file at all.
+    """
+    from ..config import list_stacks, skipped_stack_files, stack_file_name, stack_name_of
     from ..spec import SpecError
+    from ..yamlfast import not_a_file
 
     problems: list[str] = []
     targets: list[Target] = []
     if not args:
         paths = list_stacks(project_dir())
+        skipped = [p.render() for p in skipped_stack_files(project_dir())]
         if not paths:
-            raise PlanError([f"{project_dir()}: no Pulumi.<stack>.yaml stack files found"], 2)
+            raise PlanError(skipped or [f"{project_dir()}: no Pulumi.<stack>.yaml stack files found"], INVALID)
+        problems.extend(skipped)
         args = [str(p) for p in paths]
     for arg in args:
         candidate = Path(arg)
         looks_like_file = candidate.suffix in (".yaml", ".yml") or os.sep in arg
         path = candidate if looks_like_file else project_dir() / stack_file_name(arg)
-        if not path.is_file():
-            if looks_like_file:
-                problems.append(f"{arg}: no such file")
-            else:
-                known = ", ".join(stack_name_of(p) for p in list_stacks(project_dir())) or "none"
-                problems.append(f"{arg}: no such stack (stacks in {project_dir()}: {known})")
+        reason = not_a_file(path)  # from stat alone: a FIFO is never opened
+        if reason == "no such file" and not looks_like_file:
+            known = ", ".join(stack_name_of(p) for p in list_stacks(project_dir())) or "none"
+            problems.append(f"{arg}: no such stack (stacks in {project_dir()}: {known})")
+            continue
+        if reason is not None:
+            problems.append(f"{arg if looks_like_file else path}: {reason}")
             continue
         try:
             targets.append(Target(path, stack_name_of(path)))
         except SpecError as exc:
             problems.extend(p.render() for p in exc.problems)
-    if problems:
-        raise PlanError(problems, 2)
-    return targets
+    return targets, problems
 
 
 def _plan_one(target: Target, for_check: bool = False) -> dict[str, Any]:
@@ -83,8 +104,13 @@ def _plan_one(target: Target, for_check: bool = False) -> dict[str, Any]:
         except (ValueError, KeyError):
             pass
     if proc.returncode != 0:
-        tail = proc.stderr.strip().splitlines()[-15:]
-        return {"failure": [f"{target.path}: the program failed while planning stack {target.stack!r}:", *tail]}
+        lines = proc.stderr.strip().splitlines()
+        last = lines[-1] if lines else f"exit status {proc.returncode}"
+        head = (f"{target.path}: internal error while planning stack {target.stack!r}: {last}: this is a bug, "
+                "please report it")
+        if debug():
+            return {"failure": [head, *lines[-40:]]}
+        return {"failure": [head + " (AIGW_DEBUG=1 shows the traceback)"]}
     return json.loads(proc.stdout)
 
 
@@ -92,7 +118,8 @@ def account_problems(targets: list[Target]) -> list[str]:
     """Limits that span stacks: stacks of one project may share a Cloudflare account.
 
     Gateway ids are unique per account, and an account holds at most 4 Logpush jobs. Every
-    stack file of each target's project is read (invalid ones are left to their own plan).
+    stack file of each target's project is read (invalid ones are left to their own plan; one
+    that is not a regular file is never opened).
     """
     from ..config import find_project_dir, list_stacks, load_stack_file
     from ..spec import LOGPUSH_JOBS_PER_ACCOUNT, SpecError, StackSpec
@@ -134,12 +161,27 @@ def account_problems(targets: list[Target]) -> list[str]:
     return problems
 
 
-def run_plans(targets: list[Target], jobs: int | None = None, for_check: bool = False) -> list[dict[str, Any]]:
-    """Plan every target; stacks in the order given. Raises PlanError on any failure.
+@dataclass
+class Planned:
+    """The plans of the stacks that could be planned (in the order given), and the lines of the rest."""
 
-    ``for_check``: plans for `aigw check`, where a credential in plain text is left for the
-    secrets-not-plaintext rule to report rather than being an input error.
-    """
+    plans: list[tuple[Target, dict[str, Any]]]
+    problems: list[str]  # invalid input (exit 2)
+    failures: list[str]  # the program failed (exit 4)
+
+    @property
+    def exit_code(self) -> int:
+        return BUG if self.failures else INVALID if self.problems else 0
+
+    @property
+    def lines(self) -> list[str]:
+        return self.problems + self.failures
+
+
+def plan_targets(targets: list[Target], jobs: int | None = None, for_check: bool = False) -> Planned:
+    """Plan every target; one stack's problem or failure does not stop the others."""
+    if not targets:
+        return Planned([], [], [])
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(targets)))
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(_plan_one, t, for_check) for t in targets]
@@ -147,9 +189,20 @@ def run_plans(targets: list[Target], jobs: int | None = None, for_check: bool = 
         cross_stack = account_problems(targets)
         results = [f.result() for f in futures]
     problems = [line for r in results for line in r.get("problems", [])] + cross_stack
-    if problems:
-        raise PlanError(problems, 2)
     failures = [line for r in results for line in r.get("failure", [])]
-    if failures:
-        raise PlanError(failures, 4)
-    return results
+    plans = [(t, r) for t, r in zip(targets, results, strict=True) if "problems" not in r and "failure" not in r]
+    return Planned(plans, problems, failures)
+
+
+def run_plans(targets: list[Target], jobs: int | None = None, for_check: bool = False) -> list[dict[str, Any]]:
+    """Plan every target; stacks in the order given. Raises PlanError on any problem or failure.
+
+    ``for_check``: plans for `aigw check`, where a credential in plain text is left for the
+    secrets-not-plaintext rule to report rather than being an input error.
+    """
+    planned = plan_targets(targets, jobs, for_check)
+    if planned.problems:
+        raise PlanError(planned.problems, INVALID)
+    if planned.failures:
+        raise PlanError(planned.failures, BUG)
+    return [plan for _, plan in planned.plans]

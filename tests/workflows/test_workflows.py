@@ -207,11 +207,29 @@ def _review_step(tmp_path: Path, name: str, aigw_exit: int) -> tuple[subprocess.
     return proc, log.read_text().splitlines()
 
 
-@pytest.mark.parametrize(("exit_code", "step_ok"), [(0, True), (1, False), (2, False)])
+@pytest.mark.parametrize(("exit_code", "step_ok"), [(0, True), (1, False), (2, False), (3, False), (4, False)])
 def test_review_check_step_fails_on_aigw_failure(tmp_path: Path, exit_code: int, step_ok: bool):
     proc, calls = _review_step(tmp_path, "aigw check (annotations)", exit_code)
     assert (proc.returncode == 0) is step_ok
+    assert proc.returncode == exit_code  # the job's log shows aigw's own status
     assert calls == ["check --format github"]
+
+
+@pytest.mark.parametrize(("exit_code", "says"), [
+    (2, "::error::aigw check: invalid input (exit 2): a stack file or the policy config could not be read or is "
+        "invalid, so not every stack was judged"),
+    (4, "::error::aigw check: aigw itself failed (exit 4, a bug); rerun with AIGW_DEBUG=1 for the traceback"),
+])
+def test_review_check_step_says_an_input_error_or_a_bug_is_not_a_finding(tmp_path: Path, exit_code: int, says: str):
+    proc, _ = _review_step(tmp_path, "aigw check (annotations)", exit_code)
+    assert proc.returncode == exit_code
+    assert says in proc.stdout
+
+
+@pytest.mark.parametrize(("exit_code", "step_ok"), [(0, True), (1, False), (2, False), (4, False)])
+def test_review_diff_step_fails_on_input_errors_and_bugs(tmp_path: Path, exit_code: int, step_ok: bool):
+    proc, _ = _review_step(tmp_path, "aigw diff against the base branch", exit_code)
+    assert (proc.returncode == 0) is step_ok
 
 
 @pytest.mark.parametrize(("exit_code", "step_ok"), [(0, True), (1, True), (2, False), (4, False)])
