@@ -50,8 +50,8 @@ def is_credential_name(name: str) -> bool:
 
 
 def url_credentials(url: str) -> list[str]:
-    """What in a URL is a credential: a password in its userinfo (``https://user:pass@host``, RFC 3986
-    section 3.2.1 deprecates it for this reason) and credential-like query parameters (``api_key=``,
+    """What in a URL is a credential: a password in its userinfo (``https://user:pass@host``; RFC 3986
+    sections 3.2.1 and 7.5 deprecate it) and credential-like query parameters (``api_key=``,
     ``token=``, ``sig=``, ``X-Amz-Signature=``). Names only, never the values."""
     try:
         parts = urlsplit(url)
