@@ -24,7 +24,18 @@ from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import YAMLError
 
 from . import yamlfast
-from .spec import NAMESPACE, PROJECT_ONLY_KEYS, Problem, RawConfig, Secret, SpecError, StackSpec, build_stack_spec
+from .spec import (
+    NAMESPACE,
+    PROJECT_ONLY_KEYS,
+    PROVIDER_NAMESPACE,
+    Problem,
+    RawConfig,
+    Secret,
+    SpecError,
+    StackSpec,
+    build_stack_spec,
+    is_plaintext_credential,
+)
 
 PROJECT_FILE = "Pulumi.yaml"
 
@@ -146,6 +157,14 @@ def _namespace_values(config: Any, file: str, project_level: bool) -> dict[str, 
     return values
 
 
+def _provider_values(config: Any) -> dict[str, Any]:
+    """The Cloudflare provider's `cloudflare:*` keys of a `config:` mapping (prefix dropped)."""
+    if not isinstance(config, dict):
+        return {}
+    prefix = PROVIDER_NAMESPACE + ":"
+    return {str(k)[len(prefix):]: _plain(v) for k, v in config.items() if str(k).startswith(prefix)}
+
+
 def _positions(text: str, file: str, project_level: bool, out: dict[tuple[str, str], int]) -> None:
     """Line numbers of every config key path, from ruamel's round-trip parse (errors only)."""
     try:
@@ -157,6 +176,8 @@ def _positions(text: str, file: str, project_level: bool, out: dict[tuple[str, s
         return
     for key, value in config.items():
         key = str(key)
+        if key.startswith(PROVIDER_NAMESPACE + ":"):
+            out[(file, key)] = config.lc.key(key)[0] + 1
         if not key.startswith(NAMESPACE + ":"):
             continue
         out[(file, key)] = config.lc.key(key)[0] + 1
@@ -225,6 +246,8 @@ def load_stack_file(path: str | Path, project_dir: Path | None = None, *,
         stack_config=_namespace_values(stack_doc.get("config"), stack_display, False),
         project_dir=str(project_dir),
         plaintext_credentials_as_findings=plaintext_credentials_as_findings,
+        provider_config={project_display: _provider_values(project_doc.get("config")),
+                         stack_display: _provider_values(stack_doc.get("config"))},
     )
     try:
         return build_stack_spec(raw)
@@ -233,6 +256,24 @@ def load_stack_file(path: str | Path, project_dir: Path | None = None, *,
         _positions(project_text, project_display, True, raw.positions)
         _positions(stack_text, stack_display, False, raw.positions)
         return build_stack_spec(raw)
+
+
+def load_stack_file_for_check(path: str | Path, project_dir: Path | None = None) -> tuple[StackSpec, list[Problem]]:
+    """`aigw check`: the spec, and every credential in plain text as `aigw plan` refuses it (file:line,
+    key path, fix; the value never shown).
+
+    Secrets are judged here, on the config's own key paths, not on the offline plan: the Python SDK
+    sends a list or mapping holding one secret as one whole secret, so a plain credential beside a
+    `secure:` one would look secret there. The spec then carries each as a redacted secret.
+    """
+    try:
+        return load_stack_file(path, project_dir), []
+    except SpecError as exc:
+        plaintext = [p for p in exc.problems if is_plaintext_credential(p)]
+        if not plaintext:
+            raise
+    # Any other problem is an input error, raised here as `aigw plan` raises it.
+    return load_stack_file(path, project_dir, plaintext_credentials_as_findings=True), plaintext
 
 
 def _display(path: Path) -> str:
