@@ -316,3 +316,14 @@ def test_drift_compares_a_declared_secret_header_and_url_credentials_by_presence
         ("otels[0].url", "https://h.example/v1/traces?region=eu", "https://h.example/v1/traces?region=eu&api_key=[secret]")]
     live["otels"][0] = {"url": "https://h.example/v1/traces?region=eu", "headers": {}}
     assert ("otels[0].headers.x-team", SECRET_FIELD, None) in differences(declared, live)  # gone: a difference
+
+
+def test_a_fifo_beside_the_stacks_is_never_opened(standin: StandIn, tmp_path: Path) -> None:
+    """Opening a FIFO blocks: it is not a stack file (infra/config.py list_stacks leaves it out by its stat)."""
+    seed(standin, "newstack-mine")
+    project = new_project(tmp_path / "p")
+    os.mkfifo(project / "Pulumi.pipe.yaml")
+    proc = aigw("import", "--account", PROD, "--stack", "newstack", token=READ_TOKEN, api=standin, cwd=project,
+                timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert adopted_ids(project / "import-newstack.json") == [f"{PROD}/newstack-mine"]
