@@ -325,3 +325,37 @@ def test_exit_codes_are_named_in_one_module():
     from infra import exits
 
     assert (exits.OK, exits.FINDINGS, exits.INVALID, exits.API, exits.BUG) == (0, 1, 2, 3, 4)
+
+
+def _failing_runner(monkeypatch) -> None:
+    """The plan subprocess of one stack dies the way a bug in the program would (a traceback, exit 1)."""
+    import infra.plan
+
+    real = subprocess.run
+
+    def run(cmd, *args, **kwargs):
+        if "infra.plan.runner" in cmd and str(cmd[-1]).endswith("Pulumi.bad.yaml"):
+            return subprocess.CompletedProcess(cmd, 1, "", 'Traceback (most recent call last):\n  File "x.py", '
+                                               'line 1, in <module>\nZeroDivisionError: division by zero\n')
+        return real(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(infra.plan.subprocess, "run", run)
+
+
+def test_a_program_failure_is_exit_4_one_line_and_the_other_stacks_still_shown(monkeypatch, project: Path):
+    from infra.cli import main
+
+    (project / "Pulumi.bad.yaml").write_text(GOOD.replace("good", "bad"))
+    monkeypatch.chdir(project)
+    monkeypatch.delenv("AIGW_DEBUG", raising=False)
+    _failing_runner(monkeypatch)
+    result = CliRunner().invoke(main, ["plan", "--format", "json"])
+    assert result.exit_code == 4, result.output
+    assert "Traceback" not in result.output
+    assert ("aigw: Pulumi.bad.yaml: internal error while planning stack 'bad': ZeroDivisionError: division by "
+            "zero: this is a bug, please report it (AIGW_DEBUG=1 shows the traceback)") in result.output
+    assert '"stack": "good"' in result.output
+    monkeypatch.setenv("AIGW_DEBUG", "1")
+    debug = CliRunner().invoke(main, ["plan", "--format", "json"])
+    assert debug.exit_code == 4
+    assert "Traceback (most recent call last):" in debug.output

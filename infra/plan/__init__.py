@@ -106,8 +106,10 @@ def _plan_one(target: Target, for_check: bool = False) -> dict[str, Any]:
     if proc.returncode != 0:
         lines = proc.stderr.strip().splitlines()
         last = lines[-1] if lines else f"exit status {proc.returncode}"
-        head = (f"{target.path}: internal error while planning stack {target.stack!r}: {last}: this is a bug, "
-                "please report it")
+        from ..config import _display
+
+        head = (f"{_display(target.path)}: internal error while planning stack {target.stack!r}: {last}: "
+                "this is a bug, please report it")
         if debug():
             return {"failure": [head, *lines[-40:]]}
         return {"failure": [head + " (AIGW_DEBUG=1 shows the traceback)"]}
