@@ -150,13 +150,19 @@ def check(ctx: click.Context, targets: tuple[str, ...], fmt: str, policy_config:
     from .check import check_plan
     from .check import format as formats
     from .check.config import PolicyConfigError, load_settings
+    from .plan import PlanError
+    from .review import review_date
 
     try:
         settings = load_settings(policy_config)
+        today = review_date()  # AIGW_TODAY, as aigw diff and the pack read it
     except PolicyConfigError as exc:
         _fail(exc.lines, EXIT_INVALID)
         return
-    results = [check_plan(plan, path, settings)
+    except PlanError as exc:
+        _fail(exc.lines, exc.exit_code)
+        return
+    results = [check_plan(plan, path, settings, today)
                for path, plan in _planned(ctx, list(targets), jobs, for_check=True, partial=True)]
     if fmt == "json":
         click.echo(formats.to_json(results))

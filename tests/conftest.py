@@ -9,6 +9,7 @@ additional secret outputs, parent). Tests assert on those records after `engine.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,12 @@ from pulumi.runtime.sync_await import _sync_await
 
 from infra.components.tokens import PERMISSION_GROUPS_INVOKE, offline_permission_groups
 from infra.spec import RawConfig, StackSpec, build_stack_spec
+
+# Token expiry is judged by AIGW_TODAY (aigw_policy.engine.review_date) in aigw check, aigw diff and the
+# pack; every test, and every aigw subprocess a test starts (they inherit the environment), reviews as
+# of this day, so no test depends on the clock. The repo's tokens are valid 2026-11-23..2026-12-23.
+REVIEW_DATE = "2026-12-01"
+os.environ["AIGW_TODAY"] = REVIEW_DATE
 
 PROJECT = "ai-gateways"
 ACCOUNT_ID = "0123456789abcdef0123456789abcdef"

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from aigw_policy import RULES, Context, Finding, evaluate, from_plan
-from aigw_policy.engine import STACK_TYPE, effective_level
+from aigw_policy.engine import STACK_TYPE, effective_level, review_date
 from aigw_policy.rules import GATEWAY, LOGPUSH_JOBS, WORKERS_SCRIPT
 
 from .config import Settings
@@ -79,7 +79,7 @@ def plaintext_findings(plan: dict[str, Any], resources: list[Any], settings: Set
 def check_plan(plan: dict[str, Any], file: Path, settings: Settings, today: dt.date | None = None) -> StackResult:
     resources = [from_plan(r) for r in plan["resources"]]
     base = Context(plan["stack"], plan["environment"], bool(plan.get("production")), plan.get("accountId"),
-                   today=today or dt.date.today())
+                   today=today or review_date())
     # The stack's own aigw:productionEnvironments made it production: the pack sees that list
     # in PULUMI_CONFIG and counts it too.
     stack_production = [plan["environment"]] if plan.get("production") else []

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aigw_policy.engine import TODAY_VARIABLE  # noqa: F401 (re-exported: the variable the docs name)
+from aigw_policy.engine import review_date as engine_review_date
 from aigw_policy.rules import DEFAULT_EXPIRY_WARNING_DAYS
 
 from ..check.config import Settings
@@ -23,24 +24,18 @@ class DiffResult:
     stacks: list[StackDiff]
 
 
-TODAY_VARIABLE = "AIGW_TODAY"
-
-
 def review_date(environ: Any = None) -> dt.date:
-    """The date token expiry is judged by: AIGW_TODAY (YYYY-MM-DD) when set, else today in UTC.
+    """The date token expiry is judged by: AIGW_TODAY (YYYY-MM-DD) when set, else today in UTC
+    (aigw_policy.engine.review_date, which the pack reads too); a bad value is exit 2.
 
     Set it to review as of another day (and so that tests never depend on the clock).
     """
     from ..plan import PlanError
 
-    value = (os.environ if environ is None else environ).get(TODAY_VARIABLE)
-    if not value:
-        return dt.datetime.now(dt.UTC).date()
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise PlanError([f"{TODAY_VARIABLE}={value!r}: not a date; allowed: YYYY-MM-DD (or unset for today)"],
-                        2) from None
+        return engine_review_date(environ)
+    except ValueError as exc:
+        raise PlanError([str(exc)], 2) from None
 
 
 def _accounts(project_dir: Path, head_plans: dict[str, Any]) -> list[StackAccount]:

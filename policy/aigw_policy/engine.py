@@ -31,6 +31,25 @@ PRODUCTION_ENVIRONMENTS_SCHEMA = {
 }
 
 
+# The date rules judge token expiry by: AIGW_TODAY (YYYY-MM-DD) when set, else today in UTC. `aigw`
+# and the CrossGuard pack read the same variable, so a review "as of" a day (and every test) gives
+# the same findings in both.
+TODAY_VARIABLE = "AIGW_TODAY"
+
+
+def review_date(environ: Mapping[str, str] | None = None) -> dt.date:
+    """Raises ValueError naming the variable when AIGW_TODAY is set but not a date."""
+    import os
+
+    value = (os.environ if environ is None else environ).get(TODAY_VARIABLE)
+    if not value:
+        return dt.datetime.now(dt.UTC).date()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{TODAY_VARIABLE}={value!r}: not a date; allowed: YYYY-MM-DD (or unset for today)") from None
+
+
 @dataclass(frozen=True)
 class Context:
     """What a rule knows besides the resources: the stack and its configuration."""
@@ -40,7 +59,7 @@ class Context:
     production: bool
     account_id: str | None
     config: Mapping[str, Any] = field(default_factory=dict)
-    today: dt.date = field(default_factory=dt.date.today)
+    today: dt.date = field(default_factory=review_date)
     # Judging live settings (aigw audit), where an unknown value is one the API did not return.
     live: bool = False
 

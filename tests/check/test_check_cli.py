@@ -180,3 +180,14 @@ def test_an_unknown_format_exits_2():
     assert proc.returncode == 2
     assert "Invalid value for '--format'" in proc.stderr
 
+
+
+def test_token_expiry_is_judged_as_of_aigw_today():
+    # The repo's prod tokens expire on 2026-12-23: advisory from 14 days before, never mandatory.
+    proc = aigw("check", "prod", env={"AIGW_TODAY": "2026-12-20"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "token 'ci-deploy' expires on 2026-12-23, in 3 days (within 14)" in proc.stdout
+    assert proc.stdout.rstrip().endswith("check passed: 0 mandatory, 2 advisory in 1 stack(s)")
+    bad = aigw("check", "prod", env={"AIGW_TODAY": "20-12-2026"})
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == "aigw: AIGW_TODAY='20-12-2026': not a date; allowed: YYYY-MM-DD (or unset for today)"
