@@ -14,15 +14,19 @@ import yaml
 
 from aigw_policy.rules import GATEWAY, LOGPUSH_JOB, WORKERS_SCRIPT
 
+from ..yamlfast import MAX_FILE_BYTES, load
+
 LOGPUSH_JOB_NAME = "logpush-job"  # infra/components/log_export.py
 
 
 def secure_values(text: str | None) -> dict[str, str]:
     """key path (``aigw:gateways.bot.otel[0].authorization``) -> ciphertext, for every `secure:` value."""
-    if not text:
+    if not text or len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
         return {}
     try:
-        doc = yaml.safe_load(text)
+        # Bounded like every stack-file read (aliases, depth, size): a base revision's file is
+        # input from a pull request too, and a billion-laughs one must not hang the review.
+        doc = load(text)
     except yaml.YAMLError:
         return {}
     out: dict[str, str] = {}

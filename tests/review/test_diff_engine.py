@@ -8,6 +8,7 @@ reviewer reads: setting, old, new.
 from __future__ import annotations
 
 import copy
+import time
 from pathlib import Path
 
 import pytest
@@ -480,3 +481,17 @@ def test_findings_from_the_real_rules_on_a_changed_plan(prod_plan):
     }
     assert fixed == []
     assert finding_changes(head_findings, base_findings) == (fixed, introduced)
+
+
+def test_secret_changes_read_a_billion_laughs_stack_file_without_expanding_it():
+    # A pull request's base or head stack file is input too: the ciphertext scan is bounded like
+    # every stack-file read (yamlfast: aliases, expansion, depth), so it returns at once with nothing.
+    laughs = ['  a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    laughs += [f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    text = ("config:\n  aigw:gateways:\n    bot:\n      otel:\n        - authorization: {secure: v1:x}\n"
+            + "\n".join(laughs) + "\n")
+    started = time.monotonic()
+    assert secure_values(text) == {}
+    assert time.monotonic() - started < 5
+    assert secure_values("config:\n  aigw:gateways:\n    bot: {otel: [{authorization: {secure: v1:x}}]}\n") == {
+        "aigw:gateways.bot.otel[0].authorization": "v1:x"}
