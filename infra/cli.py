@@ -187,7 +187,8 @@ def check(ctx: click.Context, targets: tuple[str, ...], fmt: str, policy_config:
 @click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True,
               help="Output format (markdown: one section per stack, for pull-request comments).")
 @click.option("--policy-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Policy config JSON for the findings introduced and fixed.")
+              help="Policy config JSON for the findings introduced and fixed; the base is judged with its own "
+                   "version of the same file, and every rule whose level changed is a warning.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Stacks planned at once.")
 @click.pass_context
 def diff(ctx: click.Context, base: str, stacks: tuple[str, ...], fmt: str, policy_config: Path | None,
@@ -206,7 +207,8 @@ def diff(ctx: click.Context, base: str, stacks: tuple[str, ...], fmt: str, polic
 
     try:
         settings = load_settings(policy_config)
-        result = run_diff(base, list(stacks) or None, _project_dir(ctx), settings, jobs)
+        result = run_diff(base, list(stacks) or None, _project_dir(ctx), settings, jobs,
+                          policy_config=policy_config)
     except PolicyConfigError as exc:
         _fail(exc.lines, EXIT_INVALID)
         return

@@ -108,3 +108,19 @@ def load_settings(path: Path | None) -> Settings:
     except ValueError as exc:
         raise PolicyConfigError([f"{path}:{exc.lineno}: not valid JSON: {exc.msg}"]) from None  # type: ignore[attr-defined]
     return settings_from(data, str(path))
+
+
+# How much a level demands: disabled < advisory < mandatory (remediate is reported as mandatory).
+LEVEL_RANK = {"disabled": 0, "advisory": 1, "mandatory": 2, "remediate": 2}
+
+
+def relaxed_rules(settings: Settings) -> list[tuple[str, str, str]]:
+    """(rule, default level, configured level) for every rule disabled or set below its default level."""
+    return [(rule.id, rule.level, settings[rule.id][0]) for rule in RULES
+            if settings[rule.id][0] == "disabled" or LEVEL_RANK[settings[rule.id][0]] < LEVEL_RANK[rule.level]]
+
+
+def level_changes(base: Settings, head: Settings) -> list[tuple[str, str, str]]:
+    """(rule, base level, head level) for every rule whose enforcement level differs between two configs."""
+    return [(rule.id, base[rule.id][0], head[rule.id][0]) for rule in RULES
+            if rule.id in base and rule.id in head and base[rule.id][0] != head[rule.id][0]]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +12,16 @@ from aigw_policy.engine import review_date as engine_review_date
 from aigw_policy.rules import DEFAULT_EXPIRY_WARNING_DAYS
 
 from ..check.config import Settings
-from .diff import StackAccount, StackDiff, diff_plans, finding_changes, standing_warnings, status_warnings
-from .git import base_plans
+from .diff import (
+    StackAccount,
+    StackDiff,
+    diff_plans,
+    finding_changes,
+    hidden_findings,
+    standing_warnings,
+    status_warnings,
+)
+from .git import base_plans, config_in_project
 from .secrets import secret_changes
 
 
@@ -22,6 +30,35 @@ class DiffResult:
     base: str
     commit: str
     stacks: list[StackDiff]
+    # The policy config as reviewed: its path in the project (None: none given, or outside the project)
+    # and every rule whose enforcement level differs between the base's config and the head's.
+    policy_file: str | None = None
+    policy_changes: list[tuple[str, str, str]] = field(default_factory=list)
+    policy_notes: list[str] = field(default_factory=list)
+
+
+def policy_change_words(rule: str, old: str, new: str) -> str:
+    return f"policy config: {rule} {old} -> {new}"
+
+
+def _base_settings(base: Any, ref: str, rel: Path | None, head: Settings) -> tuple[Settings, list[str]]:
+    """The base revision's policy config (its own file at the same path), or the defaults without one."""
+    import json
+
+    from ..check.config import PolicyConfigError, settings_from
+
+    if base.policy_config == "same":
+        return head, []
+    where = f"{rel.as_posix() if rel else '?'} at {ref}"
+    if base.policy_config == "missing":
+        return settings_from({}, "(defaults)"), [f"policy config: {where} does not exist; the base is judged "
+                                                 "with the default levels"]
+    try:
+        return settings_from(json.loads(base.policy_config), where), []
+    except (ValueError, PolicyConfigError) as exc:
+        reason = exc.lines[0] if isinstance(exc, PolicyConfigError) else f"{where}: not valid JSON"
+        return settings_from({}, "(defaults)"), [f"policy config: the base's could not be used ({reason}); the "
+                                                 "base is judged with the default levels"]
 
 
 def review_date(environ: Any = None) -> dt.date:
@@ -61,17 +98,27 @@ def _accounts(project_dir: Path, head_plans: dict[str, Any]) -> list[StackAccoun
 
 
 def run_diff(ref: str, names: list[str] | None, project_dir: Path, settings: Settings,
-             jobs: int | None = None, today: dt.date | None = None) -> DiffResult:
+             jobs: int | None = None, today: dt.date | None = None, policy_config: Path | None = None
+             ) -> DiffResult:
     """The diff of every stack (or the named ones) between git revision ``ref`` and the working tree.
 
-    ``today``: the date token expiry is judged by (default: ``review_date()``).
+    ``settings``: the head's policy config (read from ``policy_config``); the base is judged with its own
+    version of that file (the same path at ``ref``; the default levels when it has none), every rule whose
+    level differs is a warning of every stack, and a finding the change of level hides is listed as hidden,
+    never as fixed. ``today``: the date token expiry is judged by (default: ``review_date()``).
     """
     from ..check import check_plan
+    from ..check.config import level_changes
     from ..config import list_stacks, stack_name_of
     from ..plan import PlanError, resolve_targets, run_plans
 
     head_files = {stack_name_of(p): p for p in list_stacks(project_dir)}
-    base = base_plans(ref, project_dir, names, jobs)
+    rel = config_in_project(policy_config, project_dir)
+    base = base_plans(ref, project_dir, names, jobs, policy_config)
+    base_settings, policy_notes = _base_settings(base, ref, rel, settings)
+    policy_changes = level_changes(base_settings, settings)
+    policy_warnings = policy_notes + [policy_change_words(*c) for c in policy_changes]
+    head_levels = {rule: level for rule, (level, _) in settings.items()}
     wanted = names if names is not None else sorted(set(head_files) | set(base.stacks))
     unknown = [n for n in wanted if n not in head_files and n not in base.stacks]
     if unknown:
@@ -97,18 +144,26 @@ def run_diff(ref: str, names: list[str] | None, project_dir: Path, settings: Set
         production = bool(shown and shown.get("production"))
         file = head_files.get(name, Path(f"Pulumi.{name}.yaml"))
         head_findings = check_plan(head, file, settings, today).findings if head else []
-        base_findings = check_plan(base_plan, file, settings, today).findings if base_plan else []
+        base_findings = check_plan(base_plan, file, base_settings, today).findings if base_plan else []
         introduced, fixed = finding_changes(base_findings, head_findings)
+        hidden: list[Any] = []
+        if head and base_settings is not settings:
+            under_base = check_plan(head, file, base_settings, today).findings
+            hidden = hidden_findings(under_base, head_findings, head_levels)
+            # Not fixed: still there, only no longer reported (its rule disabled or lowered).
+            hidden_keys = {(f.policy, f.resource) for f, _ in hidden}
+            fixed = [f for f in fixed if (f.policy, f.resource) not in hidden_keys]
         notes = ([old.note] if old and old.note else []) + secret_notes
         if not base.has_project:
             notes = []
         changes = diff_plans(base_plan, head, by_resource)
         d = StackDiff(name, environment, production, changes, introduced, fixed, notes,
-                      status_warnings(name, base_plan, head, changes))
+                      policy_warnings + status_warnings(name, base_plan, head, changes), hidden)
         if not d.empty:
             d.warnings += standing_warnings(head, accounts, today, expiry_days)
         diffs.append(d)
-    return DiffResult(ref, base.commit, [d for d in diffs if not d.empty])
+    return DiffResult(ref, base.commit, [d for d in diffs if not d.empty], rel.as_posix() if rel else None,
+                      policy_changes, policy_notes)
 
 
 __all__ = ["DiffResult", "StackDiff", "run_diff"]

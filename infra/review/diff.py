@@ -89,10 +89,13 @@ class StackDiff:
     fixed: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # the stack's own (stack_warnings), first in the summary
+    # Findings of the head plan under the base's policy config that the head's config disables or
+    # lowers: (the finding as the base's config judges it, the level the head's config gives its rule).
+    hidden: list[tuple[Finding, str]] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.changes or self.introduced or self.fixed or self.notes or self.warnings)
+        return not (self.changes or self.introduced or self.fixed or self.notes or self.warnings or self.hidden)
 
     def count(self, action: str) -> int:
         return sum(1 for c in self.changes if c.action == action)
@@ -307,6 +310,21 @@ def finding_changes(base: Sequence[Finding], head: Sequence[Finding]) -> tuple[l
 
     before, after = {key(f) for f in base}, {key(f) for f in head}
     return [f for f in head if key(f) not in before], [f for f in base if key(f) not in after]
+
+
+def hidden_findings(under_base: Sequence[Finding], head: Sequence[Finding], head_levels: Mapping[str, str]
+                    ) -> list[tuple[Finding, str]]:
+    """Findings the head's policy config hides: present when the head plan is judged with the base's
+    config, and absent (rule disabled) or at a lower level when it is judged with the head's."""
+    from ..check.config import LEVEL_RANK
+
+    now = {(f.policy, f.resource): f.level for f in head}
+    out = []
+    for f in under_base:
+        level = now.get((f.policy, f.resource))
+        if level is None or LEVEL_RANK[level] < LEVEL_RANK[f.level]:
+            out.append((f, level or head_levels.get(f.policy, "disabled")))
+    return out
 
 
 @dataclass(frozen=True)

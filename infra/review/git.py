@@ -32,6 +32,10 @@ class Base:
     commit: str
     stacks: dict[str, BaseStack] = field(default_factory=dict)
     has_project: bool = True
+    # The policy config at the base, at the path --policy-config names in the working tree:
+    # "same" (no --policy-config, or a file outside the project: both sides judged with it),
+    # "missing" (the base has no such file: default levels), else the file's text.
+    policy_config: str = "same"
 
 
 def _git(args: list[str], cwd: Path) -> str:
@@ -88,19 +92,46 @@ def _plan_base(project: Path, path: Path) -> BaseStack:
     return BaseStack(json.loads(proc.stdout), text)
 
 
-def base_plans(ref: str, project_dir: Path, stacks: list[str] | None, jobs: int | None = None) -> Base:
-    """Plans of the base revision's stacks (``stacks``: names; None = every stack file at the base)."""
+def config_in_project(policy_config: Path | None, project_dir: Path) -> Path | None:
+    """The policy config's path relative to the project, when it is a file of the project (else None)."""
+    if policy_config is None:
+        return None
+    try:
+        return policy_config.resolve().relative_to(project_dir.resolve())
+    except ValueError:
+        return None
+
+
+def _base_config(project: Path, rel: Path | None) -> str:
+    if rel is None:
+        return "same"
+    path = project / rel
+    if not path.is_file():
+        return "missing"
+    try:
+        return path.read_text()
+    except (OSError, UnicodeDecodeError):
+        return ""  # not valid JSON: run_diff notes it and judges the base with the default levels
+
+
+def base_plans(ref: str, project_dir: Path, stacks: list[str] | None, jobs: int | None = None,
+               policy_config: Path | None = None) -> Base:
+    """Plans of the base revision's stacks (``stacks``: names; None = every stack file at the base), and
+    the base's own version of the policy config ``policy_config`` (a path in the working tree)."""
     from ..config import list_stacks, stack_name_of
 
+    rel = config_in_project(policy_config, project_dir)
     with worktree(ref, project_dir) as (commit, project):
+        config = _base_config(project, rel)
         if not (project / "Pulumi.yaml").is_file():
-            return Base(commit, has_project=False)
+            return Base(commit, has_project=False, policy_config=config)
         files = {stack_name_of(p): p for p in list_stacks(project)}
         wanted = {name: files[name] for name in (stacks if stacks is not None else files) if name in files}
         if not (project / "infra" / "plan" / "runner.py").is_file():
             note = "the base revision has no offline plan (infra/plan/runner.py); compared as empty"
-            return Base(commit, {n: BaseStack(None, p.read_text(), note) for n, p in wanted.items()})
+            return Base(commit, {n: BaseStack(None, p.read_text(), note) for n, p in wanted.items()},
+                        policy_config=config)
         workers = max(1, min(jobs or os.cpu_count() or 1, len(wanted) or 1))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             results = dict(zip(wanted, pool.map(lambda p: _plan_base(project, p), wanted.values()), strict=True))
-        return Base(commit, results)
+        return Base(commit, results, policy_config=config)

@@ -43,8 +43,11 @@ def summary_line(d: StackDiff) -> str:
         policy.append(f"{len(d.introduced)} new finding(s)" + (f", {new_mandatory} mandatory" if new_mandatory else ""))
     if d.fixed:
         policy.append(f"{len(d.fixed)} fixed")
+    if d.hidden:
+        policy.append(f"{len(d.hidden)} hidden by the policy config change")
     kind_ = "production" if d.production else d.environment
-    icon = ":x:" if new_mandatory else ":warning:" if d.warnings or any(c.warning for c in d.changes) else ":memo:"
+    loud = d.warnings or any(c.warning for c in d.changes)
+    icon = ":x:" if new_mandatory or d.hidden else ":warning:" if loud else ":memo:"
     text = f"{icon} **`{d.stack}`** ({kind_}): {', '.join(parts) or 'no resource changes'}"
     if policy:
         text += f" · policy: {'; '.join(policy)}"
@@ -80,8 +83,16 @@ def _finding(f: Finding) -> str:
     return f"  - `{f.policy}` ({f.level}) on {kind(f.resource[0])} `{f.resource[1]}`: {text(f.message)}"
 
 
+def _hidden(f: Finding, now: str) -> str:
+    return (f"  - `{f.policy}` ({f.level} under the base's policy config, {now} under this one) on "
+            f"{kind(f.resource[0])} `{f.resource[1]}`: {text(f.message)}")
+
+
 def _detail_blocks(d: StackDiff) -> list[str]:
     blocks: list[str] = []
+    if d.hidden:  # first: not fixed, only no longer reported
+        blocks.append("**policy findings hidden by the policy config change** (still there; not fixed)\n"
+                      + "\n".join(_hidden(f, now) for f, now in d.hidden))
     if d.introduced:
         blocks.append("**policy findings introduced**\n" + "\n".join(_finding(f) for f in d.introduced))
     if d.fixed:
@@ -109,7 +120,7 @@ def _assemble(d: StackDiff, blocks: list[str], total: int, ref: str) -> str:
     out = [_head(d)]
     if blocks or total:
         what = [f"{len(d.changes)} change(s)"] if d.changes else []
-        if d.introduced or d.fixed:
+        if d.introduced or d.fixed or d.hidden:
             what.append("policy findings")
         if d.notes:
             what.append("notes")
@@ -155,13 +166,19 @@ def to_json(result: DiffResult) -> str:
             "summary": {a: d.count(a) for a in ("create", "update", "replace", "delete")},
             "changes": [c.as_json() for c in d.changes],
             "policy": {"introduced": [_finding_json(f) for f in d.introduced],
-                       "fixed": [_finding_json(f) for f in d.fixed]},
+                       "fixed": [_finding_json(f) for f in d.fixed],
+                       "hidden": [{**_finding_json(f), "headLevel": now} for f, now in d.hidden]},
             "notes": d.notes,
             "warnings": d.warnings,
             "marker": marker(d.stack),
             "markdown": stack_markdown(result, d),
         })
-    return json.dumps({"base": result.base, "commit": result.commit, "stacks": stacks}, indent=2)
+    policy_config = {"file": result.policy_file,
+                     "levelChanges": [{"policy": rule, "base": old, "head": new}
+                                      for rule, old, new in result.policy_changes],
+                     "notes": result.policy_notes}
+    return json.dumps({"base": result.base, "commit": result.commit, "policyConfig": policy_config,
+                       "stacks": stacks}, indent=2)
 
 
 def render(result: DiffResult, fmt: str) -> str:

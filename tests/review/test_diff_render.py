@@ -326,7 +326,9 @@ def test_a_custom_limit_is_respected():
 
 def test_json_shape():
     out = json.loads(to_json(result(prod_diff(), staging_diff())))
-    assert set(out) == {"base", "commit", "stacks"}
+    assert set(out) == {"base", "commit", "policyConfig", "stacks"}
+    # No policy config given: nothing about it (test_diff_policy_config.py has the rest).
+    assert out["policyConfig"] == {"file": None, "levelChanges": [], "notes": []}
     assert (out["base"], out["commit"]) == ("main", "0123456789abcdef0123456789abcdef01234567")
     assert [s["stack"] for s in out["stacks"]] == ["prod", "staging"]
     prod = out["stacks"][0]
@@ -347,6 +349,7 @@ def test_json_shape():
                         "resource": {"type": GATEWAY, "name": "support-bot"}, "message": OTEL_FINDING.message}],
         "fixed": [{"policy": "production-rate-limited", "level": "advisory",
                    "resource": {"type": GATEWAY, "name": "docs-search"}, "message": FIXED_FINDING.message}],
+        "hidden": [],
     }
     assert prod["notes"] == ["secret cloudflare:apiToken: changed (value not shown)"]
     assert prod["marker"] == marker("prod")

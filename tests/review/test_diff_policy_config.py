@@ -1,0 +1,127 @@
+"""`aigw diff` reviews the policy config like code (issue 12, deliverable 2).
+
+Before: the base and the head were both judged with the head's `--policy-config`, so a pull request
+adding `policy-config.json` with `{"production-payloads-not-stored": "disabled"}` next to a prod
+gateway storing payloads gave a diff with no finding that never named the file. Now the base is
+judged with its own version of that file (the default levels when it has none), every rule whose
+level changed is a warning in the summary of every stack, and a finding the change of level hides is
+listed as hidden (still there, not fixed).
+
+The repository (layer 3, the command line in a subprocess; one worktree per head):
+
+    clean   the project, no policy config
+    leaky   clean + prod stores payloads (its base finding: production-payloads-not-stored, mandatory)
+    relax   off clean: prod stores payloads and policy-config.json disables the rule
+    mute    off leaky: policy-config.json disables the rule (nothing else changes)
+    advise  off leaky: policy-config.json sets the rule to advisory
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from test_diff_git import copy_project, diff, git, replace
+
+RULE = "production-payloads-not-stored"
+CHANGE = f"policy config: {RULE} mandatory -> disabled"
+PAYLOADS = ("      logpush: true              # every prod gateway exports its logs (aigw:logpush below)\n")
+
+
+def store_payloads(repo: Path) -> None:
+    replace(repo / "Pulumi.prod.yaml", PAYLOADS, "      payloads: true\n" + PAYLOADS)
+
+
+def branch(repo: Path, name: str, start: str, config: dict | None, payloads: bool) -> Path:
+    tree = repo.parent / f"{repo.name}-{name}"
+    git(repo, "worktree", "add", "--quiet", "-b", name, str(tree), start)
+    if payloads:
+        store_payloads(tree)
+    if config is not None:
+        (tree / "policy-config.json").write_text(json.dumps(config) + "\n")
+    git(tree, "add", ".")
+    git(tree, "commit", "--quiet", "-m", name)
+    return tree
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> dict[str, Path]:
+    repo = tmp_path_factory.mktemp("policy-config-repo") / "main"
+    repo.mkdir()
+    git(repo, "init", "--quiet", "-b", "main")
+    copy_project(repo)
+    git(repo, "add", ".")
+    git(repo, "commit", "--quiet", "-m", "the project")
+    git(repo, "tag", "clean")
+    store_payloads(repo)
+    git(repo, "commit", "--quiet", "-am", "prod stores payloads")
+    git(repo, "tag", "leaky")
+    return {"main": repo,
+            "relax": branch(repo, "relax", "clean", {RULE: "disabled"}, payloads=True),
+            "mute": branch(repo, "mute", "leaky", {RULE: "disabled"}, payloads=False),
+            "advise": branch(repo, "advise", "leaky", {RULE: {"enforcementLevel": "advisory"}}, payloads=False)}
+
+
+def test_acceptance_a_branch_that_disables_the_rule_shows_the_change_and_the_finding_it_hides(repo):
+    proc = diff(repo["relax"], "--base", "clean", "--policy-config", "policy-config.json", "prod")
+    assert proc.returncode == 0, proc.stderr
+    md = proc.stdout
+    summary = md.partition("<details>")[0]
+    # In markdown text ">" is written &gt; (GitHub shows "->").
+    assert f"> :warning: **{CHANGE.replace('>', '&gt;')}**" in summary
+    assert "hidden by the policy config change" in summary
+    assert summary.splitlines()[1].startswith(":x: **`prod`**")
+    assert "**policy findings hidden by the policy config change** (still there; not fixed)" in md
+    assert (f"`{RULE}` (mandatory under the base's policy config, disabled under this one) on Worker "
+            "`support-bot`: edge Worker 'support-bot' fronts gateway 'support-bot'") in md
+    assert "policy findings fixed" not in md
+
+
+def test_a_finding_the_config_disables_is_hidden_not_fixed(repo):
+    proc = diff(repo["mute"], "--base", "leaky", "--policy-config", "policy-config.json", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["policyConfig"] == {"file": "policy-config.json",
+                                   "notes": ["policy config: policy-config.json at leaky does not exist; the base "
+                                             "is judged with the default levels"],
+                                   "levelChanges": [{"policy": RULE, "base": "mandatory", "head": "disabled"}]}
+    by_stack = {s["stack"]: s for s in out["stacks"]}
+    # Every stack is judged by the changed config: each one says so.
+    assert sorted(by_stack) == ["dev", "prod", "staging"]
+    assert all(CHANGE in s["warnings"] for s in by_stack.values())
+    prod = by_stack["prod"]["policy"]
+    assert prod["fixed"] == []
+    assert prod["hidden"] and {h["policy"] for h in prod["hidden"]} == {RULE}
+    assert {h["level"] for h in prod["hidden"]} == {"mandatory"}
+    assert {h["headLevel"] for h in prod["hidden"]} == {"disabled"}
+
+
+def test_a_rule_lowered_to_advisory_is_a_change_and_its_findings_hidden_at_the_lower_level(repo):
+    proc = diff(repo["advise"], "--base", "leaky", "--policy-config", "policy-config.json", "--format", "json",
+                "prod")
+    assert proc.returncode == 0, proc.stderr
+    (prod,) = json.loads(proc.stdout)["stacks"]
+    assert f"policy config: {RULE} mandatory -> advisory" in prod["warnings"]
+    assert {h["headLevel"] for h in prod["policy"]["hidden"]} == {"advisory"}
+    assert prod["policy"]["fixed"] == [] and prod["policy"]["introduced"] == []
+
+
+def test_a_config_outside_the_project_judges_both_sides(repo, tmp_path):
+    """Not part of the change under review: the same file on both sides, no level change listed."""
+    outside = tmp_path / "org-policy.json"
+    outside.write_text(json.dumps({RULE: "disabled"}))
+    proc = diff(repo["relax"], "--base", "clean", "--policy-config", str(outside), "--format", "json", "prod")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["policyConfig"] == {"file": None, "levelChanges": [], "notes": []}
+    (prod,) = out["stacks"]
+    assert prod["policy"]["hidden"] == [] and not any(w.startswith("policy config:") for w in prod["warnings"])
+
+
+def test_a_base_without_the_file_is_judged_with_the_default_levels(repo):
+    proc = diff(repo["relax"], "--base", "clean", "--policy-config", "policy-config.json", "--format", "json",
+                "prod")
+    out = json.loads(proc.stdout)
+    assert out["policyConfig"]["notes"] == ["policy config: policy-config.json at clean does not exist; the base is "
+                                            "judged with the default levels"]
