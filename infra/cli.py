@@ -165,17 +165,17 @@ def check(ctx: click.Context, targets: tuple[str, ...], fmt: str, policy_config:
     results = [check_plan(plan, path, settings, today)
                for path, plan in _planned(ctx, list(targets), jobs, for_check=True, partial=True)]
     if fmt == "json":
-        click.echo(formats.to_json(results))
+        click.echo(formats.to_json(results, settings))
     elif fmt == "markdown":
-        click.echo(formats.to_markdown(results), nl=False)
+        click.echo(formats.to_markdown(results, settings), nl=False)
     elif fmt == "sarif":
         click.echo(formats.to_sarif(results, settings))
     elif fmt == "junit":
         click.echo(formats.to_junit(results, settings))
     elif fmt == "github":
-        click.echo(formats.to_github(results))
+        click.echo(formats.to_github(results, settings))
     else:
-        click.echo(formats.to_text(results))
+        click.echo(formats.to_text(results, settings))
     _exit_unplanned(ctx)  # a stack not judged: exit 2 (or 4), never a pass
     sys.exit(FINDINGS if any(r.mandatory for r in results) else 0)
 

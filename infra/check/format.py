@@ -15,7 +15,7 @@ from aigw_policy.rules import LOGPUSH_JOB
 
 from ..markdown import cell
 from . import ConfigFinding, StackResult
-from .config import Settings
+from .config import LEVEL_RANK, Settings, relaxed_rules
 
 FORMATS = ("text", "json", "markdown", "sarif", "junit", "github")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -82,17 +82,30 @@ def _rel(path: Path) -> str:
         return path.resolve().as_posix()
 
 
-def summary(results: Sequence[StackResult]) -> dict[str, Any]:
+def _relaxed(settings: Settings | None) -> list[tuple[str, str, str]]:
+    return relaxed_rules(settings) if settings is not None else []
+
+
+def relaxed_words(settings: Settings | None) -> list[str]:
+    """One line per rule the policy config disables or sets below its default level (every format says so:
+    a rule switched off reports nothing, and a clean result must not hide that)."""
+    return [f"policy config: {rule} {level} (default {default})" for rule, default, level in _relaxed(settings)]
+
+
+def summary(results: Sequence[StackResult], settings: Settings | None = None) -> dict[str, Any]:
     mandatory = sum(len(r.mandatory) for r in results)
     return {"stacks": len(results), "resources": sum(r.resources for r in results), "mandatory": mandatory,
-            "advisory": sum(len(r.advisory) for r in results), "passed": mandatory == 0}
+            "advisory": sum(len(r.advisory) for r in results), "passed": mandatory == 0,
+            # Rules the policy config disables or lowers below their default level.
+            "relaxedRules": [{"policy": rule, "default": default, "level": level}
+                             for rule, default, level in _relaxed(settings)]}
 
 
-def to_json(results: Sequence[StackResult]) -> str:
+def to_json(results: Sequence[StackResult], settings: Settings | None = None) -> str:
     return json.dumps({
         "stacks": [{"stack": r.stack, "environment": r.environment, "production": r.production,
                     "file": _rel(r.file), "findings": [f.as_json() for f in r.findings]} for r in results],
-        "summary": summary(results),
+        "summary": summary(results, settings),
     }, indent=2)
 
 
@@ -106,7 +119,7 @@ def _resource(ref: tuple[str, str]) -> str:
     return f"{ref[0].rsplit(':', 1)[-1]} {ref[1]}"
 
 
-def to_text(results: Sequence[StackResult]) -> str:
+def to_text(results: Sequence[StackResult], settings: Settings | None = None) -> str:
     lines: list[str] = []
     for r in results:
         kind = "production" if r.production else "non-production"
@@ -114,16 +127,22 @@ def to_text(results: Sequence[StackResult]) -> str:
         for f in r.findings:
             lines.append(f"  {f.level.upper():9}  {f.policy}  {_resource(f.resource)}")
             lines.append(f"             {f.message}")
+    lines += relaxed_words(settings)
     s = summary(results)
     verdict = "FAILED" if s["mandatory"] else "passed"
     lines.append(f"check {verdict}: {s['mandatory']} mandatory, {s['advisory']} advisory in {s['stacks']} stack(s)")
     return "\n".join(lines)
 
 
-def to_markdown(results: Sequence[StackResult]) -> str:
+def to_markdown(results: Sequence[StackResult], settings: Settings | None = None) -> str:
     s = summary(results)
     icon = ":x:" if s["mandatory"] else ":white_check_mark:"
     out = [f"## {icon} aigw check: {s['mandatory']} mandatory, {s['advisory']} advisory", ""]
+    relaxed = _relaxed(settings)
+    if relaxed:
+        out.append(f"> :warning: **the policy config relaxes {len(relaxed)} rule(s)**: "
+                   + "; ".join(f"`{rule}` {level} (default {default})" for rule, default, level in relaxed))
+        out.append("")
     for r in results:
         out.append(f"### `{r.stack}` ({r.environment}{', production' if r.production else ''}): {_counts(r)}")
         out.append("")
@@ -170,15 +189,28 @@ def to_sarif(results: Sequence[StackResult], settings: Settings) -> str:
                 "partialFingerprints": {"aigwFinding/v1": f"{r.stack}/{f.policy}/{f.resource[0]}/{f.resource[1]}"
                                                           + (f"/{f.path}" if isinstance(f, ConfigFinding) else "")},
             })
-    return json.dumps({
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": TOOL_NAME, "informationUri": TOOL_URI, "rules": rules}},
-            "results": sarif_results,
-            "columnKind": "unicodeCodePoints",
-        }],
-    }, indent=2)
+    run: dict[str, Any] = {
+        "tool": {"driver": {"name": TOOL_NAME, "informationUri": TOOL_URI, "rules": rules}},
+        "results": sarif_results,
+        "columnKind": "unicodeCodePoints",
+    }
+    relaxed = relaxed_rules(settings)
+    if relaxed:
+        # SARIF 2.1.0 (https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html; the schema's
+        # invocation.ruleConfigurationOverrides, configurationOverride and reportingConfiguration, e.g.
+        # @microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json): how a rule was reconfigured at run
+        # time, "enabled": false for a disabled one. The same list in run.properties (a property bag, 3.8) for
+        # readers that ignore invocations.
+        run["invocations"] = [{
+            "executionSuccessful": True,  # the checks ran; findings are results, not a failed run
+            "ruleConfigurationOverrides": [{
+                "descriptor": {"id": rule, "index": index[rule]},
+                "configuration": {"enabled": level != "disabled", "level": _SARIF_LEVEL[level]},
+            } for rule, _, level in relaxed],
+        }]
+        run["properties"] = {"aigwRelaxedRules": [{"policy": rule, "default": default, "level": level}
+                                                  for rule, default, level in relaxed]}
+    return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2)
 
 
 def to_junit(results: Sequence[StackResult], settings: Settings) -> str:
@@ -202,6 +234,9 @@ def to_junit(results: Sequence[StackResult], settings: Settings) -> str:
                 case.result = [failure]
             elif found:
                 case.system_out = f"advisory:\n{lines}"
+            if level != "disabled" and LEVEL_RANK[level] < LEVEL_RANK[rule.level]:
+                note = f"level lowered by the policy config: {level} (default {rule.level})"
+                case.system_out = f"{note}\n{case.system_out}" if case.system_out else note
             suite.add_testcase(case)
         xml.add_testsuite(suite)
     return xml.tostring().decode() if isinstance(xml.tostring(), bytes) else str(xml.tostring())
@@ -215,10 +250,12 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def to_github(results: Sequence[StackResult]) -> str:
-    """GitHub Actions workflow commands: one ::error (mandatory) or ::warning (advisory) per finding."""
+def to_github(results: Sequence[StackResult], settings: Settings | None = None) -> str:
+    """GitHub Actions workflow commands: one ::error (mandatory) or ::warning (advisory) per finding, and one
+    ::warning per rule the policy config disables or lowers."""
     locate = Locator()
-    lines = []
+    lines = [f"::warning title={_escape_property('aigw policy config')}::{_escape_data(w)}"
+             for w in relaxed_words(settings)]
     for r in results:
         for f in r.findings:
             command = "error" if f.level == "mandatory" else "warning"

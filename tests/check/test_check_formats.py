@@ -130,6 +130,9 @@ def test_junit_has_one_case_per_rule_failing_for_mandatory_skipped_for_disabled(
 def test_github_prints_an_error_or_warning_command_per_finding(failing: Path):
     out = run_failing(failing, "github").splitlines()
     lines = lines_of(failing)
+    # First the rule the policy config disables (test_check_relaxed_rules.py has the rest).
+    assert out.pop(0) == ("::warning title=aigw policy config::policy config: production-dlp-enabled disabled "
+                          "(default advisory)")
     assert len(out) == len(EXPECTED) + 1
     for text, (policy, level, _, name) in zip(out[:-1], EXPECTED, strict=True):
         command = "error" if level == "mandatory" else "warning"
