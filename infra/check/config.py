@@ -124,3 +124,17 @@ def level_changes(base: Settings, head: Settings) -> list[tuple[str, str, str]]:
     """(rule, base level, head level) for every rule whose enforcement level differs between two configs."""
     return [(rule.id, base[rule.id][0], head[rule.id][0]) for rule in RULES
             if rule.id in base and rule.id in head and base[rule.id][0] != head[rule.id][0]]
+
+
+def property_changes(base: Settings, head: Settings) -> list[tuple[str, list[str]]]:
+    """(rule, the properties whose value differs) for every rule whose properties differ between two configs
+    (e.g. productionEnvironments or allowedOtelHosts: a rule can be loosened without changing its level)."""
+    out = []
+    for rule in RULES:
+        if rule.id not in base or rule.id not in head:
+            continue
+        old, new = base[rule.id][1], head[rule.id][1]
+        keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        if keys:
+            out.append((rule.id, keys))
+    return out

@@ -34,6 +34,7 @@ class DiffResult:
     # and every rule whose enforcement level differs between the base's config and the head's.
     policy_file: str | None = None
     policy_changes: list[tuple[str, str, str]] = field(default_factory=list)
+    policy_property_changes: list[tuple[str, list[str]]] = field(default_factory=list)
     policy_notes: list[str] = field(default_factory=list)
 
 
@@ -108,7 +109,7 @@ def run_diff(ref: str, names: list[str] | None, project_dir: Path, settings: Set
     never as fixed. ``today``: the date token expiry is judged by (default: ``review_date()``).
     """
     from ..check import check_plan
-    from ..check.config import level_changes
+    from ..check.config import level_changes, property_changes
     from ..config import list_stacks, stack_name_of
     from ..plan import PlanError, resolve_targets, run_plans
 
@@ -117,7 +118,9 @@ def run_diff(ref: str, names: list[str] | None, project_dir: Path, settings: Set
     base = base_plans(ref, project_dir, names, jobs, policy_config)
     base_settings, policy_notes = _base_settings(base, ref, rel, settings)
     policy_changes = level_changes(base_settings, settings)
-    policy_warnings = policy_notes + [policy_change_words(*c) for c in policy_changes]
+    policy_properties = property_changes(base_settings, settings)
+    policy_warnings = (policy_notes + [policy_change_words(*c) for c in policy_changes]
+                       + [f"policy config: {rule} {', '.join(keys)} changed" for rule, keys in policy_properties])
     head_levels = {rule: level for rule, (level, _) in settings.items()}
     wanted = names if names is not None else sorted(set(head_files) | set(base.stacks))
     unknown = [n for n in wanted if n not in head_files and n not in base.stacks]
@@ -162,8 +165,9 @@ def run_diff(ref: str, names: list[str] | None, project_dir: Path, settings: Set
         if not d.empty:
             d.warnings += standing_warnings(head, accounts, today, expiry_days)
         diffs.append(d)
-    return DiffResult(ref, base.commit, [d for d in diffs if not d.empty], rel.as_posix() if rel else None,
-                      policy_changes, policy_notes)
+    return DiffResult(ref, base.commit, [d for d in diffs if not d.empty], policy_file=rel.as_posix() if rel else None,
+                      policy_changes=policy_changes, policy_property_changes=policy_properties,
+                      policy_notes=policy_notes)
 
 
 __all__ = ["DiffResult", "StackDiff", "run_diff"]

@@ -84,7 +84,9 @@ def _finding(f: Finding) -> str:
 
 
 def _hidden(f: Finding, now: str) -> str:
-    return (f"  - `{f.policy}` ({f.level} under the base's policy config, {now} under this one) on "
+    # Same level on both sides: the rule's changed properties (say productionEnvironments) hide it.
+    head = f"{now} under this one" if now != f.level else "not reported under this one: its properties changed"
+    return (f"  - `{f.policy}` ({f.level} under the base's policy config, {head}) on "
             f"{kind(f.resource[0])} `{f.resource[1]}`: {text(f.message)}")
 
 
@@ -176,6 +178,8 @@ def to_json(result: DiffResult) -> str:
     policy_config = {"file": result.policy_file,
                      "levelChanges": [{"policy": rule, "base": old, "head": new}
                                       for rule, old, new in result.policy_changes],
+                     "propertyChanges": [{"policy": rule, "properties": keys}
+                                         for rule, keys in result.policy_property_changes],
                      "notes": result.policy_notes}
     return json.dumps({"base": result.base, "commit": result.commit, "policyConfig": policy_config,
                        "stacks": stacks}, indent=2)

@@ -14,6 +14,7 @@ The repository (layer 3, the command line in a subprocess; one worktree per head
     relax   off clean: prod stores payloads and policy-config.json disables the rule
     mute    off leaky: policy-config.json disables the rule (nothing else changes)
     advise  off leaky: policy-config.json sets the rule to advisory
+    narrow  off leaky: policy-config.json narrows the rule's productionEnvironments to ["production"]
 """
 
 from __future__ import annotations
@@ -22,7 +23,12 @@ import json
 from pathlib import Path
 
 import pytest
+from review_helpers import WORKERS_SCRIPT
 from test_diff_git import copy_project, diff, git, replace
+
+from aigw_policy import Finding
+from infra.review import DiffResult, StackDiff
+from infra.review.render import to_markdown
 
 RULE = "production-payloads-not-stored"
 CHANGE = f"policy config: {RULE} mandatory -> disabled"
@@ -60,7 +66,9 @@ def repo(tmp_path_factory) -> dict[str, Path]:
     return {"main": repo,
             "relax": branch(repo, "relax", "clean", {RULE: "disabled"}, payloads=True),
             "mute": branch(repo, "mute", "leaky", {RULE: "disabled"}, payloads=False),
-            "advise": branch(repo, "advise", "leaky", {RULE: {"enforcementLevel": "advisory"}}, payloads=False)}
+            "advise": branch(repo, "advise", "leaky", {RULE: {"enforcementLevel": "advisory"}}, payloads=False),
+            "narrow": branch(repo, "narrow", "leaky", {RULE: {"productionEnvironments": ["production"]}},
+                             payloads=False)}
 
 
 def test_acceptance_a_branch_that_disables_the_rule_shows_the_change_and_the_finding_it_hides(repo):
@@ -85,7 +93,8 @@ def test_a_finding_the_config_disables_is_hidden_not_fixed(repo):
     assert out["policyConfig"] == {"file": "policy-config.json",
                                    "notes": ["policy config: policy-config.json at leaky does not exist; the base "
                                              "is judged with the default levels"],
-                                   "levelChanges": [{"policy": RULE, "base": "mandatory", "head": "disabled"}]}
+                                   "levelChanges": [{"policy": RULE, "base": "mandatory", "head": "disabled"}],
+                                   "propertyChanges": []}
     by_stack = {s["stack"]: s for s in out["stacks"]}
     # Every stack is judged by the changed config: each one says so.
     assert sorted(by_stack) == ["dev", "prod", "staging"]
@@ -114,7 +123,7 @@ def test_a_config_outside_the_project_judges_both_sides(repo, tmp_path):
     proc = diff(repo["relax"], "--base", "clean", "--policy-config", str(outside), "--format", "json", "prod")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    assert out["policyConfig"] == {"file": None, "levelChanges": [], "notes": []}
+    assert out["policyConfig"] == {"file": None, "levelChanges": [], "propertyChanges": [], "notes": []}
     (prod,) = out["stacks"]
     assert prod["policy"]["hidden"] == [] and not any(w.startswith("policy config:") for w in prod["warnings"])
 
@@ -125,3 +134,23 @@ def test_a_base_without_the_file_is_judged_with_the_default_levels(repo):
     out = json.loads(proc.stdout)
     assert out["policyConfig"]["notes"] == ["policy config: policy-config.json at clean does not exist; the base is "
                                             "judged with the default levels"]
+
+
+def test_a_rule_loosened_by_its_properties_is_listed(repo):
+    """Same level, other properties: listed by name. (prod stays production for the rule: Pulumi.yaml's
+    aigw:productionEnvironments still names it, so nothing is hidden.)"""
+    proc = diff(repo["narrow"], "--base", "leaky", "--policy-config", "policy-config.json", "--format", "json",
+                "prod")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["policyConfig"]["propertyChanges"] == [{"policy": RULE, "properties": ["productionEnvironments"]}]
+    (prod,) = out["stacks"]
+    assert f"policy config: {RULE} productionEnvironments changed" in prod["warnings"]
+    assert prod["policy"] == {"introduced": [], "fixed": [], "hidden": []}
+
+
+def test_a_finding_hidden_at_the_same_level_says_its_properties_changed():
+    finding = Finding(RULE, "mandatory", (WORKERS_SCRIPT, "support-bot"), "payloads stored")
+    md = to_markdown(DiffResult("main", "0" * 40, [StackDiff("prod", "prod", True, hidden=[(finding, "mandatory")])]))
+    assert (f"`{RULE}` (mandatory under the base's policy config, not reported under this one: its properties "
+            "changed) on Worker `support-bot`: payloads stored") in md

@@ -328,7 +328,7 @@ def test_json_shape():
     out = json.loads(to_json(result(prod_diff(), staging_diff())))
     assert set(out) == {"base", "commit", "policyConfig", "stacks"}
     # No policy config given: nothing about it (test_diff_policy_config.py has the rest).
-    assert out["policyConfig"] == {"file": None, "levelChanges": [], "notes": []}
+    assert out["policyConfig"] == {"file": None, "levelChanges": [], "propertyChanges": [], "notes": []}
     assert (out["base"], out["commit"]) == ("main", "0123456789abcdef0123456789abcdef01234567")
     assert [s["stack"] for s in out["stacks"]] == ["prod", "staging"]
     prod = out["stacks"][0]
