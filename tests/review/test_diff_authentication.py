@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
 
 from review_helpers import GATEWAY, aigw, edited
-from test_diff_git import GIT, copy_project, git
+from test_diff_git import branch_repo, replace
 
 from infra.review import DiffResult, StackDiff
 from infra.review.diff import diff_plans
@@ -103,18 +102,8 @@ def test_a_replacement_without_authentication_says_the_new_gateway_is_refused(pr
 
 def test_aigw_diff_on_a_branch_that_turns_authentication_off(tmp_path):
     """End to end: the stack file says `imported-off` where it said nothing (the org default, true)."""
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "--quiet", "-b", "main")
-    copy_project(repo)
-    git(repo, "add", ".")
-    git(repo, "commit", "--quiet", "-m", "the project")
-    git(repo, "checkout", "--quiet", "-b", "change")
-    staging = repo / "Pulumi.staging.yaml"
-    text = staging.read_text()
-    assert text.count("    docs-search:\n") == 1
-    staging.write_text(text.replace("    docs-search:\n", "    docs-search:\n      authentication: imported-off\n"))
-    subprocess.run([*GIT, "commit", "--quiet", "-am", "docs-search: authentication off"], cwd=repo, check=True)
+    repo = branch_repo(tmp_path, lambda repo: replace(
+        repo / "Pulumi.staging.yaml", "    docs-search:\n", "    docs-search:\n      authentication: imported-off\n"))
     proc = aigw("diff", "--base", "main", "staging", cwd=repo)
     assert proc.returncode == 0, proc.stderr
     head = proc.stdout.partition("<details>")[0]

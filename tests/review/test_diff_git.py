@@ -61,6 +61,27 @@ def copy_project(repo: Path) -> None:
     shutil.copy(ROOT / "workers" / "summarise.mjs", repo / "workers" / "summarise.mjs")
 
 
+def committed_project(repo: Path) -> Path:
+    """``repo`` made a git repository holding this project, committed on `main`."""
+    git(repo, "init", "--quiet", "-b", "main")
+    copy_project(repo)
+    git(repo, "add", ".")
+    git(repo, "commit", "--quiet", "-m", "the project")
+    return repo
+
+
+def branch_repo(tmp_path: Path, edit) -> Path:
+    """This project committed on main, then ``edit(repo)`` committed on a branch `change` (checked out)."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    committed_project(repo)
+    git(repo, "checkout", "--quiet", "-b", "change")
+    edit(repo)
+    git(repo, "add", ".")
+    git(repo, "commit", "--quiet", "-m", "the change under review")
+    return repo
+
+
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
     repo = tmp_path_factory.mktemp("review-repo")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 from review_helpers import WORKERS_SCRIPT
-from test_diff_git import copy_project, diff, git, replace
+from test_diff_git import committed_project, diff, git, replace
 
 from aigw_policy import Finding
 from infra.review import DiffResult, StackDiff
@@ -55,10 +55,7 @@ def branch(repo: Path, name: str, start: str, config: dict | None, payloads: boo
 def repo(tmp_path_factory) -> dict[str, Path]:
     repo = tmp_path_factory.mktemp("policy-config-repo") / "main"
     repo.mkdir()
-    git(repo, "init", "--quiet", "-b", "main")
-    copy_project(repo)
-    git(repo, "add", ".")
-    git(repo, "commit", "--quiet", "-m", "the project")
+    committed_project(repo)
     git(repo, "tag", "clean")
     store_payloads(repo)
     git(repo, "commit", "--quiet", "-am", "prod stores payloads")

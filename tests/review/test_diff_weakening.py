@@ -29,7 +29,7 @@ from review_helpers import (
     resource,
     stray_html,
 )
-from test_diff_git import copy_project, git, replace
+from test_diff_git import branch_repo, replace
 
 from infra.plan import PlanError
 from infra.review import DiffResult, StackDiff, review_date
@@ -251,21 +251,6 @@ def test_the_review_date_is_aigw_today_or_the_utc_date():
 
 
 # --- end to end: `aigw diff --base main` on a temporary git repository --------------------------------
-
-def branch_repo(tmp_path: Path, edit) -> Path:
-    """This project committed on main, then ``edit(repo)`` committed on a branch `change` (checked out)."""
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "--quiet", "-b", "main")
-    copy_project(repo)
-    git(repo, "add", ".")
-    git(repo, "commit", "--quiet", "-m", "the project")
-    git(repo, "checkout", "--quiet", "-b", "change")
-    edit(repo)
-    git(repo, "add", ".")
-    git(repo, "commit", "--quiet", "-m", "the change under review")
-    return repo
-
 
 def run_diff(repo: Path, *args: str) -> str:
     proc = aigw("diff", "--base", "main", *args, cwd=repo)
