@@ -219,17 +219,6 @@ def _credentials_in(title: str, value: Any, info: ValidationInfo, is_credential:
     return out
 
 
-class PlaintextCredential(Secret):
-    """A credential written in plain text, admitted only for `aigw check`: the program then passes a
-    placeholder as a plain value, so the secrets-not-plaintext rule reports it (naming the resource)
-    instead of the spec stopping at the first one. The plaintext itself is dropped here."""
-
-    __slots__ = ()
-
-    def __init__(self) -> None:
-        super().__init__(None)
-
-
 _PLAINTEXT_CREDENTIAL = "a credential must be stored as a secret"
 _REDACTED = Secret(None)
 

@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_cloudflare as cloudflare
 
-from ..spec import GatewaySpec, PlaintextCredential, Secret, StackSpec
+from ..spec import GatewaySpec, Secret, StackSpec
 
 GATEWAY_HOST = "https://gateway.ai.cloudflare.com/v1"
 # Provider path segments clients append to the gateway's base URL.
@@ -17,16 +17,12 @@ PROVIDERS = ("openai", "anthropic", "workers-ai", "compat")
 # only ever travels inside a Pulumi secret, and the plan prints every secret as [secret].
 OFFLINE_SECRET_PLACEHOLDER = "[secret]"
 # What a credential written in plain text becomes under `aigw check` (never the text itself).
-PLAINTEXT_PLACEHOLDER = "[plaintext credential]"
 _LOG_STRATEGY = {"deleteOldest": "DELETE_OLDEST", "stopInserting": "STOP_INSERTING"}
 # AiGateway outputs that echo credentials: keep them secret in state and diffs too.
 SECRET_OUTPUTS = ["otels", "stripe"]
 
 
 def secret(value: Secret) -> pulumi.Input[str]:
-    if isinstance(value, PlaintextCredential):
-        # Only under `aigw check`: passed on as plain text so the secrets rule reports it.
-        return PLAINTEXT_PLACEHOLDER
     return pulumi.Output.secret(value.value if value.value is not None else OFFLINE_SECRET_PLACEHOLDER)
 
 
