@@ -188,7 +188,9 @@ def check(ctx: click.Context, targets: tuple[str, ...], fmt: str, policy_config:
               help="Output format (markdown: one section per stack, for pull-request comments).")
 @click.option("--policy-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Policy config JSON for the findings introduced and fixed; the base is judged with its own "
-                   "version of the same file, and every rule whose level changed is a warning.")
+                   "version of the same file, and every rule whose level changed is a warning. A file of the "
+                   "project that the working tree lacks (deleted by the change) judges the head with the "
+                   "default levels.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Stacks planned at once.")
 @click.pass_context
 def diff(ctx: click.Context, base: str, stacks: tuple[str, ...], fmt: str, policy_config: Path | None,
@@ -197,18 +199,20 @@ def diff(ctx: click.Context, base: str, stacks: tuple[str, ...], fmt: str, polic
 
     Created, updated (old -> new), replaced (with why and what it costs) and deleted resources, and the
     policy findings the change introduces and fixes. Secrets only ever read "changed". No change: no
-    output. Exit 0 unless the input is invalid (2) or a plan fails (4).
+    output. A stack file that cannot be planned is reported as its own entry and the other stacks are
+    diffed; then exit 2 (4 when the program failed). Exit 0 unless the input is invalid (2) or a plan
+    fails (4).
     """
-    from .check.config import PolicyConfigError, load_settings
+    from .check.config import PolicyConfigError
     from .plan import PlanError
-    from .review import run_diff
+    from .review import head_settings, run_diff
     from .review.git import GitError
     from .review.render import render
 
     try:
-        settings = load_settings(policy_config)
-        result = run_diff(base, list(stacks) or None, _project_dir(ctx), settings, jobs,
-                          policy_config=policy_config)
+        project = _project_dir(ctx)
+        settings = head_settings(policy_config, project)  # removed from the working tree: the defaults
+        result = run_diff(base, list(stacks) or None, project, settings, jobs, policy_config=policy_config)
     except PolicyConfigError as exc:
         _fail(exc.lines, EXIT_INVALID)
         return
@@ -221,6 +225,8 @@ def diff(ctx: click.Context, base: str, stacks: tuple[str, ...], fmt: str, polic
     out = render(result, fmt)
     if out:
         click.echo(out, nl=not out.endswith("\n"))
+    if result.problems:  # after the stacks that could be diffed, as `aigw plan` and `aigw check` do
+        _fail(result.problems, result.exit_code)
 
 
 @main.command()

@@ -17,7 +17,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +170,8 @@ class Planned:
     plans: list[tuple[Target, dict[str, Any]]]
     problems: list[str]  # invalid input (exit 2)
     failures: list[str]  # the program failed (exit 4)
+    # Each target that could not be planned, with its own lines (the cross-stack ones are only in problems).
+    unplanned: dict[Target, list[str]] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -193,7 +195,9 @@ def plan_targets(targets: list[Target], jobs: int | None = None, for_check: bool
     problems = [line for r in results for line in r.get("problems", [])] + cross_stack
     failures = [line for r in results for line in r.get("failure", [])]
     plans = [(t, r) for t, r in zip(targets, results, strict=True) if "problems" not in r and "failure" not in r]
-    return Planned(plans, problems, failures)
+    unplanned = {t: [*r.get("problems", []), *r.get("failure", [])] for t, r in zip(targets, results, strict=True)
+                 if "problems" in r or "failure" in r}
+    return Planned(plans, problems, failures, unplanned)
 
 
 def run_plans(targets: list[Target], jobs: int | None = None, for_check: bool = False) -> list[dict[str, Any]]:

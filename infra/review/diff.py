@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aigw_policy import Finding
+from aigw_policy.engine import is_production
 from aigw_policy.rules import (
     ACCOUNT_TOKEN,
     API_TOKEN,
@@ -29,6 +30,7 @@ from aigw_policy.rules import (
     EDGE_WORKER,
     GATEWAY,
     LOGPUSH_JOB,
+    RULES,
     WORKERS_SCRIPT,
     token_expiry_words,
 )
@@ -92,10 +94,14 @@ class StackDiff:
     # Findings of the head plan under the base's policy config that the head's config disables or
     # lowers: (the finding as the base's config judges it, the level the head's config gives its rule).
     hidden: list[tuple[Finding, str]] = field(default_factory=list)
+    # The head's stack file could not be planned: why (file:line and reason), and the file. Not diffed.
+    error: list[str] = field(default_factory=list)
+    file: str | None = None
 
     @property
     def empty(self) -> bool:
-        return not (self.changes or self.introduced or self.fixed or self.notes or self.warnings or self.hidden)
+        return not (self.changes or self.introduced or self.fixed or self.notes or self.warnings or self.hidden
+                    or self.error)
 
     def count(self, action: str) -> int:
         return sum(1 for c in self.changes if c.action == action)
@@ -368,6 +374,49 @@ def status_warnings(stack: str, base: Mapping[str, Any] | None, head: Mapping[st
                        "deleted), and policy settings that name environments judge the stack differently.")
     said = " ".join(c.warning or "" for c in changes)
     out += [w for w in edge_warnings(base, head).values() if w not in said]
+    return out
+
+
+def _listed(environments: Any) -> str:
+    return "[" + ", ".join(str(e) for e in environments or []) + "]"
+
+
+def policy_status_warnings(stack: str, head: Mapping[str, Any] | None, base_settings: Mapping[str, Any],
+                           head_settings: Mapping[str, Any], policy_file: Any = None) -> list[str]:
+    """The rules for which the stack's production status changes because the policy config changes their
+    productionEnvironments (the head plan's environment judged by the base's config and by the head's).
+
+    A rule judges a stack as production when its productionEnvironments lists the stack's environment,
+    or the stack is production by aigw:productionEnvironments in Pulumi.yaml (aigw_policy.engine
+    .is_production); so narrowing a rule's list lifts what it demands of production without a word in
+    the stack files or in Pulumi.yaml."""
+    if not head or base_settings is head_settings:
+        return []
+    env = str(head.get("environment"))
+    own = [env] if head.get("production") else []
+    lost: list[str] = []
+    gained: list[str] = []
+    for rule in RULES:
+        if rule.id not in base_settings or rule.id not in head_settings:
+            continue
+        old, new = base_settings[rule.id][1], head_settings[rule.id][1]
+        was, now = is_production(env, old, own), is_production(env, new, own)
+        if was != now:
+            words = (f"{rule.id} (productionEnvironments {_listed(old.get('productionEnvironments'))} -> "
+                     f"{_listed(new.get('productionEnvironments'))})")
+            (lost if was else gained).append(words)
+    where = f" ({policy_file.as_posix() if hasattr(policy_file, 'as_posix') else policy_file})" if policy_file else ""
+    out = []
+    if lost:
+        out.append(f"Stack {stack} is no longer production for {len(lost)} rule(s) of the policy config: "
+                   f"{'; '.join(lost)}. The head's policy config{where} does not list its environment {env} for "
+                   "them, and aigw:productionEnvironments in Pulumi.yaml does not make it production either, so "
+                   "these rules judge it as non-production from now on: what they demand of production stacks "
+                   "stops applying to it.")
+    if gained:
+        out.append(f"Stack {stack} becomes production for {len(gained)} rule(s) of the policy config: "
+                   f"{'; '.join(gained)}. The head's policy config{where} lists its environment {env} for them, "
+                   "so these rules judge it as production from now on.")
     return out
 
 

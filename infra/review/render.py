@@ -105,7 +105,17 @@ def _detail_blocks(d: StackDiff) -> list[str]:
     return blocks
 
 
+def _error_head(d: StackDiff) -> str:
+    """A head stack that could not be planned: named, with its file and why, never trimmed."""
+    lines = [marker(d.stack), f":x: **`{d.stack}`**: not diffed: its stack file `{d.file or '?'}` could not be "
+             "planned (aigw diff exits 2); the other stacks are diffed"]
+    lines += [f"> :x: **{text(line)}**" for line in d.error]
+    return "\n".join(lines)
+
+
 def _head(d: StackDiff) -> str:
+    if d.error:
+        return _error_head(d)
     lines = [marker(d.stack), summary_line(d)]
     # The stack's own warnings are few (one per status change, shared account, token) and never trimmed.
     lines += [f"> :warning: **{text(w)}**" for w in d.warnings]
@@ -163,6 +173,15 @@ def _finding_json(f: Finding) -> dict[str, Any]:
 def to_json(result: DiffResult) -> str:
     stacks = []
     for d in result.stacks:
+        if d.error:
+            stacks.append({
+                "stack": d.stack, "environment": d.environment, "production": d.production,
+                "error": {"file": d.file, "problems": d.error},
+                "summary": {a: 0 for a in ("create", "update", "replace", "delete")}, "changes": [],
+                "policy": {"introduced": [], "fixed": [], "hidden": []}, "notes": [], "warnings": [],
+                "marker": marker(d.stack), "markdown": stack_markdown(result, d),
+            })
+            continue
         stacks.append({
             "stack": d.stack, "environment": d.environment, "production": d.production,
             "summary": {a: d.count(a) for a in ("create", "update", "replace", "delete")},
@@ -182,7 +201,7 @@ def to_json(result: DiffResult) -> str:
                                          for rule, keys in result.policy_property_changes],
                      "notes": result.policy_notes}
     return json.dumps({"base": result.base, "commit": result.commit, "policyConfig": policy_config,
-                       "stacks": stacks}, indent=2)
+                       "stacks": stacks, "problems": result.problems}, indent=2)
 
 
 def render(result: DiffResult, fmt: str) -> str:

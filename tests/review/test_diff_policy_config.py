@@ -15,6 +15,11 @@ The repository (layer 3, the command line in a subprocess; one worktree per head
     mute    off leaky: policy-config.json disables the rule (nothing else changes)
     advise  off leaky: policy-config.json sets the rule to advisory
     narrow  off leaky: policy-config.json narrows the rule's productionEnvironments to ["production"]
+    strict  off leaky: policy-config.json sets tokens-not-expiring (advisory by default) to mandatory
+    unstrict off strict: policy-config.json deleted (the head has no file; the base has the stricter one)
+    prodless (tag) leaky with Pulumi.yaml's aigw:productionEnvironments [production]: prod is production
+            only by the rules' default productionEnvironments [prod, production]
+    unprod  off prodless: policy-config.json narrows the rule's productionEnvironments to ["production"]
 """
 
 from __future__ import annotations
@@ -60,7 +65,19 @@ def repo(tmp_path_factory) -> dict[str, Path]:
     store_payloads(repo)
     git(repo, "commit", "--quiet", "-am", "prod stores payloads")
     git(repo, "tag", "leaky")
-    return {"main": repo,
+    strict = branch(repo, "strict", "leaky", {"tokens-not-expiring": "mandatory"}, payloads=False)
+    unstrict = repo.parent / f"{repo.name}-unstrict"
+    git(repo, "worktree", "add", "--quiet", "-b", "unstrict", str(unstrict), "strict")
+    git(unstrict, "rm", "--quiet", "policy-config.json")
+    git(unstrict, "commit", "--quiet", "-m", "unstrict")
+    git(repo, "checkout", "--quiet", "-b", "prodless-base", "leaky")
+    replace(repo / "Pulumi.yaml", "    value: [prod, production]\n", "    value: [production]\n")
+    git(repo, "commit", "--quiet", "-am", "prod is production only by the policy's default list")
+    git(repo, "tag", "prodless")
+    git(repo, "checkout", "--quiet", "main")
+    return {"main": repo, "strict": strict, "unstrict": unstrict,
+            "unprod": branch(repo, "unprod", "prodless", {RULE: {"productionEnvironments": ["production"]}},
+                             payloads=False),
             "relax": branch(repo, "relax", "clean", {RULE: "disabled"}, payloads=True),
             "mute": branch(repo, "mute", "leaky", {RULE: "disabled"}, payloads=False),
             "advise": branch(repo, "advise", "leaky", {RULE: {"enforcementLevel": "advisory"}}, payloads=False),
@@ -151,3 +168,73 @@ def test_a_finding_hidden_at_the_same_level_says_its_properties_changed():
     md = to_markdown(DiffResult("main", "0" * 40, [StackDiff("prod", "prod", True, hidden=[(finding, "mandatory")])]))
     assert (f"`{RULE}` (mandatory under the base's policy config, not reported under this one: its properties "
             "changed) on Worker `support-bot`: payloads stored") in md
+
+
+def test_a_deleted_policy_config_judges_the_head_with_the_defaults_and_lists_what_it_relaxes(repo):
+    """Before: without the file in the working tree, `--policy-config policy-config.json` was an error (and
+    review.yml left the flag out, judging the base with the defaults too), so deleting a stricter config was
+    invisible. Now the base is judged with its own file and the head with the default levels."""
+    proc = diff(repo["unstrict"], "--base", "strict", "--policy-config", "policy-config.json", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["policyConfig"] == {
+        "file": "policy-config.json",
+        "notes": ["policy config: policy-config.json is removed (it exists at strict, not in the working tree); the "
+                  "head is judged with the default levels, so every rule it set differently is relaxed or changed "
+                  "(listed below)"],
+        "levelChanges": [{"policy": "tokens-not-expiring", "base": "mandatory", "head": "advisory"}],
+        "propertyChanges": []}
+    by_stack = {s["stack"]: s for s in out["stacks"]}
+    assert sorted(by_stack) == ["dev", "prod", "staging"]
+    assert all("policy config: tokens-not-expiring mandatory -> advisory" in s["warnings"] for s in by_stack.values())
+
+
+def test_a_policy_config_on_neither_side_is_a_typo(repo):
+    proc = diff(repo["unstrict"], "--base", "leaky", "--policy-config", "policy-config.json", "prod")
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr.splitlines() == ["aigw: policy-config.json: cannot read the policy config: no such file in "
+                                        "the working tree, nor at leaky"]
+
+
+NO_LONGER = (f"Stack prod is no longer production for 1 rule(s) of the policy config: {RULE} (productionEnvironments "
+             "[prod, production] -> [production]). The head's policy config (policy-config.json) does not list its "
+             "environment prod for them, and aigw:productionEnvironments in Pulumi.yaml does not make it production "
+             "either, so these rules judge it as non-production from now on")
+
+
+def test_a_rule_that_no_longer_judges_a_stack_as_production_is_said_in_settings_words(repo):
+    """Before: only the property change was listed ("productionEnvironments changed"); the production-status
+    warning read Pulumi.yaml and the stack's environment only."""
+    proc = diff(repo["unprod"], "--base", "prodless", "--policy-config", "policy-config.json", "prod")
+    assert proc.returncode == 0, proc.stderr
+    summary = proc.stdout.partition("<details>")[0]
+    # In markdown text ">" is written &gt; (GitHub shows "->").
+    assert f"> :warning: **{NO_LONGER.replace('>', '&gt;')}: what they demand of production stacks stops applying " \
+           "to it.**" in summary
+    # The finding it hides is listed too (same level: its properties changed).
+    assert "not reported under this one: its properties changed" in proc.stdout
+
+
+def test_policy_status_warnings_both_ways():
+    from infra.check.config import settings_from
+    from infra.review.diff import policy_status_warnings
+
+    defaults = settings_from({}, "(defaults)")
+    staging = {"stack": "staging", "environment": "staging", "production": False}
+    wider = settings_from({"all": "mandatory", RULE: {"productionEnvironments": ["prod", "staging"]},
+                           "production-rate-limited": {"productionEnvironments": ["staging"]}}, "x")
+    (gained,) = policy_status_warnings("staging", staging, defaults, wider, "policy-config.json")
+    assert gained == (f"Stack staging becomes production for 2 rule(s) of the policy config: {RULE} "
+                      "(productionEnvironments [prod, production] -> [prod, staging]); production-rate-limited "
+                      "(productionEnvironments [prod, production] -> [staging]). The head's policy config "
+                      "(policy-config.json) lists its environment staging for them, so these rules judge it as "
+                      "production from now on.")
+    (lost,) = policy_status_warnings("staging", staging, wider, defaults, None)
+    assert lost.startswith("Stack staging is no longer production for 2 rule(s) of the policy config: ")
+    # Production by Pulumi.yaml's aigw:productionEnvironments: no rule's list changes that.
+    prod = {"stack": "prod", "environment": "prod", "production": True}
+    narrow = settings_from({RULE: {"productionEnvironments": ["production"]}}, "x")
+    assert policy_status_warnings("prod", prod, defaults, narrow) == []
+    # The same config on both sides, or a stack the change deletes: nothing to say.
+    assert policy_status_warnings("staging", staging, wider, wider) == []
+    assert policy_status_warnings("staging", None, defaults, wider) == []

@@ -326,7 +326,9 @@ def test_a_custom_limit_is_respected():
 
 def test_json_shape():
     out = json.loads(to_json(result(prod_diff(), staging_diff())))
-    assert set(out) == {"base", "commit", "policyConfig", "stacks"}
+    assert set(out) == {"base", "commit", "policyConfig", "stacks", "problems"}
+    # Every stack planned: no problems (test_diff_broken_stack.py has a broken one).
+    assert out["problems"] == []
     # No policy config given: nothing about it (test_diff_policy_config.py has the rest).
     assert out["policyConfig"] == {"file": None, "levelChanges": [], "propertyChanges": [], "notes": []}
     assert (out["base"], out["commit"]) == ("main", "0123456789abcdef0123456789abcdef01234567")

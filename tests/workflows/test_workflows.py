@@ -169,7 +169,8 @@ def test_review_fetches_the_base_and_diffs_against_it():
     assert checkout["with"]["fetch-depth"] == 0
     diff = _step(job, "aigw diff against the base branch")
     assert diff["env"]["BASE_REF"] == "${{ github.base_ref }}"
-    assert '.venv/bin/aigw diff --base "origin/$BASE_REF" --format json "${config[@]}" > diff.json' in diff["run"]
+    assert ('.venv/bin/aigw diff --base "origin/$BASE_REF" --format json "${config[@]}" > diff.json || status=$?'
+            in diff["run"])
 
 
 def test_review_check_fails_the_job_but_the_later_steps_still_run():
@@ -191,20 +192,31 @@ def test_review_check_fails_the_job_but_the_later_steps_still_run():
     assert upload["with"]["sarif_file"] == "aigw.sarif"
     comment = _step(job, "One comment per stack, updated in place")
     assert comment["uses"] == "actions/github-script@v7"
-    assert "steps.diff.outcome == 'success'" in comment["if"]
+    # Exit 2 or 4 with stacks in diff.json (a broken stack is an entry of its own): still posted.
+    assert comment["if"] == ("${{ !cancelled() && (steps.diff.outcome == 'success' || steps.diff.outputs.partial == "
+                             "'true') }}")
     assert "require('./.github/scripts/post-diff-comments.cjs')" in comment["with"]["script"]
     assert COMMENT_SCRIPT.is_file()
 
 
-def _review_step(tmp_path: Path, name: str, aigw_exit: int) -> tuple[subprocess.CompletedProcess[str], list[str]]:
-    """A review step's script with a stand-in aigw that records its arguments and exits ``aigw_exit``."""
+def _review_step(tmp_path: Path, name: str, aigw_exit: int, output: str = '{"out": 1}'
+                 ) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """A review step's script with a stand-in aigw that records its arguments, prints ``output`` and exits
+    ``aigw_exit``. The step's outputs ($GITHUB_OUTPUT) are in tmp_path/github-output."""
     (job,) = _load("review.yml")["jobs"].values()
     step = _step(job, name)
     log = tmp_path / "aigw.log"
-    _fake_command(tmp_path / ".venv" / "bin" / "aigw", f'echo "$*" >> {log}\necho \'{{"out": 1}}\'\nexit {aigw_exit}\n')
-    env = {"PATH": os.environ["PATH"], **{k: "main" for k in step.get("env", {})}}
+    printed = f"echo '{output}'\n" if output else ""
+    _fake_command(tmp_path / ".venv" / "bin" / "aigw", f'echo "$*" >> {log}\n{printed}exit {aigw_exit}\n')
+    env = {"PATH": os.environ["PATH"], "GITHUB_OUTPUT": str(tmp_path / "github-output"),
+           **{k: "main" for k in step.get("env", {})}}
     proc = _bash(step["run"], tmp_path, env)
     return proc, log.read_text().splitlines()
+
+
+def _outputs(tmp_path: Path) -> dict[str, str]:
+    path = tmp_path / "github-output"
+    return dict(line.split("=", 1) for line in path.read_text().splitlines()) if path.exists() else {}
 
 
 @pytest.mark.parametrize(("exit_code", "step_ok"), [(0, True), (1, False), (2, False), (3, False), (4, False)])
@@ -230,6 +242,45 @@ def test_review_check_step_says_an_input_error_or_a_bug_is_not_a_finding(tmp_pat
 def test_review_diff_step_fails_on_input_errors_and_bugs(tmp_path: Path, exit_code: int, step_ok: bool):
     proc, _ = _review_step(tmp_path, "aigw diff against the base branch", exit_code)
     assert (proc.returncode == 0) is step_ok
+
+
+@pytest.mark.parametrize(("exit_code", "output", "partial"), [
+    (0, '{"stacks": []}', False), (2, '{"stacks": [{"stack": "dev"}]}', True), (4, '{"stacks": []}', True),
+    (2, "", False), (4, "", False), (1, '{"stacks": []}', False)])
+def test_review_diff_step_posts_what_was_diffed_when_a_stack_is_broken(tmp_path: Path, exit_code: int, output: str,
+                                                                      partial: bool):
+    """aigw diff diffs the other stacks when one stack file is broken (exit 2 at the end): the comments
+    are still posted (steps.diff.outputs.partial), and the step fails all the same."""
+    proc, _ = _review_step(tmp_path, "aigw diff against the base branch", exit_code, output)
+    assert proc.returncode == exit_code
+    assert (_outputs(tmp_path).get("partial") == "true") is partial
+    if exit_code == 2:
+        assert "::error::aigw diff: invalid input (exit 2): a stack file or the policy config could not be read" in (
+            proc.stdout)
+
+
+def _git_base_with_policy_config(tmp_path: Path) -> None:
+    """tmp_path a git repository whose origin/main has policy-config.json, and a working tree without it
+    (a pull request that deletes it)."""
+    git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "commit.gpgsign=false"]
+    (tmp_path / "policy-config.json").write_text('{"tokens-not-expiring": "mandatory"}\n')
+    for args in (["init", "--quiet", "-b", "main"], ["add", "policy-config.json"], ["commit", "--quiet", "-m", "x"],
+                 ["update-ref", "refs/remotes/origin/main", "HEAD"], ["rm", "--quiet", "policy-config.json"]):
+        subprocess.run([*git, *args], cwd=tmp_path, check=True, capture_output=True)
+    assert not (tmp_path / "policy-config.json").exists()
+
+
+def test_review_diff_names_the_policy_config_a_pull_request_deletes(tmp_path: Path):
+    """Before: --policy-config only when the head had the file, so deleting a stricter config judged the
+    base with the default levels too and the relaxation was invisible."""
+    _git_base_with_policy_config(tmp_path)
+    proc, calls = _review_step(tmp_path, "aigw diff against the base branch", 0)
+    assert proc.returncode == 0, proc.stderr
+    assert calls == ["diff --base origin/main --format json --policy-config policy-config.json"]
+    # The checks judge the head as it is: without the file, the default levels.
+    for name in ("aigw check (annotations)", "aigw check (SARIF)"):
+        proc, calls = _review_step(tmp_path, name, 0)
+        assert calls[-1] in ("check --format github", "check --format sarif"), calls
 
 
 @pytest.mark.parametrize(("exit_code", "step_ok"), [(0, True), (1, True), (2, False), (4, False)])
@@ -400,3 +451,29 @@ def test_review_comment_step_runs_as_github_script_would(tmp_path: Path):
     assert "no changes against `origin/main` any more" in out["writes"][0]["body"]
     assert "`aigw diff --base origin/main`" in out["writes"][1]["body"]
     assert marker("prod") in out["summary"] and marker("staging") in out["summary"]
+
+
+# --- CODEOWNERS ---------------------------------------------------------------------------------------
+
+def _owner_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def test_codeowners_owns_the_gate_and_docs_show_the_same_file():
+    """The stacks, Pulumi.yaml, the policy config (with its waivers), the rules and the workflows each have
+    an owner whose review branch protection can require (docs/review.md, "CODEOWNERS")."""
+    path = ROOT / ".github" / "CODEOWNERS"
+    owners = {line.split()[0]: line.split()[1:] for line in _owner_lines(path.read_text())}
+    for pattern in ("/Pulumi.yaml", "/Pulumi.*.yaml", "/policy-config.json", "/policy/", "/.github/workflows/",
+                    "/.github/CODEOWNERS"):
+        assert owners.get(pattern), pattern
+        assert all(o.startswith("@example-org/") for o in owners[pattern]), owners[pattern]  # placeholders
+    assert "@example-org/security-team" in owners["/policy-config.json"]
+    # The general line first: in CODEOWNERS the last matching pattern wins.
+    assert next(iter(owners)) == "*"
+    docs = (ROOT / "docs" / "review.md").read_text()
+    block = docs.split("## CODEOWNERS: who must review what", 1)[1].split("```\n", 2)[1]
+    assert _owner_lines(block) == _owner_lines(path.read_text())
+    assert "**Require review from Code Owners**" in docs
+    assert ("https://docs.github.com/en/repositories/managing-your-repositorys-settings-and-features/"
+            "customizing-your-repository/about-code-owners") in docs
