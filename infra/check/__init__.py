@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from aigw_policy import RULES, Context, Finding, evaluate, from_plan
-from aigw_policy.engine import STACK_TYPE, effective_level, review_date
+from aigw_policy.engine import STACK_TYPE, apply_waivers, effective_level, review_date
 from aigw_policy.rules import GATEWAY, LOGPUSH_JOBS, WORKERS_SCRIPT
 
 from .config import Settings
@@ -30,11 +30,16 @@ class StackResult:
 
     @property
     def mandatory(self) -> list[Finding]:
-        return [f for f in self.findings if f.level == "mandatory"]
+        return [f for f in self.findings if f.level == "mandatory" and f.waiver is None]
 
     @property
     def advisory(self) -> list[Finding]:
-        return [f for f in self.findings if f.level == "advisory"]
+        return [f for f in self.findings if f.level == "advisory" and f.waiver is None]
+
+    @property
+    def waived(self) -> list[Finding]:
+        """Findings a waiver of the policy config holds for: listed in every format, never counted."""
+        return [f for f in self.findings if f.waiver is not None]
 
 
 SECRETS_RULE = "secrets-not-plaintext"
@@ -72,7 +77,7 @@ def plaintext_findings(plan: dict[str, Any], resources: list[Any], settings: Set
         return []
     return [ConfigFinding(SECRETS_RULE, effective_level(level),
                           _owner(c["path"], resources) or (STACK_TYPE, plan["stack"]), c["message"],
-                          c["file"], c.get("line"), c["path"])
+                          file=c["file"], line=c.get("line"), path=c["path"])
             for c in plan.get("plaintextCredentials", [])]
 
 
@@ -84,8 +89,8 @@ def check_plan(plan: dict[str, Any], file: Path, settings: Settings, today: dt.d
     # in PULUMI_CONFIG and counts it too.
     stack_production = [plan["environment"]] if plan.get("production") else []
     findings = evaluate(RULES, resources, base, settings, stack_production)
-    findings += plaintext_findings(plan, resources, settings)
-    findings.sort(key=lambda f: (f.level != "mandatory", f.policy, f.resource, f.message))
+    findings += apply_waivers(plaintext_findings(plan, resources, settings), settings, plan["stack"], base.today)
+    findings.sort(key=lambda f: (f.waiver is not None, f.level != "mandatory", f.policy, f.resource, f.message))
     production = bool(plan.get("production")) or any(
         plan["environment"] in cfg.get("productionEnvironments", []) for _, cfg in settings.values())
     return StackResult(plan["stack"], plan["environment"], production, file, len(resources), findings)

@@ -17,6 +17,7 @@ from typing import Any
 
 from aigw_policy.engine import LEVELS
 from aigw_policy.rules import RULES, RULES_BY_ID
+from aigw_policy.waivers import RULE_ID as RELAXATIONS_WAIVED
 
 Settings = dict[str, tuple[str, dict[str, Any]]]
 
@@ -66,6 +67,11 @@ def settings_from(data: Any, source: str) -> Settings:
         if rule is None:
             problems.append(f"{source}: {key}: unknown policy; policies: {', '.join(r.id for r in RULES)}")
             continue
+        if key == RELAXATIONS_WAIVED and level in ("advisory", "disabled"):
+            where = key if isinstance(value, str) else f"{key}.enforcementLevel"
+            problems.append(f"{source}: {where}: {_shown(level)}: {key} cannot be relaxed (it is what makes a "
+                            "relaxation visible); allowed: mandatory, remediate")
+            continue
         schema = {"type": "object", "properties": rule.schema(), "additionalProperties": False}
         for error in sorted(Draft7Validator(schema).iter_errors(props), key=lambda e: list(e.path)):
             path = ".".join(str(p) for p in [key, *error.path])
@@ -89,6 +95,8 @@ def settings_from(data: Any, source: str) -> Settings:
     settings: Settings = {}
     for rule in RULES:
         level, props = given.get(rule.id, (None, {}))
+        if rule.id == RELAXATIONS_WAIVED:
+            level = level or rule.level  # "all" does not lower it (the pack keeps it mandatory too)
         settings[rule.id] = (level or all_level or rule.level, {**rule.defaults(), **props})
     return settings
 

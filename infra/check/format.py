@@ -98,7 +98,9 @@ def summary(results: Sequence[StackResult], settings: Settings | None = None) ->
             "advisory": sum(len(r.advisory) for r in results), "passed": mandatory == 0,
             # Rules the policy config disables or lowers below their default level.
             "relaxedRules": [{"policy": rule, "default": default, "level": level}
-                             for rule, default, level in _relaxed(settings)]}
+                             for rule, default, level in _relaxed(settings)],
+            # Findings a waiver holds for (each finding's "waived" says which): not in the counts above.
+            "waived": sum(len(r.waived) for r in results)}
 
 
 def to_json(results: Sequence[StackResult], settings: Settings | None = None) -> str:
@@ -112,7 +114,15 @@ def to_json(results: Sequence[StackResult], settings: Settings | None = None) ->
 def _counts(r: StackResult) -> str:
     if not r.findings:
         return "clean"
-    return f"{len(r.mandatory)} mandatory, {len(r.advisory)} advisory"
+    waived = f", {len(r.waived)} waived" if r.waived else ""
+    return f"{len(r.mandatory)} mandatory, {len(r.advisory)} advisory{waived}"
+
+
+def waiver_words(f: Finding) -> str:
+    """Who waived a finding, until when and why (the waiver as the policy config names it)."""
+    w = f.waiver
+    assert w is not None
+    return f"waived by {w.label} (owner {w.owner}, until {w.expires.isoformat()}): {w.reason}"
 
 
 def _resource(ref: tuple[str, str]) -> str:
@@ -125,19 +135,25 @@ def to_text(results: Sequence[StackResult], settings: Settings | None = None) ->
         kind = "production" if r.production else "non-production"
         lines.append(f"{r.stack} ({r.environment}, {kind}; {_rel(r.file)}): {_counts(r)}")
         for f in r.findings:
-            lines.append(f"  {f.level.upper():9}  {f.policy}  {_resource(f.resource)}")
+            level = "WAIVED" if f.waiver else f.level.upper()
+            lines.append(f"  {level:9}  {f.policy}  {_resource(f.resource)}")
             lines.append(f"             {f.message}")
+            if f.waiver:
+                lines.append(f"             {waiver_words(f)}")
     lines += relaxed_words(settings)
     s = summary(results)
     verdict = "FAILED" if s["mandatory"] else "passed"
-    lines.append(f"check {verdict}: {s['mandatory']} mandatory, {s['advisory']} advisory in {s['stacks']} stack(s)")
+    waived = f", {s['waived']} waived" if s["waived"] else ""
+    lines.append(f"check {verdict}: {s['mandatory']} mandatory, {s['advisory']} advisory{waived} "
+                 f"in {s['stacks']} stack(s)")
     return "\n".join(lines)
 
 
 def to_markdown(results: Sequence[StackResult], settings: Settings | None = None) -> str:
     s = summary(results)
     icon = ":x:" if s["mandatory"] else ":white_check_mark:"
-    out = [f"## {icon} aigw check: {s['mandatory']} mandatory, {s['advisory']} advisory", ""]
+    waived = f", {s['waived']} waived" if s["waived"] else ""
+    out = [f"## {icon} aigw check: {s['mandatory']} mandatory, {s['advisory']} advisory{waived}", ""]
     relaxed = _relaxed(settings)
     if relaxed:
         out.append(f"> :warning: **the policy config relaxes {len(relaxed)} rule(s)**: "
@@ -148,8 +164,9 @@ def to_markdown(results: Sequence[StackResult], settings: Settings | None = None
         out.append("")
         if r.findings:
             out += ["| level | policy | resource | message |", "|---|---|---|---|"]
-            out += [f"| {f.level} | `{f.policy}` | {cell(_resource(f.resource))} | {cell(f.message)} |"
-                    for f in r.findings]
+            out += [f"| {f'waived ({f.level})' if f.waiver else f.level} | `{f.policy}` | "
+                    f"{cell(_resource(f.resource))} | "
+                    f"{cell(f.message + (' ' + waiver_words(f) if f.waiver else ''))} |" for f in r.findings]
             out.append("")
     return "\n".join(out).rstrip() + "\n"
 
@@ -176,7 +193,7 @@ def to_sarif(results: Sequence[StackResult], settings: Settings) -> str:
         for f in r.findings:
             file, line = _where(locate, r.file, f)
             uri = quote(_rel(file), safe="/:@!$&'()*+,;=")  # a URI reference: spaces, '#', '%' encoded
-            sarif_results.append({
+            sarif_results.append({**_suppressions(f),
                 "ruleId": f.policy,
                 "ruleIndex": index[f.policy],
                 "level": _SARIF_LEVEL[f.level],
@@ -213,6 +230,17 @@ def to_sarif(results: Sequence[StackResult], settings: Settings) -> str:
     return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2)
 
 
+def _suppressions(f: Finding) -> dict[str, Any]:
+    """A waived finding as a suppressed result: SARIF 2.1.0 result.suppressions (3.27.23) holding one
+    suppression object (3.35): kind "external" (kept outside the analysed files, in the policy config),
+    status "accepted", the waiver's reason as the justification, its owner and expiry in the property bag.
+    GitHub code scanning shows such a result as closed (dismissed) rather than open."""
+    if f.waiver is None:
+        return {}
+    return {"suppressions": [{"kind": "external", "status": "accepted", "justification": f.waiver.reason,
+                              "properties": f.waiver.as_json()}]}
+
+
 def to_junit(results: Sequence[StackResult], settings: Settings) -> str:
     from junitparser import Failure, JUnitXml, Skipped, TestCase, TestSuite
 
@@ -222,8 +250,10 @@ def to_junit(results: Sequence[StackResult], settings: Settings) -> str:
         for rule in RULES:
             case = TestCase(rule.id, classname=f"{r.stack}.{rule.scope}")
             level = settings[rule.id][0]
-            found = [f for f in r.findings if f.policy == rule.id]
+            found = [f for f in r.findings if f.policy == rule.id and f.waiver is None]
             lines = "\n".join(f"{_resource(f.resource)}: {f.message}" for f in found)
+            waived = "\n".join(f"waived: {_resource(f.resource)}: {f.message} {waiver_words(f)}"
+                               for f in r.findings if f.policy == rule.id and f.waiver is not None)
             if level == "disabled":
                 case.result = [Skipped("disabled by the policy config")]
             elif rule.production_only and not r.production:
@@ -237,6 +267,8 @@ def to_junit(results: Sequence[StackResult], settings: Settings) -> str:
             if level != "disabled" and LEVEL_RANK[level] < LEVEL_RANK[rule.level]:
                 note = f"level lowered by the policy config: {level} (default {rule.level})"
                 case.system_out = f"{note}\n{case.system_out}" if case.system_out else note
+            if waived:
+                case.system_out = f"{case.system_out}\n{waived}" if case.system_out else waived
             suite.add_testcase(case)
         xml.add_testsuite(suite)
     return xml.tostring().decode() if isinstance(xml.tostring(), bytes) else str(xml.tostring())
@@ -258,12 +290,14 @@ def to_github(results: Sequence[StackResult], settings: Settings | None = None) 
              for w in relaxed_words(settings)]
     for r in results:
         for f in r.findings:
-            command = "error" if f.level == "mandatory" else "warning"
+            command = "notice" if f.waiver else "error" if f.level == "mandatory" else "warning"
             file, line = _where(locate, r.file, f)
             uri = _rel(file)
-            title = _escape_property(f"{f.policy} ({r.stack})")
+            title = _escape_property(f"{f.policy} ({r.stack}){' waived' if f.waiver else ''}")
+            message = f"{f.message} {waiver_words(f)}" if f.waiver else f.message
             lines.append(f"::{command} file={_escape_property(uri)},line={line},title={title}::"
-                         f"{_escape_data(f.message)}")
+                         f"{_escape_data(message)}")
     s = summary(results)
-    lines.append(f"aigw check: {s['mandatory']} mandatory, {s['advisory']} advisory in {s['stacks']} stack(s)")
+    waived = f", {s['waived']} waived" if s["waived"] else ""
+    lines.append(f"aigw check: {s['mandatory']} mandatory, {s['advisory']} advisory{waived} in {s['stacks']} stack(s)")
     return "\n".join(lines)

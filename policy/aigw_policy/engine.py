@@ -9,12 +9,15 @@ would turn it into an advisory "can't run policy during preview" note instead).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .values import Resource, UnknownValue
+from .waivers import DEFAULT_MAX_WAIVER_DAYS, WAIVERS_SCHEMA, Waiver, judge, waiver_for
+from .waivers import RULE_ID as WAIVERS_RULE
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 SEVERITIES = ("low", "medium", "high", "critical")
@@ -62,6 +65,8 @@ class Context:
     today: dt.date = field(default_factory=review_date)
     # Judging live settings (aigw audit), where an unknown value is one the API did not return.
     live: bool = False
+    # Every rule's (level, properties) as configured: what relaxations-waived judges (levels, waivers).
+    settings: Mapping[str, tuple[str, Mapping[str, Any]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -89,8 +94,10 @@ class Rule:
     properties: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def schema(self) -> dict[str, Any]:
-        """The JSON schema of this rule's config properties (enforcementLevel is the engine's)."""
-        return {"productionEnvironments": dict(PRODUCTION_ENVIRONMENTS_SCHEMA), **{
+        """The JSON schema of this rule's config properties (enforcementLevel is the engine's). Every rule but
+        relaxations-waived itself takes `waivers` (waivers.py)."""
+        waivers = {} if self.id == WAIVERS_RULE else {"waivers": dict(WAIVERS_SCHEMA)}
+        return {"productionEnvironments": dict(PRODUCTION_ENVIRONMENTS_SCHEMA), **waivers, **{
             name: dict(prop) for name, prop in self.properties.items()}}
 
     def defaults(self) -> dict[str, Any]:
@@ -103,10 +110,15 @@ class Finding:
     level: str
     resource: tuple[str, str]
     message: str
+    # The waiver that holds for this finding (then it does not count: reported as waived, never hidden).
+    waiver: Waiver | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"policy": self.policy, "level": self.level,
-                "resource": {"type": self.resource[0], "name": self.resource[1]}, "message": self.message}
+        out = {"policy": self.policy, "level": self.level,
+               "resource": {"type": self.resource[0], "name": self.resource[1]}, "message": self.message}
+        if self.waiver is not None:
+            out["waived"] = self.waiver.as_json()
+        return out
 
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -194,7 +206,7 @@ def evaluate(rules: Sequence[Rule], resources: Sequence[Resource], base: Context
             continue
         ctx = Context(base.stack, base.environment,
                       is_production(base.environment, config, stack_production),
-                      base.account_id, config, base.today, base.live)
+                      base.account_id, config, base.today, base.live, settings)
         if rule.scope == "resource":
             violations = [v for r in resources for v in run_resource_rule(rule, r, ctx)]
         else:
@@ -202,7 +214,32 @@ def evaluate(rules: Sequence[Rule], resources: Sequence[Resource], base: Context
         for v in violations:
             ref = v.resource.ref if v.resource else (STACK_TYPE, base.stack)
             findings.append(Finding(rule.id, effective_level(level), ref, v.message))
-    return findings
+    return apply_waivers(findings, settings, base.stack, base.today)
+
+
+def holding_waivers(settings: Mapping[str, tuple[str, Mapping[str, Any]]], today: dt.date) -> list[Waiver]:
+    """The waivers of every rule that hold today (well-formed, not expired, within maxWaiverDays)."""
+    max_days = settings.get(WAIVERS_RULE, ("", {}))[1].get("maxWaiverDays", DEFAULT_MAX_WAIVER_DAYS)
+    return judge(settings, today, max_days)[0]
+
+
+def waived(waivers: Sequence[Waiver], rule_id: str, stack: str, resource: Resource | None) -> Waiver | None:
+    """The waiver of a violation (of a resource, or of the stack itself, named by the stack's name)."""
+    if rule_id == WAIVERS_RULE:
+        return None  # a broken waiver or a relaxed level cannot be waived
+    return waiver_for(waivers, rule_id, stack, resource.name if resource else stack)
+
+
+def apply_waivers(findings: Sequence[Finding], settings: Mapping[str, tuple[str, Mapping[str, Any]]],
+                  stack: str, today: dt.date) -> list[Finding]:
+    holding = holding_waivers(settings, today)
+    if not holding:
+        return list(findings)
+    out = []
+    for f in findings:
+        w = None if f.policy == WAIVERS_RULE else waiver_for(holding, f.policy, stack, f.resource[1])
+        out.append(dataclasses.replace(f, waiver=w) if w else f)
+    return out
 
 
 def default_settings(rules: Sequence[Rule]) -> dict[str, tuple[str, dict[str, Any]]]:

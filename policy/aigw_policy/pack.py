@@ -13,6 +13,12 @@ Two departures from pulumi-policy's defaults, both so that rules see what the en
 - Unknowns. pulumi-policy turns a policy that touches an unknown value during preview into an
   advisory "can't run policy" note, silently weakening a mandatory rule; here the rule itself
   decides (engine.guarded): a violation in production, nothing elsewhere.
+- The policy config as a whole. A policy sees only its own config (`args.get_config()`), but
+  relaxations-waived judges every rule's level and waivers: the servicer's `Configure` (which gets
+  every policy's level and properties, see pulumi's pkg/resource/analyzer/config.go
+  ReconcilePolicyPackConfig) is wrapped to keep a copy, and relaxations-waived is always run as
+  mandatory (a policy config cannot switch off the rule that reports switching rules off).
+  A violation that a waiver holds for is not reported (pulumi-policy has no suppressed state).
 """
 
 from __future__ import annotations
@@ -34,9 +40,19 @@ from pulumi_policy import (
 from pulumi_policy import policy as _servicer_module
 from pulumi_policy.proxy import _DictProxy, _ListProxy
 
-from .engine import Context, Rule, effective_level, is_production, run_resource_rule, run_stack_rule
+from .engine import (
+    Context,
+    Rule,
+    effective_level,
+    holding_waivers,
+    is_production,
+    run_resource_rule,
+    run_stack_rule,
+    waived,
+)
 from .rules import RULES
 from .values import Resource, from_wire
+from .waivers import RULE_ID as RELAXATIONS_WAIVED
 
 PACK_NAME = "aigw-policy"
 
@@ -46,6 +62,33 @@ def _keep_secrets(props: dict[str, Any], proxy_secrets: bool = False) -> dict[st
 
 
 _servicer_module.deserialize_properties = _keep_secrets
+
+_Servicer = _servicer_module._PolicyAnalyzerServicer
+_configure = _Servicer.Configure
+_enforcement_level = _Servicer._get_enforcement_level
+# What the engine's last Configure sent: policy name -> (enforcement level, properties).
+CONFIGURED: dict[str, tuple[str, dict[str, Any]]] = {}
+
+
+def _keep_config(self, request, context):
+    from google.protobuf import json_format
+
+    CONFIGURED.clear()
+    for name in request.policyConfig:
+        entry = request.policyConfig[name]
+        CONFIGURED[name] = (self._convert_enforcement_level(entry.enforcementLevel).value,
+                            json_format.MessageToDict(entry.properties))
+    return _configure(self, request, context)
+
+
+def _level(self, policy):
+    if policy.name == RELAXATIONS_WAIVED:
+        return EnforcementLevel.MANDATORY
+    return _enforcement_level(self, policy)
+
+
+_Servicer.Configure = _keep_config
+_Servicer._get_enforcement_level = _level
 
 
 def plain(value: Any) -> Any:
@@ -80,11 +123,21 @@ def _stack(pulumi_stack: str, pulumi_config: str) -> tuple[str, str, tuple[str, 
     return pulumi_stack, environment, own, config_env.get("aigw:accountId")
 
 
+def configured_settings() -> dict[str, tuple[str, dict[str, Any]]]:
+    """Every rule's (level, properties with defaults) as the engine configured the pack."""
+    out = {}
+    for rule in RULES:
+        level, props = CONFIGURED.get(rule.id, (rule.level, {}))
+        out[rule.id] = (rule.level if rule.id == RELAXATIONS_WAIVED else level, {**rule.defaults(), **props})
+    return out
+
+
 def stack_context(rule_config: Mapping[str, Any] | None, rule: Rule) -> Context:
     stack, environment, stack_production, account = _stack(os.environ.get("PULUMI_STACK", ""),
                                                             os.environ.get("PULUMI_CONFIG", ""))
-    settings = {**rule.defaults(), **(rule_config or {})}
-    return Context(stack, environment, is_production(environment, settings, stack_production), account, settings)
+    config = {**rule.defaults(), **(rule_config or {})}
+    return Context(stack, environment, is_production(environment, config, stack_production), account, config,
+                   settings=configured_settings())
 
 
 def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
@@ -92,8 +145,11 @@ def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
         if args.resource_type not in rule.types:
             return
         resource = Resource(args.resource_type, args.name, plain(args.props), args.urn)
-        for v in run_resource_rule(rule, resource, stack_context(args.get_config(), rule)):
-            report_violation(v.message)
+        ctx = stack_context(args.get_config(), rule)
+        holding = holding_waivers(ctx.settings, ctx.today)
+        for v in run_resource_rule(rule, resource, ctx):
+            if not waived(holding, rule.id, ctx.stack, v.resource):
+                report_violation(v.message)
 
     return ResourceValidationPolicy(rule.id, rule.description, validate, **_common(rule))
 
@@ -101,8 +157,11 @@ def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
 def _stack_policy(rule: Rule) -> StackValidationPolicy:
     def validate(args, report_violation) -> None:
         resources = [Resource(r.resource_type, r.name, plain(r.props), r.urn) for r in args.resources]
-        for v in run_stack_rule(rule, resources, stack_context(args.get_config(), rule)):
-            report_violation(v.message, v.resource.urn if v.resource and v.resource.urn else None)
+        ctx = stack_context(args.get_config(), rule)
+        holding = holding_waivers(ctx.settings, ctx.today)
+        for v in run_stack_rule(rule, resources, ctx):
+            if not waived(holding, rule.id, ctx.stack, v.resource):
+                report_violation(v.message, v.resource.urn if v.resource and v.resource.urn else None)
 
     return StackValidationPolicy(rule.id, rule.description, validate, **_common(rule))
 

@@ -17,6 +17,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .engine import Context, Rule, Violation, each, guarded, known
 from .values import Resource, need, reveal, secret_at
+from .waivers import DEFAULT_MAX_WAIVER_DAYS
+from .waivers import RULE_ID as RELAXATIONS_WAIVED
+from .waivers import judge as judge_waivers
 
 GATEWAY = "cloudflare:index/aiGateway:AiGateway"
 # The stack's Logpush job is a Pulumi dynamic resource of this project (infra/components/logpush_job.py):
@@ -429,6 +432,30 @@ def _guardrails(gw: Resource, ctx: Context) -> Iterator[Violation]:
 DEFAULT_ID_PATTERN = "{environment}-[a-z0-9_]+(-[a-z0-9_]+)*"
 DEFAULT_MAX_CACHE_TTL = 86400
 
+def _relaxations(resources: Sequence[Resource], ctx: Context) -> Iterator[Violation]:
+    """Every waiver of the policy config that does not hold (malformed, expired, too long), and, in a
+    production stack, every mandatory rule the policy config disables or lowers by level."""
+    settings = ctx.settings
+    _, problems = judge_waivers(settings, ctx.today, ctx.config.get("maxWaiverDays", DEFAULT_MAX_WAIVER_DAYS))
+    for problem in problems:
+        yield Violation(None, f"{problem}.")
+    # Production for any rule (or by the stack's own list): narrowing one rule's productionEnvironments
+    # must not hide the levels of the others.
+    production = ctx.production or any(
+        ctx.environment in (config.get("productionEnvironments") or []) for _, config in settings.values())
+    if not production:
+        return
+    for rule in RULES:
+        level = settings.get(rule.id, (rule.level, {}))[0]
+        if rule.id != RELAXATIONS_WAIVED and rule.level in ("mandatory", "remediate") \
+                and level in ("advisory", "disabled"):
+            yield Violation(None, (
+                f"the policy config sets {rule.id} to {level} (default {rule.level}) for production stack "
+                f"{ctx.stack!r}: in production a mandatory rule is relaxed only by a waiver. Keep {rule.id} "
+                f"mandatory and add {rule.id}.waivers: [{{resources, owner, reason, expires}}] for the "
+                "resources it must not judge until then."))
+
+
 RULES: list[Rule] = [
     Rule("production-payloads-not-stored",
          "In production, every gateway that collects logs is authenticated and fronted by an edge Worker of "
@@ -514,6 +541,14 @@ RULES: list[Rule] = [
          properties={"expiryWarningDays": {"type": "integer", "minimum": 0, "default": DEFAULT_EXPIRY_WARNING_DAYS,
                                            "description": "Days before its expiry from which a token is "
                                                           "reported."}}),
+    Rule(RELAXATIONS_WAIVED,
+         "In production no mandatory rule is disabled or lowered by the policy config (a waiver, per resource "
+         "and with an expiry, is the only relaxation), and every waiver is well-formed and unexpired.",
+         "high", "mandatory", "stack", _relaxations,
+         "Set the rule back to mandatory; waive named resources under <rule>.waivers with owner, reason and "
+         "expires; renew or remove expired waivers.",
+         properties={"maxWaiverDays": {"type": "integer", "minimum": 1, "default": DEFAULT_MAX_WAIVER_DAYS,
+                                       "description": "Longest a waiver may run, in days from today."}}),
 ]
 
 RULES_BY_ID = {rule.id: rule for rule in RULES}

@@ -40,8 +40,9 @@ def test_json_has_the_documented_shape(prod_json):
     assert stack == {"stack": "prod", "environment": "prod", "production": True, "file": "Pulumi.prod.yaml",
                      "findings": []}
     summary = prod_json["summary"]
-    assert list(summary) == ["stacks", "resources", "mandatory", "advisory", "passed", "relaxedRules"]
+    assert list(summary) == ["stacks", "resources", "mandatory", "advisory", "passed", "relaxedRules", "waived"]
     assert summary["relaxedRules"] == []  # no policy config: every rule at its default level
+    assert summary["waived"] == 0  # no policy config: no waiver
     assert summary["stacks"] == 1
     # Three gateways, each with its AI Gateway, edge Worker and components, plus tokens and log export.
     assert isinstance(summary["resources"], int) and summary["resources"] >= 12
@@ -136,7 +137,7 @@ def test_production_gateways_need_authentication_and_a_rate_limit(tmp_path: Path
     assert "gateway 'batch-summariser' (id prod-batch-summariser) has no rate limit (limit 0, interval 0)" in (
         messages[3])
     assert data["summary"] == {"stacks": 1, "resources": data["summary"]["resources"], "mandatory": 4,
-                               "advisory": 0, "passed": False, "relaxedRules": []}
+                               "advisory": 0, "passed": False, "relaxedRules": [], "waived": 0}
 
 
 def test_advisory_findings_alone_pass(tmp_path: Path):

@@ -11,6 +11,7 @@ import pytest
 from check_helpers import ACCOUNT_TOKEN, AI_GATEWAY, API_TOKEN, check, findings, gateway, make_project
 
 from aigw_policy import RULES
+from aigw_policy.engine import STACK_TYPE
 from infra.check.config import PolicyConfigError, settings_from
 
 OTEL_HOST = "otlp.example.net"
@@ -56,17 +57,26 @@ def test_disabled_rules_report_nothing_and_raised_advisories_fail(project: Path)
     proc = run(project, {"production-no-payload-export": "disabled",
                          "cache-ttl-bounded": {"enforcementLevel": "mandatory"}})
     assert proc.returncode == 1, proc.stderr
-    assert findings(proc.stdout) == [("prod", "cache-ttl-bounded", "mandatory", AI_GATEWAY, "docs-search")]
+    # Disabling a mandatory rule in production is itself a finding (a waiver is the only relaxation there).
+    assert findings(proc.stdout) == [("prod", "cache-ttl-bounded", "mandatory", AI_GATEWAY, "docs-search"),
+                                     ("prod", "relaxations-waived", "mandatory", STACK_TYPE, "prod")]
 
 
 def test_all_advisory_makes_mandatory_findings_advisory(project: Path):
     proc = run(project, {"all": "advisory"})
-    assert proc.returncode == 0, proc.stderr
-    assert findings(proc.stdout) == [
+    # ... and, in production, each mandatory rule so lowered is a mandatory finding of relaxations-waived,
+    # which "all" does not lower.
+    assert proc.returncode == 1, proc.stderr
+    mandatory_rules = [rule.id for rule in RULES if rule.level == "mandatory" and rule.id != "relaxations-waived"]
+    assert findings(proc.stdout) == [("prod", "relaxations-waived", "mandatory", STACK_TYPE, "prod")] * len(
+        mandatory_rules) + [
         ("prod", "cache-ttl-bounded", "advisory", AI_GATEWAY, "docs-search"),
         ("prod", "production-no-payload-export", "advisory", AI_GATEWAY, "docs-search"),
     ]
-    assert json.loads(proc.stdout)["summary"]["passed"] is True
+    guard = [f["message"] for f in json.loads(proc.stdout)["stacks"][0]["findings"]
+             if f["policy"] == "relaxations-waived"]
+    assert [m.split(" to ")[0].removeprefix("the policy config sets ") for m in guard] == sorted(mandatory_rules)
+    assert json.loads(proc.stdout)["summary"]["passed"] is False
 
 
 def test_properties_take_effect(project: Path):
@@ -110,7 +120,7 @@ INVALID = {
                       ["policy.json: tokens-least-privilege.maxTokenDays: 0: 0 is less than the minimum of 1"]),
     "unknown-property": ('{"cache-ttl-bounded": {"maxCacheTTL": 60}}',
                          ["policy.json: cache-ttl-bounded.maxCacheTTL: 60: unknown property; "
-                          "allowed: enforcementLevel, productionEnvironments, maxCacheTtl"]),
+                          "allowed: enforcementLevel, productionEnvironments, waivers, maxCacheTtl"]),
     "not-json": ('{\n  "cache-ttl-bounded": advisory\n}\n', ["policy.json:2: not valid JSON: Expecting value"]),
     "not-an-object": ('["cache-ttl-bounded"]',
                       ['policy.json: ["cache-ttl-bounded"]: a policy config is a JSON object keyed by policy id']),
@@ -154,7 +164,7 @@ def test_defaults_are_each_rules_own_level_and_properties():
     for rule in RULES:
         assert settings[rule.id] == (rule.level, rule.defaults())
     assert settings["cache-ttl-bounded"] == ("advisory", {"productionEnvironments": ["prod", "production"],
-                                                          "maxCacheTtl": 86400})
+                                                          "waivers": [], "maxCacheTtl": 86400})
 
 
 def test_a_policys_own_level_wins_over_all():
@@ -163,8 +173,10 @@ def test_a_policys_own_level_wins_over_all():
     assert settings["no-default-gateway"][0] == "advisory"
     assert settings["tokens-least-privilege"][0] == "remediate"
     assert settings["cache-ttl-bounded"] == ("disabled", {"productionEnvironments": ["prod", "production"],
-                                                         "maxCacheTtl": 60}), "properties alone keep the all level"
+                                                         "waivers": [], "maxCacheTtl": 60}), \
+        "properties alone keep the all level"
     assert settings["production-rate-limited"][0] == "disabled"
+    assert settings["relaxations-waived"][0] == "mandatory", "all does not switch off the rule that reports it"
 
 
 def test_all_takes_only_a_level():

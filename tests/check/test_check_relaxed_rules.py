@@ -2,7 +2,9 @@
 
 Before: a policy config with `{"production-payloads-not-stored": "disabled"}` next to a prod gateway
 storing payloads gave a clean check whose only trace of the rule was a JUnit skip. Now text, json,
-markdown, sarif, junit and github each list every rule disabled or set below its default level.
+markdown, sarif, junit and github each list every rule disabled or set below its default level, and (the
+stack being production) each such mandatory rule is a mandatory finding of relaxations-waived: a waiver is
+the only relaxation production accepts (tests/check/test_check_waivers.py).
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ def project(tmp_path_factory) -> Path:
 
 def run(project: Path, fmt: str) -> str:
     proc = check("Pulumi.prod.yaml", "--format", fmt, "--policy-config", "policy-config.json", cwd=project)
-    assert proc.returncode == 0, proc.stdout + proc.stderr  # clean: the one violation's rule is disabled
+    # The one violation's rule is disabled; what fails is relaxing two mandatory rules in production.
+    assert proc.returncode == 1, proc.stdout + proc.stderr
     assert proc.stderr == ""
     return proc.stdout
 
@@ -50,7 +53,7 @@ def test_text(project):
     out = run(project, "text")
     assert f"policy config: {DISABLED} disabled (default mandatory)" in out.splitlines()
     assert f"policy config: {LOWERED} advisory (default mandatory)" in out.splitlines()
-    assert out.splitlines()[-1].startswith("check passed")
+    assert out.splitlines()[-1] == "check FAILED: 2 mandatory, 0 advisory in 1 stack(s)"
 
 
 def test_json_summary_relaxed_rules(project):
@@ -59,11 +62,14 @@ def test_json_summary_relaxed_rules(project):
         {"policy": rule, "default": "mandatory", "level": level} for rule, level in
         sorted(CONFIG.items(), key=lambda item: INDEX[item[0]])]
     assert not any(f["policy"] == DISABLED for s in doc["stacks"] for f in s["findings"])
+    guard = [f["message"] for s in doc["stacks"] for f in s["findings"] if f["policy"] == "relaxations-waived"]
+    assert [m.split(" (default")[0] for m in guard] == [
+        f"the policy config sets {DISABLED} to disabled", f"the policy config sets {LOWERED} to advisory"]
 
 
 def test_markdown(project):
     out = run(project, "markdown")
-    assert out.startswith("## :white_check_mark: aigw check: 0 mandatory")
+    assert out.startswith("## :x: aigw check: 2 mandatory, 0 advisory")
     warning = out.splitlines()[2]
     assert warning.startswith("> :warning: **the policy config relaxes 2 rule(s)**: ")
     assert f"`{DISABLED}` disabled (default mandatory)" in warning

@@ -216,7 +216,8 @@ def _check_plan_rows(plan: Mapping[str, Any], policy_config: Mapping[str, Any] |
     from infra.check.config import settings_from
 
     result = check_plan(dict(plan), Path(f"Pulumi.{plan['stack']}.yaml"), settings_from(policy_config or {}, "test"))
-    return rows((f.policy, f.level, f.resource, f.message) for f in result.findings)
+    # A waived finding is listed by check (as waived) and not reported by the pack.
+    return rows((f.policy, f.level, f.resource, f.message) for f in result.findings if f.waiver is None)
 
 
 def test_plaintext_otel_authorization_is_a_mandatory_violation_through_both_paths(plans):
@@ -270,12 +271,41 @@ def test_policy_config_can_make_another_environment_production(plans):
     assert "production-dlp-enabled" not in {r[0] for r in found}, "staging is production for those three only"
 
 
-def test_disabling_the_only_violated_policy_leaves_no_mandatory_finding(plans, checks):
-    """The payloads fixture's only mandatory violation is of the policy POLICY_CONFIG disables."""
+def test_disabling_the_only_violated_policy_in_production_is_itself_the_mandatory_finding(plans, checks):
+    """The payloads fixture's only mandatory violation is of the policy the config disables: the pack no longer
+    reports it, but, the stack being production, relaxations-waived reports the disabled rule (as check does)."""
     assert [r[0] for r in mandatory(checks["payloads"])] == ["production-payloads-not-stored"]
     found = through_pack(plans["payloads"], {"production-payloads-not-stored": "disabled"})
     assert found == _check_plan_rows(plans["payloads"], {"production-payloads-not-stored": "disabled"})
+    (guard,) = mandatory(found)
+    assert guard[:2] == ("relaxations-waived", "mandatory")
+    assert "sets production-payloads-not-stored to disabled (default mandatory) for production stack" in guard[-1]
+
+
+WAIVER = {"resources": ["support-bot"], "owner": "@acme/platform", "reason": "INC-1: vendor investigation"}
+
+
+def test_the_pack_honours_a_waiver_and_reports_an_expired_one_as_check_does(plans, checks):
+    """The same policy config file drives the pack: a holding waiver silences the violation it names (check lists
+    it as waived), an expired one is a mandatory relaxations-waived violation naming it."""
+    holding = {"production-payloads-not-stored": {"waivers": [{**WAIVER, "expires": "2026-12-20"}]}}
+    found = through_pack(plans["payloads"], holding)
     assert mandatory(found) == []
+    rows = _check_plan_rows(plans["payloads"], holding)
+    assert found == rows  # the check rows leave out waived findings too (check reports them as waived)
+    expired = {"production-payloads-not-stored": {"waivers": [{**WAIVER, "expires": "2026-11-30"}]}}
+    found = through_pack(plans["payloads"], expired)
+    assert found == _check_plan_rows(plans["payloads"], expired)
+    assert sorted(r[0] for r in mandatory(found)) == ["production-payloads-not-stored", "relaxations-waived"]
+    guard = next(r for r in found if r[0] == "relaxations-waived")
+    assert "waiver production-payloads-not-stored.waivers[0] (owner @acme/platform) expired on 2026-11-30" in guard[-1]
+
+
+def test_all_disabled_does_not_switch_off_relaxations_waived_in_the_pack(plans):
+    found = through_pack(plans["payloads"], {"all": "disabled"})
+    assert found == _check_plan_rows(plans["payloads"], {"all": "disabled"})
+    assert {r[0] for r in found} == {"relaxations-waived"}
+    assert all(r[1] == "mandatory" for r in found)
 
 
 # --- unknown values during preview ---------------------------------------------------------------
@@ -394,7 +424,7 @@ def test_analyzer_info_lists_every_policy_with_its_default_level_and_schema():
     assert info.name == "aigw-policy"
     assert info.supportsConfig
     assert plugin.version
-    assert len(info.policies) == len(RULES) == 15
+    assert len(info.policies) == len(RULES) == 16
     levels = {p.name: analyzer_pb2.EnforcementLevel.Name(p.enforcementLevel).lower() for p in info.policies}
     assert levels == {rule.id: rule.level for rule in RULES}
     for policy in info.policies:
@@ -404,7 +434,9 @@ def test_analyzer_info_lists_every_policy_with_its_default_level_and_schema():
         scope = {r.id: r.scope for r in RULES}[policy.name]
         assert kind == {"resource": "POLICY_TYPE_RESOURCE", "stack": "POLICY_TYPE_STACK"}[scope]
     assert sent["tokens-least-privilege"] == ("mandatory", {"productionEnvironments": ["prod", "production"],
-                                                            "maxTokenDays": 90})
+                                                            "waivers": [], "maxTokenDays": 90})
+    assert sent["relaxations-waived"] == ("mandatory", {"productionEnvironments": ["prod", "production"],
+                                                        "maxWaiverDays": 90})
 
 
 def test_stack_name_policies_see_comes_from_pulumi_stack(plans):

@@ -31,10 +31,12 @@ REQUIRED_IDS = [
     "production-spend-limits",
     "production-guardrails",
     "tokens-not-expiring",
+    # The policy config's own rule: no mandatory rule relaxed by level in production, no broken waiver.
+    "relaxations-waived",
 ]
-MANDATORY_IDS = REQUIRED_IDS[:8]
-ADVISORY_IDS = REQUIRED_IDS[8:]
-STACK_RULE_IDS = {"production-payloads-not-stored", "logpush-complete"}
+MANDATORY_IDS = [*REQUIRED_IDS[:8], "relaxations-waived"]
+ADVISORY_IDS = REQUIRED_IDS[8:15]
+STACK_RULE_IDS = {"production-payloads-not-stored", "logpush-complete", "relaxations-waived"}
 ids = pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
 
 
