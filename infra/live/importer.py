@@ -247,8 +247,10 @@ def check_writable(path: Path, option: str) -> None:
 
 
 def _read_stack_text(path: Path) -> str | None:
-    """The stack file's text (None: there is none yet), or ImportError_ naming the file and why."""
-    from ..config import _parse
+    """The stack file's text (None: there is none yet), or ImportError_ naming the file and why: read and
+    parsed by the bounded reader every command uses (infra/yamlfast.py: a regular UTF-8 file of bounded
+    size; no key given twice; aliases, nesting and integers bounded), before ruamel walks it."""
+    from ..config import _parse, _read_text
     from ..spec import SpecError
 
     if not os.path.lexists(path):
@@ -259,13 +261,8 @@ def _read_stack_text(path: Path) -> str | None:
     if not target.is_file():
         raise ImportError_(f"{path}: not a regular file")
     try:
-        text = target.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise ImportError_(f"{path}: cannot be read: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise ImportError_(f"{path}: not UTF-8 (byte {exc.start}); a stack file is UTF-8 text") from None
-    try:
-        _parse(text, str(path))  # the bounded reader every command uses, before ruamel walks it
+        text = _read_text(target, str(path))
+        _parse(text, str(path))
     except SpecError as exc:
         raise ImportError_("; ".join(p.render() for p in exc.problems)) from None
     return text

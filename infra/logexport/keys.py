@@ -125,14 +125,29 @@ def resolve_stack(arg: str, project_dir: Path | None = None) -> StackTarget:
     return StackTarget(path.resolve(), stack, _project_name(project / PROJECT_FILE), project.resolve())
 
 
+def read_stack_text(path: Path, display: str) -> str:
+    """The text of a stack file (or Pulumi.yaml) through the bounded reader every command uses
+    (infra/yamlfast.py via infra/config.py: a regular UTF-8 file of bounded size, no key given twice, aliases,
+    nesting and integers bounded), before ruamel walks it; anything else is InvalidInput naming the
+    file, the line and the reason."""
+    from ..config import _parse, _read_text
+
+    try:
+        text = _read_text(path, display)
+        _parse(text, display)
+    except SpecError as exc:
+        raise InvalidInput([p.render() for p in exc.problems]) from None
+    return text
+
+
 def _project_name(path: Path) -> str:
     display = _display(path)
+    from ..config import _parse
+
     try:
-        doc = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidInput(Problem(display, "(file)", str(path), f"cannot be read: {exc.strerror}").render()) from None
-    except YAMLError as exc:
-        raise InvalidInput(_yaml_problem(exc, display).render()) from None
+        doc = _parse(read_stack_text(path, display), display)
+    except SpecError as exc:  # not reached: read_stack_text parsed it already
+        raise InvalidInput([p.render() for p in exc.problems]) from None
     name = doc.get("name") if isinstance(doc, dict) else None
     if not isinstance(name, str) or not name:
         raise InvalidInput(Problem(display, "name", name, "Pulumi.yaml must name the project").render())
@@ -524,14 +539,12 @@ def keygen(target: StackTarget, out: Path | None = None, *, force: bool = False)
 
     display = _display(target.stack_file)
     try:
-        raw = target.stack_file.read_bytes()
+        text = read_stack_text(target.stack_file, display)
         mode = target.stack_file.stat().st_mode & 0o7777
     except OSError as exc:
         raise InvalidInput([*problems, f"{display}: cannot be read: {exc.strerror}"]) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidInput([*problems, f"{display}: is not UTF-8 text"]) from None
+    except InvalidInput as exc:
+        raise InvalidInput([*exc.lines, *problems]) from None
     try:
         plan = plan_stack_edit(text, file=display, force=force)
     except InvalidInput as exc:

@@ -327,3 +327,48 @@ def test_a_fifo_beside_the_stacks_is_never_opened(standin: StandIn, tmp_path: Pa
                 timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert adopted_ids(project / "import-newstack.json") == [f"{PROD}/newstack-mine"]
+
+
+# --------------------------------------------------------------------------- the bounded reader
+
+
+def _import_into(standin: StandIn, tmp_path: Path, stack_bytes: bytes):
+    seed(standin, "newstack-mine")
+    project = new_project(tmp_path / "p")
+    (project / "Pulumi.newstack.yaml").write_bytes(stack_bytes)
+    proc = aigw("import", "--account", PROD, "--stack", "newstack", token=READ_TOKEN, api=standin, cwd=project,
+                timeout=60)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert (project / "Pulumi.newstack.yaml").read_bytes() == stack_bytes  # nothing written
+    assert not (project / "import-newstack.json").exists()
+    (line,) = proc.stderr.splitlines()
+    return line
+
+
+def test_import_refuses_a_stack_file_with_a_duplicate_key_naming_both_lines(standin: StandIn, tmp_path: Path) -> None:
+    line = _import_into(standin, tmp_path, b"config:\n  aigw:environment: a\n  aigw:environment: b\n")
+    assert "Pulumi.newstack.yaml:3: aigw:environment: 'aigw:environment': given twice in one mapping, on " in line
+    assert "Pulumi.newstack.yaml:2 and " in line
+
+
+def test_import_refuses_a_stack_file_that_is_not_utf8_with_its_line(standin: StandIn, tmp_path: Path) -> None:
+    """Before: "not UTF-8 (byte 27)", from its own decode, without the line; now the bounded reader's words."""
+    line = _import_into(standin, tmp_path, b"config:\n  aigw:environment: d\xe9v\n")
+    assert "Pulumi.newstack.yaml:2: (file): 'not UTF-8': byte 0xe9 at column 22 is not UTF-8 (Latin-1 or another " \
+           "encoding?): allowed: UTF-8" in line
+
+
+def test_import_refuses_a_utf16_stack_file(standin: StandIn, tmp_path: Path) -> None:
+    """Before: UTF-16 read as "not UTF-8 (byte 0)"."""
+    line = _import_into(standin, tmp_path, "config:\n  aigw:environment: dev\n".encode("utf-16"))
+    assert "Pulumi.newstack.yaml: (file): 'not UTF-8': UTF-16 or UTF-32 text: allowed: UTF-8" in line
+
+
+def test_import_refuses_an_oversized_stack_file(standin: StandIn, tmp_path: Path) -> None:
+    """Before: a file of any size was read whole."""
+    from infra.yamlfast import MAX_FILE_BYTES
+
+    line = _import_into(standin, tmp_path, b"config: {}\n" + b"#" * MAX_FILE_BYTES + b"\n")
+    assert "Pulumi.newstack.yaml: (file): 'file too large': larger than 4 MiB: allowed: at most 4,194,304 bytes" \
+           in line

@@ -450,3 +450,35 @@ def test_unknown_stack_and_no_project(project: Path, fixed_key: KeyPair, tmp_pat
     usage_error(invoke("logpush", "keygen", "qa"), "aigw: qa: no such stack (stacks in ", ": dev)")
     monkeypatch.chdir(tmp_path)
     usage_error(invoke("logpush", "keygen", "dev"), "no Pulumi.yaml here or in a parent directory")
+
+
+# --------------------------------------------------------------------------- the bounded reader
+
+
+@pytest.mark.parametrize(("text", "fragments"), [
+    # Before: ruamel's own words ("found duplicate key ... with value"), naming one line.
+    (DEV.replace("  aigw:environment: dev\n", "  aigw:environment: dev\n  aigw:environment: prod\n").encode(),
+     ["Pulumi.dev.yaml:6: aigw:environment: 'aigw:environment': given twice in one mapping, on Pulumi.dev.yaml:5 "
+      "and Pulumi.dev.yaml:6"]),
+    # Before: "is not UTF-8 text", without the line or the byte.
+    (DEV.replace("aigw:environment: dev", "aigw:environment: dév").encode("latin-1"),
+     ["Pulumi.dev.yaml:5: (file): 'not UTF-8': byte 0xe9 at column 22 is not UTF-8"]),
+    (DEV.encode("utf-16"), ["Pulumi.dev.yaml: (file): 'not UTF-8': UTF-16 or UTF-32 text: allowed: UTF-8"]),
+    # Before: accepted (ruamel expands any number of aliases; a billion-laughs file hangs it).
+    (("config:\n  aigw:environment: dev\n  x: &a [1]\n  y: [" + ", ".join(["*a"] * 101) + "]\n").encode(),
+     ["Pulumi.dev.yaml:4: (yaml): 'too many aliases': more than 100 aliases (*name): allowed: at most 100"]),
+])
+def test_keygen_reads_the_stack_file_with_the_bounded_reader(project: Path, home: Path, fixed_key: KeyPair,
+                                                             text: bytes, fragments: list[str]) -> None:
+    (project / "Pulumi.dev.yaml").write_bytes(text)
+    result = invoke("logpush", "keygen", "dev")
+    usage_error(result, *fragments)
+    assert (project / "Pulumi.dev.yaml").read_bytes() == text  # nothing written
+    assert not default_key(home).exists()
+
+
+def test_keygen_reads_pulumi_yaml_with_the_bounded_reader(project: Path, home: Path, fixed_key: KeyPair) -> None:
+    (project / "Pulumi.yaml").write_text("name: t\nname: u\n")
+    usage_error(invoke("logpush", "keygen", "dev"),
+                "Pulumi.yaml:2: name: 'name': given twice in one mapping, on Pulumi.yaml:1 and Pulumi.yaml:2")
+    assert not default_key(home).exists()
