@@ -127,7 +127,10 @@ def test_a_rule_lowered_to_advisory_is_a_change_and_its_findings_hidden_at_the_l
     (prod,) = json.loads(proc.stdout)["stacks"]
     assert f"policy config: {RULE} mandatory -> advisory" in prod["warnings"]
     assert {h["headLevel"] for h in prod["policy"]["hidden"]} == {"advisory"}
-    assert prod["policy"]["fixed"] == [] and prod["policy"]["introduced"] == []
+    # Lowering a mandatory rule in production is itself a new mandatory finding (waivers are the way).
+    assert prod["policy"]["fixed"] == []
+    assert [(f["policy"], f["level"]) for f in prod["policy"]["introduced"]] == [("relaxations-waived", "mandatory")]
+    assert f"sets {RULE} to advisory (default mandatory)" in prod["policy"]["introduced"][0]["message"]
 
 
 def test_a_config_outside_the_project_judges_both_sides(repo, tmp_path):
