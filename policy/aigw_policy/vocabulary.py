@@ -1,0 +1,76 @@
+"""The words every part of aigw shares: resource type strings, markers and defaults.
+
+One place for each: the CrossGuard pack (this package), `aigw plan`, `aigw check`, `aigw diff`,
+`aigw compare`, the live commands and the components read them from here. Pure Python, no
+imports beyond the standard library, and no import of the project's `infra` package: the pack
+folder must stay publishable alone (`pulumi policy publish policy`).
+"""
+
+from __future__ import annotations
+
+# --- Resource type strings (Pulumi type tokens) -------------------------------------------------
+# pulumi-cloudflare's resources (the provider schema: pulumi/pulumi-cloudflare
+# `provider/cmd/pulumi-resource-cloudflare/schema.json`).
+AI_GATEWAY = "cloudflare:index/aiGateway:AiGateway"
+WORKERS_SCRIPT = "cloudflare:index/workersScript:WorkersScript"
+ACCOUNT_TOKEN = "cloudflare:index/accountToken:AccountToken"
+CLOUDFLARE_LOGPUSH_JOB = "cloudflare:index/logpushJob:LogpushJob"
+# The stack's Logpush job is a Pulumi dynamic resource of this project (infra/components/logpush_job.py):
+# pulumi-cloudflare 6.23.1's LogpushJob rejects the ai_gateway_events dataset (its `dataset` enum).
+# A dynamic resource's type is `pulumi-python:dynamic/<module>:<name>` (Pulumi docs, Dynamic
+# Resource Providers: https://www.pulumi.com/docs/iac/concepts/resources/dynamic-providers/).
+LOGPUSH_JOB_MODULE = "aigw"
+LOGPUSH_JOB_NAME = "LogpushJob"
+LOGPUSH_JOB = f"pulumi-python:dynamic/{LOGPUSH_JOB_MODULE}:{LOGPUSH_JOB_NAME}"
+# Its props carry pulumi-cloudflare's LogpushJob names, so readers accept a job of either type.
+LOGPUSH_JOBS = (LOGPUSH_JOB, CLOUDFLARE_LOGPUSH_JOB)
+
+# This project's component resources.
+GATEWAY_COMPONENT = "aigw:index:Gateway"
+EDGE_WORKER = "aigw:index:EdgeWorker"
+TEAM_WORKER = "aigw:index:TeamWorker"
+API_TOKEN = "aigw:index:ApiToken"
+LOG_EXPORT = "aigw:index:LogExport"
+COMPONENT_PREFIX = "aigw:index:"
+
+# The root resource of every Pulumi stack.
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+# --- Markers ------------------------------------------------------------------------------------
+# What aigw prints (plan, check, diff, compare) in place of a secret value; also the value an
+# offline plan gives a secret it cannot decrypt (it only ever travels inside a Pulumi secret).
+SECRET_MARK = "[secret]"
+
+# --- Defaults -----------------------------------------------------------------------------------
+# The gateway's rate limit technique when the spec names none (Cloudflare does not document a
+# default; an audit-log sample shows "fixed").
+DEFAULT_RATE_LIMIT_TECHNIQUE = "fixed"
+# A spend rule's technique when the spec names none (terraform-provider-cloudflare
+# `internal/services/ai_gateway/schema.go`: rule `technique` defaults to "sliding").
+DEFAULT_SPEND_TECHNIQUE = "sliding"
+RATE_LIMIT_TECHNIQUES = ("fixed", "sliding")
+# An OpenTelemetry exporter's content type when the spec names none.
+DEFAULT_OTEL_CONTENT_TYPE = "json"
+OTEL_CONTENT_TYPES = ("json", "protobuf")
+# The gateway's Workers AI billing mode when the spec names none (the API's default).
+DEFAULT_WORKERS_AI_BILLING_MODE = "postpaid"
+WORKERS_AI_BILLING_MODES = ("postpaid", "unified")
+
+# Environments (aigw:environment) that are production unless aigw:productionEnvironments or a
+# rule's productionEnvironments says otherwise.
+DEFAULT_PRODUCTION_ENVIRONMENTS = ("prod", "production")
+# The longest lifetime of an API token in days unless aigw:maxTokenDays says otherwise.
+DEFAULT_MAX_TOKEN_DAYS = 90
+
+# --- Names derived from others ------------------------------------------------------------------
+EDGE_SCRIPT_SUFFIX = "-edge"
+
+
+def gateway_id(environment: str, name: str) -> str:
+    """A gateway's id when its spec declares none: `<environment>-<name>`."""
+    return f"{environment}-{name}"
+
+
+def edge_script_name(gateway_id: str) -> str:
+    """The Workers script name of a gateway's edge Worker: `<gateway id>-edge`."""
+    return f"{gateway_id}{EDGE_SCRIPT_SUFFIX}"
