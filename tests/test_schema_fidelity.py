@@ -270,7 +270,7 @@ SPEND_RULE = st.fixed_dictionaries(
         "metadata": st.dictionaries(TEXT, st.just("partition") | st.lists(TEXT, max_size=3), max_size=3),
     },
 )
-# One strategy per setting of infra.spec.GatewaySettings, within infra/spec.py's ranges.
+# One strategy per setting of infra.spec.GatewaySettings, within infra/spec's ranges (infra/spec/gateway.py).
 SETTING_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
     "cache": st.fixed_dictionaries({}, optional={
         "ttl": st.integers(0, spec_module.CACHE_TTL_MAX), "invalidateOnUpdate": st.booleans()}),

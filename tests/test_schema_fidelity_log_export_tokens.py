@@ -125,7 +125,7 @@ def test_the_sdk_still_lacks_the_ai_gateway_dataset_so_the_exception_is_still_ne
 
 
 def test_the_job_option_ranges_are_the_sdks_documented_ranges():
-    # The SDK types them as plain ints; the ranges are in its docstrings: infra/spec.py follows them.
+    # The SDK types them as plain ints; the ranges are in its docstrings: infra/spec/logpush.py follows them.
     source = inspect.getsource(job_create_params)
     assert spec_module.MAX_UPLOAD_BYTES == (5_000_000, 1_000_000_000)
     assert "must be between `5 MB` and `1 GB`, or `0` to disable it" in source
