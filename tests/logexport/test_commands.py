@@ -48,7 +48,7 @@ def block(pem: str) -> str:
 @click.option("--project-dir", "-C", type=click.Path(file_okay=False, path_type=Path), default=None)
 @click.pass_context
 def cli(ctx: click.Context, project_dir: Path | None) -> None:
-    """Stands in for `aigw` (infra/cli.py): the same context object."""
+    """Stands in for `aigw` (infra/cli/): the same context object."""
     ctx.obj = {"project_dir": project_dir}
 
 

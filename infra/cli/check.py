@@ -1,0 +1,59 @@
+"""`aigw check`: each stack's plan judged by the policy rules."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..exits import FINDINGS
+from .app import main
+from .common import EXIT_INVALID, JOBS, TARGETS, _exit_unplanned, _fail, _planned
+
+
+@main.command()
+@TARGETS
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "sarif", "junit", "github"]),
+              default="text", show_default=True, help="Output format.")
+@click.option("--policy-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Policy config JSON (the format of `pulumi preview --policy-pack-config`).")
+@JOBS
+@click.pass_context
+def check(ctx: click.Context, targets: tuple[str, ...], fmt: str, policy_config: Path | None,
+          jobs: int | None) -> None:
+    """Check each stack against the org's policy (the rules of the CrossGuard pack in policy/), offline.
+
+    Exit 1 when any mandatory policy is violated; advisory findings alone exit 0.
+    """
+    from ..check import check_plan
+    from ..check import format as formats
+    from ..check.config import PolicyConfigError, load_settings
+    from ..plan import PlanError
+    from ..review import review_date
+
+    try:
+        settings = load_settings(policy_config)
+        today = review_date()  # AIGW_TODAY, as aigw diff and the pack read it
+    except PolicyConfigError as exc:
+        _fail(exc.lines, EXIT_INVALID)
+        return
+    except PlanError as exc:
+        _fail(exc.lines, exc.exit_code)
+        return
+    results = [check_plan(plan, path, settings, today)
+               for path, plan in _planned(ctx, list(targets), jobs, for_check=True, partial=True)]
+    if fmt == "json":
+        click.echo(formats.to_json(results, settings))
+    elif fmt == "markdown":
+        click.echo(formats.to_markdown(results, settings), nl=False)
+    elif fmt == "sarif":
+        click.echo(formats.to_sarif(results, settings))
+    elif fmt == "junit":
+        click.echo(formats.to_junit(results, settings))
+    elif fmt == "github":
+        click.echo(formats.to_github(results, settings))
+    else:
+        click.echo(formats.to_text(results, settings))
+    _exit_unplanned(ctx)  # a stack not judged: exit 2 (or 4), never a pass
+    sys.exit(FINDINGS if any(r.mandatory for r in results) else 0)

@@ -1,0 +1,105 @@
+"""`aigw import`: live gateways written into a stack file and a `pulumi import` file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from .app import main
+from .common import (
+    ACCOUNT_ID,
+    EXIT_INVALID,
+    _client,
+    _fail,
+    _live_options,
+    _project_dir,
+)
+
+
+@main.command(name="import")
+@ACCOUNT_ID
+@click.option("--gateway", "gateways", multiple=True, metavar="ID", help="Gateway id to import (repeat; default: all).")
+@click.option("--stack", required=True, metavar="STACK", help="Stack whose Pulumi.<STACK>.yaml gets the gateways.")
+@click.option("--environment", default=None, help="aigw:environment for a new stack file (default: STACK).")
+@click.option("--force", is_flag=True, help="Overwrite gateways the stack file already declares.")
+@click.option("--import-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the `pulumi import --file` document (default: import-<STACK>.json).")
+@_live_options
+@click.pass_context
+def import_(ctx: click.Context, account: str, gateways: tuple[str, ...], stack: str, environment: str | None,
+            force: bool, import_file: Path | None, api_url: str | None, no_wait: bool, timeout: float,
+            max_wait: float) -> None:
+    """Adopt live gateways into code: write them into Pulumi.<STACK>.yaml and a `pulumi import` file.
+
+    Comments and layout of the stack file are kept; gateways it already declares are left alone
+    unless --force. Live credentials are never written: a `secure:` placeholder takes their place,
+    with the `pulumi config set --secret` command to run. Then `pulumi import --file FILE` adopts the
+    gateways, and `aigw drift STACK` shows no drift.
+    """
+    from ..config import stack_file_name
+    from ..live import importer
+    from ..live.client import LiveError
+
+    with _client(api_url, no_wait, timeout, max_wait) as client:  # no token: exit 2 first, as audit and drift
+        project = _project_dir(ctx)
+        try:
+            live = client.gateways(account)
+        except LiveError as exc:
+            _fail([str(exc)], exc.exit_code)
+            return
+    by_id = {g["id"]: g for g in live}
+    unknown = [g for g in gateways if g not in by_id]
+    if unknown:
+        _fail([f"--gateway {g}: no such gateway in account {account} (gateways: {', '.join(sorted(by_id)) or 'none'})"
+               for g in unknown], EXIT_INVALID)
+    if gateways:
+        chosen = [by_id[g] for g in gateways]
+    else:
+        # The auto-created `default` gateway is adopted only when named (no-default-gateway).
+        chosen = sorted((g for g in live if g["id"] != "default" and not g.get("is_default")), key=lambda g: g["id"])
+        if len(chosen) < len(live):
+            click.echo("aigw: skipped the auto-created gateway `default` (name it with --gateway default to adopt "
+                       "it anyway; the policy flags it: no-default-gateway)", err=True)
+    path = project / stack_file_name(stack)
+    target = import_file or project / f"import-{stack}.json"
+    # Everything is checked before anything is written: a failure leaves every file as it was.
+    try:
+        elsewhere = importer.declared_elsewhere(project, path, account)
+        importer.check_writable(target, "--import-file")
+        if os.path.realpath(target) == os.path.realpath(path):
+            raise importer.ImportError_(f"--import-file {target}: is the stack file itself")
+        importer.check_writable(path, "--stack")
+        update = importer.prepare_stack(path, stack, account, environment or stack,
+                                        [g for g in chosen if g["id"] not in elsewhere], force)
+    except importer.ImportError_ as exc:
+        _fail([str(exc)], EXIT_INVALID)
+        return
+    for g in chosen:
+        if g["id"] in elsewhere:
+            other, file_name, key = elsewhere[g["id"]]
+            click.echo(f"aigw: skipped {g['id']}: stack {other} already declares it ({file_name}, {key})", err=True)
+    done = update.items
+    document = importer.import_file(account, done)
+    for item in done:
+        if not item.written:
+            why = item.reason or f"already declared in {path.name}"
+            click.echo(f"aigw: kept aigw:gateways.{item.name}" + ("" if item.reason else f" ({item.gateway_id})")
+                       + f": {why} (--force overwrites)", err=True)
+    if not document["resources"]:
+        why = "no gateway chosen can be adopted (see above)" if chosen else f"account {account} has no gateway to adopt"
+        _fail([f"nothing to import into {path.name}: {why}; no file written"], EXIT_INVALID)
+    if update.text is not None:
+        importer.write_text(path, update.text)
+    importer.write_import_file(target, document)
+    for item in done:
+        if not item.written:
+            continue
+        click.echo(f"imported {item.gateway_id} as aigw:gateways.{item.name}")
+        for note in item.notes:
+            click.echo(f"  {item.gateway_id}: {note}", err=True)
+        for where in item.secrets:
+            click.echo(f"  set the credential: {importer.set_secret_command(stack, item.name, where)}")
+    wrote = f"{path.name} and {target.name}" if update.text is not None else f"{target.name} ({path.name} unchanged)"
+    click.echo(f"wrote {wrote}; then: pulumi import -s {stack} --file {target.name}")
