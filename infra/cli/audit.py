@@ -8,15 +8,14 @@ from pathlib import Path
 import click
 
 from .app import main
-from .common import ACCOUNT_ID, EXIT_INVALID, _client, _fail, _live_options, _plans
+from .common import ACCOUNT_ID, EXIT_INVALID, _client, _fail, _live_options, _plans, policy_config_option
 
 
 @main.command()
 @ACCOUNT_ID
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "sarif"]), default="text",
               show_default=True)
-@click.option("--policy-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Policy config JSON for the rules run on live settings.")
+@policy_config_option("Policy config JSON for the rules run on live settings.")
 @_live_options
 @click.pass_context
 def audit(ctx: click.Context, account: str, fmt: str, policy_config: Path | None, api_url: str | None,

@@ -9,15 +9,14 @@ import click
 
 from ..exits import FINDINGS
 from .app import main
-from .common import EXIT_INVALID, JOBS, TARGETS, _exit_unplanned, _fail, _planned
+from .common import EXIT_INVALID, JOBS, TARGETS, _exit_unplanned, _fail, _planned, policy_config_option
 
 
 @main.command()
 @TARGETS
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "sarif", "junit", "github"]),
               default="text", show_default=True, help="Output format.")
-@click.option("--policy-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Policy config JSON (the format of `pulumi preview --policy-pack-config`).")
+@policy_config_option("Policy config JSON (the format of `pulumi preview --policy-pack-config`).")
 @JOBS
 @click.pass_context
 def check(ctx: click.Context, targets: tuple[str, ...], fmt: str, policy_config: Path | None,

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .app import main
-from .common import EXIT_INVALID, JOBS, _fail, _project_dir
+from .common import EXIT_INVALID, JOBS, _fail, _project_dir, policy_config_option
 
 
 @main.command()
@@ -16,8 +16,7 @@ from .common import EXIT_INVALID, JOBS, _fail, _project_dir
 @click.argument("stacks", nargs=-1, metavar="[STACK]...")
 @click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True,
               help="Output format (markdown: one section per stack, for pull-request comments).")
-@click.option("--policy-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Policy config JSON for the findings introduced and fixed; the base is judged with its own "
+@policy_config_option("Policy config JSON for the findings introduced and fixed; the base is judged with its own "
                    "version of the same file, and every rule whose level changed is a warning. A file of the "
                    "project that the working tree lacks (deleted by the change) judges the head with the "
                    "default levels.")
