@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # npm ci rewrites this file on every install: it doubles as the stamp for node_modules (workerd).
 NODE_STAMP := node_modules/.package-lock.json
 
-.PHONY: install plan check test bench lint clean
+.PHONY: install plan check test test-fast bench lint clean
 
 install: $(STAMP) $(NODE_STAMP)
 
@@ -26,8 +26,13 @@ plan: install
 check: install
 	$(VENV)/bin/aigw check
 
+# Plans go through one plan fork server per test worker (AIGW_PLAN_SERVER, tests/conftest.py).
 test: install
 	$(PY) -m pytest -n auto -q
+
+# Leaves out the tests marked slow (pyproject.toml markers).
+test-fast: install
+	$(PY) -m pytest -n auto -q -m "not slow"
 
 bench: install
 	$(PY) bench/plan_bench.py

@@ -19,6 +19,7 @@ import pulumi
 import pytest
 from jsonschema import Draft4Validator
 from jsonschema.validators import validator_for
+from plan_server_helpers import PLAN_SERVER_ENV, start_plan_server, stop_plan_server
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import wait_for_rpcs
@@ -218,3 +219,39 @@ def sarif_validator() -> Draft4Validator:
     assert cls is Draft4Validator, "the schema declares draft-04"
     cls.check_schema(schema)
     return cls(schema)
+
+
+# --- The plan fork server (infra/plan/server.py) -------------------------------------------------
+# Almost every CLI test runs `aigw plan|check|diff|...` in a subprocess, and each stack it plans is a
+# `python -m infra.plan.runner` process that spends most of its second importing pulumi_cloudflare.
+# Each test process (xdist worker) starts one plan server, and AIGW_PLAN_SERVER in the environment
+# makes every `aigw` (in a subprocess or in-process) plan through it: the same runner, output and
+# exit status (tests/plan/test_plan_server.py compares them byte for byte), imported once.
+# Tests marked `real_runner` run with AIGW_PLAN_SERVER unset: the real one-process-per-stack path.
+_plan_server: dict[str, Any] = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Before any fixture of the test (module-scoped ones included) is made.
+    if item.get_closest_marker("real_runner"):
+        os.environ.pop(PLAN_SERVER_ENV, None)
+        return
+    if "path" not in _plan_server:
+        import tempfile
+
+        # A short directory: a Unix socket path is limited to ~100 bytes.
+        directory = Path(tempfile.mkdtemp(prefix="aigw-plan-"))
+        _plan_server["dir"] = directory
+        _plan_server["proc"], _plan_server["path"] = start_plan_server(directory)
+    os.environ[PLAN_SERVER_ENV] = _plan_server["path"]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    os.environ.pop(PLAN_SERVER_ENV, None)
+    if "proc" in _plan_server:
+        import shutil
+
+        stop_plan_server(_plan_server.pop("proc"))
+        shutil.rmtree(_plan_server.pop("dir"), ignore_errors=True)
+        _plan_server.pop("path", None)

@@ -340,6 +340,8 @@ def _failing_runner(monkeypatch) -> None:
         return real(cmd, *args, **kwargs)
 
     monkeypatch.setattr(infra.plan.subprocess, "run", run)
+    # The per-stack process this replaces is the real spawn path, not the suite's plan server.
+    monkeypatch.delenv("AIGW_PLAN_SERVER", raising=False)
 
 
 def test_a_program_failure_is_exit_4_one_line_and_the_other_stacks_still_shown(monkeypatch, project: Path):

@@ -1,4 +1,7 @@
-"""`aigw plan` in a subprocess, on the repo's own stacks and on fixture stacks (testing layer 3)."""
+"""`aigw plan` in a subprocess, on the repo's own stacks and on fixture stacks (testing layer 3).
+
+The contract tests on the repo's stacks are `real_runner`: one `python -m infra.plan.runner` per
+stack, as `make plan` runs it (the others plan through the suite's plan server, tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ def gateways(stack: dict) -> dict[str, dict]:
     return {r["props"]["aiGatewayId"]: r for r in stack["resources"] if r["type"] == AI_GATEWAY}
 
 
+@pytest.mark.real_runner
 def test_json_follows_the_contract_for_every_repo_stack(all_stacks):
     stacks = {s["stack"]: s for s in all_stacks["stacks"]}
     assert sorted(stacks) == ["dev", "prod", "staging"]
@@ -35,6 +39,7 @@ def test_json_follows_the_contract_for_every_repo_stack(all_stacks):
         assert len(gateways(stack)) == 3
 
 
+@pytest.mark.real_runner
 def test_prod_props_are_named_as_pulumi_cloudflare_names_them():
     proc = aigw("plan", "prod", "--format", "json")
     assert proc.returncode == 0, proc.stderr
@@ -61,6 +66,7 @@ def test_prod_props_are_named_as_pulumi_cloudflare_names_them():
     assert contract["headers"] == {}, "the edge Worker sets the policy headers itself"
 
 
+@pytest.mark.real_runner
 def test_without_an_edge_worker_clients_are_told_the_headers_to_send(all_stacks):
     staging = {s["stack"]: s for s in all_stacks["stacks"]}["staging"]
     contract = staging["outputs"]["gateways"]["support-bot"]["clientContract"]
@@ -70,6 +76,7 @@ def test_without_an_edge_worker_clients_are_told_the_headers_to_send(all_stacks)
     assert contract["authorization"]["header"] == "cf-aig-authorization"
 
 
+@pytest.mark.real_runner
 def test_secrets_are_shown_as_secret_and_never_as_values(all_stacks):
     text = json.dumps(all_stacks)
     staging = {s["stack"]: s for s in all_stacks["stacks"]}["staging"]
@@ -80,6 +87,7 @@ def test_secrets_are_shown_as_secret_and_never_as_values(all_stacks):
     assert "PlaceholderCiphertext" not in text
 
 
+@pytest.mark.real_runner
 def test_table_is_the_default_and_shows_effective_settings():
     proc = aigw("plan", "dev")
     assert proc.returncode == 0, proc.stderr
@@ -91,6 +99,7 @@ def test_table_is_the_default_and_shows_effective_settings():
     assert "payloads stored" in out
 
 
+@pytest.mark.real_runner
 def test_markdown_has_one_table_per_stack():
     proc = aigw("plan", "staging", "prod", "--format", "markdown")
     assert proc.returncode == 0, proc.stderr
@@ -149,6 +158,7 @@ def test_problems_of_several_stacks_are_all_reported(project: Path):
     assert "Pulumi.b.yaml:3: aigw:environment: 'Not Valid': must match" in proc.stderr
 
 
+@pytest.mark.real_runner
 def test_unknown_stack_name_is_a_usage_error():
     proc = aigw("plan", "qa")
     assert proc.returncode == 2
@@ -164,6 +174,7 @@ def test_invalid_yaml_names_file_and_line(project: Path):
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.real_runner
 def test_bad_format_is_a_usage_error():
     proc = aigw("plan", "dev", "--format", "yaml")
     assert proc.returncode == 2
@@ -184,6 +195,7 @@ def test_a_gateway_id_shared_by_two_stacks_of_one_account_is_refused(project: Pa
     ]
 
 
+@pytest.mark.slow
 def test_more_than_four_logpush_jobs_in_one_account_are_refused(project: Path):
     stacks = ["a", "b", "c", "d", "e"]
     for env in stacks:

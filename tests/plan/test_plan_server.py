@@ -1,0 +1,98 @@
+"""The plan fork server (infra/plan/server.py, AIGW_PLAN_SERVER) is the runner, imported once:
+the same stdout, stderr and exit status as a fresh `python -m infra.plan.runner` for every repo
+stack (with and without --check), from any working directory, and an unreachable server is an
+error naming the variable and the socket."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from plan_helpers import ROOT, aigw
+from plan_server_helpers import PLAN_SERVER_ENV, start_plan_server, stop_plan_server
+
+from infra.plan.server import request
+
+STACKS = sorted(p.name for p in ROOT.glob("Pulumi.*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    directory = Path(__import__("tempfile").mkdtemp(prefix="aigw-T-"))
+    proc, path = start_plan_server(directory)
+    yield path
+    stop_plan_server(proc)
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def fresh(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    proc = subprocess.run([sys.executable, "-m", "infra.plan.runner", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, check=False)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def plan_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != PLAN_SERVER_ENV}
+    return {**env, "PYTHONWARNINGS": "ignore", **extra}
+
+
+def test_the_repo_has_stacks_to_compare():
+    assert STACKS == ["Pulumi.dev.yaml", "Pulumi.prod.yaml", "Pulumi.staging.yaml"]
+
+
+@pytest.mark.parametrize("check", [False, True], ids=["plan", "check"])
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_repo_stack_plans_byte_for_byte_as_a_fresh_runner(server: str, stack: str, check: bool):
+    args = [stack, *(["--check"] if check else [])]
+    expected = fresh(args, ROOT, plan_env())
+    assert expected[0] == 0, expected[2]
+    assert request(server, args, str(ROOT), plan_env()) == expected
+
+
+def test_the_request_working_directory_and_invalid_input_are_those_of_a_fresh_runner(server: str, tmp_path: Path):
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "workers", tmp_path / "workers")
+    (tmp_path / "Pulumi.bad.yaml").write_text("config:\n  aigw:accountId: nope\n  aigw:environment: bad\n")
+    for args in (["Pulumi.dev.yaml"], ["Pulumi.bad.yaml"], ["Pulumi.bad.yaml", "--check"], [], ["missing.yaml"]):
+        expected = fresh(args, tmp_path, plan_env())
+        assert request(server, args, str(tmp_path), plan_env()) == expected, args
+    code, out, _ = fresh(["Pulumi.bad.yaml"], tmp_path, plan_env())
+    assert code == 2 and '"problems"' in out
+
+
+def test_the_request_environment_is_the_one_the_runner_sees(server: str):
+    # Warning filters are applied at import: a fresh process under other filters could differ, so the
+    # server refuses the request rather than approximate it.
+    code, out, err = request(server, ["Pulumi.dev.yaml"], str(ROOT), plan_env(PYTHONWARNINGS="error"))
+    assert (code, out) == (1, "")
+    assert err == ("plan server: PYTHONWARNINGS='error': the server imported the runner under "
+                   "PYTHONWARNINGS='ignore' (as `aigw` runs it): plan in a fresh process instead\n")
+
+
+@pytest.mark.real_runner
+def test_aigw_check_through_the_server_is_the_same_as_without_it_and_honours_aigw_today(server: str):
+    outputs = {}
+    for today in ("2026-12-01", "2027-01-15"):  # the repo's tokens are valid 2026-11-23..2026-12-23
+        real = aigw("check", "--format", "json", env={"AIGW_TODAY": today})
+        served = aigw("check", "--format", "json", env={"AIGW_TODAY": today, PLAN_SERVER_ENV: server})
+        assert (served.returncode, served.stdout, served.stderr) == (real.returncode, real.stdout, real.stderr)
+        outputs[today] = real.stdout
+    assert outputs["2026-12-01"] != outputs["2027-01-15"]
+
+
+@pytest.mark.real_runner
+def test_an_unreachable_server_is_an_error_naming_the_variable_and_the_socket(tmp_path: Path):
+    socket_path = str(tmp_path / "none.sock")
+    proc = aigw("plan", "dev", env={PLAN_SERVER_ENV: socket_path})
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.strip().splitlines() == [
+        f"aigw: AIGW_PLAN_SERVER={socket_path}: the plan server cannot be reached (cannot connect: No such file or "
+        f"directory): start it with `python -m infra.plan.server {socket_path}`, or unset AIGW_PLAN_SERVER to plan "
+        "each stack in its own process"]
