@@ -11,7 +11,17 @@ from urllib.parse import quote
 
 from aigw_policy import RULES, Finding
 from aigw_policy.engine import STACK_TYPE
-from aigw_policy.rules import LOGPUSH_JOB
+from aigw_policy.vocabulary import (
+    ACCOUNT_TOKEN,
+    AI_GATEWAY,
+    API_TOKEN,
+    CLOUDFLARE_LOGPUSH_JOB,
+    EDGE_WORKER,
+    GATEWAY_COMPONENT,
+    LOGPUSH_JOB,
+    TEAM_WORKER,
+    WORKERS_SCRIPT,
+)
 
 from ..markdown import cell
 from . import ConfigFinding, StackResult
@@ -24,14 +34,14 @@ TOOL_URI = "https://github.com/acme/ai-gateways"  # informational: where docs/po
 
 # Stack-file sections where a resource of each type is declared (for file:line locations).
 _SECTIONS = {
-    "cloudflare:index/aiGateway:AiGateway": ("aigw:gateways",),
-    "aigw:index:Gateway": ("aigw:gateways",),
-    "aigw:index:EdgeWorker": ("aigw:gateways",),
-    "cloudflare:index/workersScript:WorkersScript": ("aigw:gateways", "aigw:workers"),
-    "aigw:index:TeamWorker": ("aigw:workers",),
-    "aigw:index:ApiToken": ("aigw:tokens",),
-    "cloudflare:index/accountToken:AccountToken": ("aigw:tokens",),
-    "cloudflare:index/logpushJob:LogpushJob": ("aigw:logpush",),
+    AI_GATEWAY: ("aigw:gateways",),
+    GATEWAY_COMPONENT: ("aigw:gateways",),
+    EDGE_WORKER: ("aigw:gateways",),
+    WORKERS_SCRIPT: ("aigw:gateways", "aigw:workers"),
+    TEAM_WORKER: ("aigw:workers",),
+    API_TOKEN: ("aigw:tokens",),
+    ACCOUNT_TOKEN: ("aigw:tokens",),
+    CLOUDFLARE_LOGPUSH_JOB: ("aigw:logpush",),
     LOGPUSH_JOB: ("aigw:logpush",),
 }
 

@@ -16,19 +16,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .values import Resource, UnknownValue
+from .vocabulary import DEFAULT_PRODUCTION_ENVIRONMENTS, STACK_TYPE
 from .waivers import DEFAULT_MAX_WAIVER_DAYS, WAIVERS_SCHEMA, Waiver, judge, waiver_for
 from .waivers import RULE_ID as WAIVERS_RULE
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 SEVERITIES = ("low", "medium", "high", "critical")
-DEFAULT_PRODUCTION_ENVIRONMENTS = ["prod", "production"]
 
 # Every rule takes `productionEnvironments`: whether a stack is production decides what its
 # rules demand, and a rule that fails closed does so in production only.
 PRODUCTION_ENVIRONMENTS_SCHEMA = {
     "type": "array",
     "items": {"type": "string", "minLength": 1},
-    "default": DEFAULT_PRODUCTION_ENVIRONMENTS,
+    "default": list(DEFAULT_PRODUCTION_ENVIRONMENTS),
     "description": "Environments (aigw:environment) that are production. Stacks whose own "
                    "aigw:productionEnvironments lists their environment are production too.",
 }
@@ -119,9 +119,6 @@ class Finding:
         if self.waiver is not None:
             out["waived"] = self.waiver.as_json()
         return out
-
-
-STACK_TYPE = "pulumi:pulumi:Stack"
 
 
 def is_production(environment: str, config: Mapping[str, Any], stack_production: Sequence[str] = ()) -> bool:

@@ -17,21 +17,25 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .engine import Context, Rule, Violation, each, guarded, known
 from .values import Resource, need, reveal, secret_at
+from .vocabulary import (
+    ACCOUNT_TOKEN,
+    AI_GATEWAY,
+    API_TOKEN,
+    DEFAULT_MAX_TOKEN_DAYS,
+    EDGE_WORKER,
+    LOGPUSH_JOBS,
+    WORKERS_SCRIPT,
+)
+from .vocabulary import CLOUDFLARE_LOGPUSH_JOB as CLOUDFLARE_LOGPUSH_JOB  # re-exported
+from .vocabulary import LOGPUSH_JOB as LOGPUSH_JOB  # re-exported
 from .waivers import DEFAULT_MAX_WAIVER_DAYS
 from .waivers import RULE_ID as RELAXATIONS_WAIVED
 from .waivers import judge as judge_waivers
 
-GATEWAY = "cloudflare:index/aiGateway:AiGateway"
-# The stack's Logpush job is a Pulumi dynamic resource of this project (infra/components/logpush_job.py):
-# pulumi-cloudflare 6.23.1's LogpushJob rejects the ai_gateway_events dataset (its `dataset` enum).
-# Its props carry pulumi-cloudflare's LogpushJob names, so the rules read a job of either type.
-LOGPUSH_JOB = "pulumi-python:dynamic/aigw:LogpushJob"
-CLOUDFLARE_LOGPUSH_JOB = "cloudflare:index/logpushJob:LogpushJob"
-LOGPUSH_JOBS = (LOGPUSH_JOB, CLOUDFLARE_LOGPUSH_JOB)
-WORKERS_SCRIPT = "cloudflare:index/workersScript:WorkersScript"
-ACCOUNT_TOKEN = "cloudflare:index/accountToken:AccountToken"
-API_TOKEN = "aigw:index:ApiToken"
-EDGE_WORKER = "aigw:index:EdgeWorker"
+# The type strings live in .vocabulary (shared with infra); the names here stay for the rules and
+# for readers importing them from aigw_policy.rules. The stack's Logpush job is a dynamic resource
+# whose props carry pulumi-cloudflare's LogpushJob names, so the rules read a job of either type.
+GATEWAY = AI_GATEWAY
 
 # The Logpush dataset of AI Gateway events (Cloudflare Logs docs, Datasets > Account > AI Gateway events:
 # developers.cloudflare.com/logs/logpush/logpush-job/datasets/account/ai_gateway_events/).
@@ -299,7 +303,7 @@ def _days(date_text: Any) -> dt.date | None:
 
 
 def _lifetime(res: Resource, ctx: Context) -> Iterator[Violation]:
-    max_days = int(ctx.config.get("maxTokenDays", 90))
+    max_days = int(ctx.config.get("maxTokenDays", DEFAULT_MAX_TOKEN_DAYS))
     expires = _days(need(res.props, "expiresOn"))
     # A token lives from notBefore (from now when it has none) until expiresOn.
     starts = _days(need(res.props, "notBefore")) or ctx.today
@@ -501,7 +505,7 @@ RULES: list[Rule] = [
          "high", "mandatory", "resource", _least_privilege,
          "Use purpose run or read; scope to the stack's account; shorten expiresInDays.",
          types=(API_TOKEN, ACCOUNT_TOKEN),
-         properties={"maxTokenDays": {"type": "integer", "minimum": 1, "default": 90,
+         properties={"maxTokenDays": {"type": "integer", "minimum": 1, "default": DEFAULT_MAX_TOKEN_DAYS,
                                       "description": "Longest token lifetime, in days."}}),
     Rule("log-retention-keeps-newest",
          "A gateway that collects logs deletes the oldest when full or exports them, rather than silently "

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .vocabulary import SECRET_MARK  # what `aigw plan` prints in place of a secret value
+
 # Pulumi's property-value signatures (sdk/go/common/resource/properties.go).
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
@@ -28,8 +30,6 @@ UNKNOWN_SENTINELS = frozenset({
     "e48ece36-62e2-4504-bad9-02848725956a",  # archive
     "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",  # object
 })
-# What `aigw plan` prints in place of a secret value.
-SECRET_MARK = "[secret]"
 
 
 class _Redacted:

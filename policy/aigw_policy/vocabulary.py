@@ -15,6 +15,9 @@ AI_GATEWAY = "cloudflare:index/aiGateway:AiGateway"
 WORKERS_SCRIPT = "cloudflare:index/workersScript:WorkersScript"
 ACCOUNT_TOKEN = "cloudflare:index/accountToken:AccountToken"
 CLOUDFLARE_LOGPUSH_JOB = "cloudflare:index/logpushJob:LogpushJob"
+WORKERS_SCRIPT_SUBDOMAIN = "cloudflare:index/workersScriptSubdomain:WorkersScriptSubdomain"
+R2_BUCKET = "cloudflare:index/r2Bucket:R2Bucket"
+R2_BUCKET_LIFECYCLE = "cloudflare:index/r2BucketLifecycle:R2BucketLifecycle"
 # The stack's Logpush job is a Pulumi dynamic resource of this project (infra/components/logpush_job.py):
 # pulumi-cloudflare 6.23.1's LogpushJob rejects the ai_gateway_events dataset (its `dataset` enum).
 # A dynamic resource's type is `pulumi-python:dynamic/<module>:<name>` (Pulumi docs, Dynamic
