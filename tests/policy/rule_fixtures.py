@@ -19,9 +19,12 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-from aigw_policy.engine import Context, Finding, default_settings, evaluate, is_production
+import pytest
+
+from aigw_policy.engine import STACK_TYPE, Context, Finding, default_settings, evaluate, is_production
 from aigw_policy.rules import (
     ACCOUNT_TOKEN,
     API_TOKEN,
@@ -295,3 +298,22 @@ def assert_finding(finding: Finding, rule_id: str, level: str, resource: tuple[s
     assert (finding.policy, finding.level, finding.resource) == (rule_id, level, resource), finding
     missing = [w for w in words if w not in finding.message]
     assert not missing, f"{missing} not in {finding.message!r}"
+
+
+# Shared by the rule tests (test_rules.py, test_rule_<id>.py).
+ROOT = Path(__file__).resolve().parents[2]
+OWN_ACCOUNT, OTHER_ACCOUNT = (f"com.cloudflare.api.account.{a}" for a in (ACCOUNT_ID, OTHER_ACCOUNT_ID))
+GW = (GATEWAY, "support-bot")
+SCRIPT = (WORKERS_SCRIPT, "support-bot")
+JOB = (LOGPUSH_JOB, "logpush-job")
+PROD_STACK = (STACK_TYPE, "prod")
+SUPPORT_BOT = "gateway 'support-bot' (id prod-support-bot)"
+OTEL_URL = "https://otlp.example.com/v1/traces"
+ALLOW_OTEL = {"production-no-payload-export": {"allowedOtelHosts": ["otlp.example.com"]}}
+DEFAULT_PATTERN = "prod-[a-z0-9_]+(-[a-z0-9_]+)*"
+
+
+def otel(**fields):
+    return [{"url": OTEL_URL, "contentType": "json", **fields}]
+# The environments a rule that applies everywhere is tried in.
+environments = pytest.mark.parametrize("env", ["prod", "dev"])

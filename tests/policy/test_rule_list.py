@@ -118,9 +118,13 @@ def test_the_default_production_environments():
         assert rule.defaults()["productionEnvironments"] == ["prod", "production"]
 
 
-def test_every_rule_has_tests_in_test_rules():
-    source = (Path(__file__).parent / "test_rules.py").read_text()
-    untested = [r.id for r in RULES if f'"{r.id}"' not in source]
+def test_every_rule_has_its_own_test_file_that_tests_it():
+    """One file per rule, as docs/policy.md has one section per rule: tests/policy/test_rule_<id>.py."""
+    files = {path.name for path in Path(__file__).parent.glob("test_rule_*.py")} - {"test_rule_list.py"}
+    expected = {f"test_rule_{r.id.replace('-', '_')}.py" for r in RULES}
+    assert files == expected
+    untested = [r.id for r in RULES
+                if f'"{r.id}"' not in (Path(__file__).parent / f"test_rule_{r.id.replace('-', '_')}.py").read_text()]
     assert not untested
 
 

@@ -1,0 +1,25 @@
+"""`production-authentication-required` (docs/policy.md#production-authentication-required).
+
+The compliant stack (rule_fixtures.compliant) with one field changed per test; each asserts the finding:
+rule id, level, resource and the words of the message.
+"""
+
+from __future__ import annotations
+
+import pytest
+from rule_fixtures import (
+    DELETE,
+    GW,
+    SUPPORT_BOT,
+    assert_finding,
+    changed,
+    only,
+    run,
+)
+
+
+@pytest.mark.parametrize("value", [False, DELETE, None, "true"])
+def test_gateway_not_authenticated(value):
+    finding = only(run(changed(*GW, "authentication", value)), "production-authentication-required")
+    assert_finding(finding, "production-authentication-required", "mandatory", GW,
+                   SUPPORT_BOT, "is not authenticated", "Set authentication: true.")
