@@ -137,144 +137,37 @@ def provider_key_problems(raw: RawConfig) -> list[Problem]:
 
 def build_stack_spec(raw: RawConfig) -> StackSpec:
     """Validate, merge defaults (org < stack < gateway) and resolve gateway ids."""
-    problems: list[Problem] = []
-    ctx = {"plaintext_credentials_are_secret": raw.plaintext_credentials_are_secret,
-           "plaintext_credentials_as_findings": raw.plaintext_credentials_as_findings}
-
-    def report(file: str, prefix: str, exc: ValidationError, model: type[BaseModel] | None) -> None:
-        for err in exc.errors(include_url=False):
-            tagged = [str(p) for p in err["loc"]]
-            loc = [p for p in tagged if not _is_union_tag(p)]
-            path = _join_path(prefix, loc)
-            value = err.get("input", _MISSING)
-            if err["type"] == "missing":
-                value = _MISSING
-            allowed = _allowed(err, model, tagged).replace("{path}", path)
-            if _PLAINTEXT_CREDENTIAL in allowed:
-                value = _REDACTED  # never echo a credential, even a misplaced one
-            problems.append(Problem(file, path, value, allowed, _nearest_line(raw.positions, file, path)))
-
-    problems.extend(provider_key_problems(raw))
-    provider_problems = len(problems)  # not about gateways: reported with theirs, never alone
-    for key in raw.project_config:
-        if key not in PROJECT_KEYS:
-            problems.append(
-                Problem(raw.project_file, f"{NAMESPACE}:{key}", raw.project_config[key],
-                        "unknown project key; allowed: " + ", ".join(f"{NAMESPACE}:{k}" for k in PROJECT_KEYS),
-                        raw.positions.get((raw.project_file, f"{NAMESPACE}:{key}")))
-            )
-    org_defaults = raw.project_config.get("defaults") or {}
-    stack_defaults = raw.stack_config.get("defaults") or {}
-    for file, defaults in ((raw.project_file, org_defaults), (raw.stack_file, stack_defaults)):
-        if not isinstance(defaults, Mapping):
-            problems.append(Problem(file, f"{NAMESPACE}:defaults", defaults, "must be a mapping of gateway settings",
-                                    raw.positions.get((file, f"{NAMESPACE}:defaults"))))
-            continue
-        try:
-            GatewaySettings.model_validate(defaults, context={**ctx, "in_defaults": True})
-        except ValidationError as exc:
-            report(file, f"{NAMESPACE}:defaults", exc, GatewaySettings)
-
+    build = _Build(raw)
+    build.problems.extend(provider_key_problems(raw))
+    provider_problems = len(build.problems)  # not about gateways: reported with theirs, never alone
+    build.unknown_project_keys()
+    org_defaults, stack_defaults = build.defaults()
     # Bad defaults would fail every gateway again: report them alone.
-    defaults_invalid = len(problems) > provider_problems
-    project_cfg = _ProjectConfig()
-    try:
-        project_cfg = _ProjectConfig.model_validate(
-            {k: v for k, v in raw.project_config.items() if k in PROJECT_ONLY_KEYS}, context=ctx)
-    except ValidationError as exc:
-        report(raw.project_file, NAMESPACE, exc, _ProjectConfig)
-    for key in PROJECT_ONLY_KEYS:
-        if key in raw.stack_config:
-            problems.append(Problem(
-                raw.stack_file, f"{NAMESPACE}:{key}", raw.stack_config[key],
-                "set only in Pulumi.yaml: it is the org's policy, not a stack's choice",
-                raw.positions.get((raw.stack_file, f"{NAMESPACE}:{key}"))))
-    production_environments = project_cfg.production_environments
-
-    stack_values = {k: v for k, v in raw.stack_config.items() if k not in PROJECT_ONLY_KEYS}
-    failed: set[str] = set()
-    try:
-        cfg = _StackConfig.model_validate(stack_values, context=ctx)
-    except ValidationError as exc:
-        report(raw.stack_file, NAMESPACE, exc, _StackConfig)
-        # Go on without the keys in error, so the gateways' problems are reported too;
-        # without a valid environment the gateway ids are unknown, so stop there.
-        failed = {str(err["loc"][0]) for err in exc.errors() if err["loc"]}
-        usable = {k: v for k, v in stack_values.items() if k not in failed}
-        usable.setdefault("accountId", "0" * 32)  # a stand-in: its problem is already reported
-        try:
-            cfg = _StackConfig.model_validate(usable, context=ctx)
-        except ValidationError:
-            raise SpecError(problems) from None
-
+    defaults_invalid = len(build.problems) > provider_problems
+    project_cfg = build.project_config()
+    cfg, failed = build.stack_config()
     if defaults_invalid:
-        raise SpecError(problems)
+        raise SpecError(build.problems)
 
     merged_defaults = _merge_settings(org_defaults, stack_defaults)
-    production = cfg.environment in production_environments
+    production = cfg.environment in project_cfg.production_environments
     gateways: list[GatewaySpec] = []
     seen_ids: dict[str, str] = {}
     for name, own in cfg.gateways.items():
-        prefix = f"{NAMESPACE}:gateways.{name}"
-        own = own or {}
-        if not isinstance(own, Mapping):
-            problems.append(Problem(raw.stack_file, prefix, own, "must be a mapping of gateway settings"))
+        gateway = build.gateway(name, own, cfg, merged_defaults, production, seen_ids)
+        if gateway is None:
             continue
-        gateway_id = own.get("id", f"{cfg.environment}-{name}")
-        id_problem = gateway_id_problem(gateway_id)
-        if id_problem:
-            where = f"{prefix}.id" if "id" in own else prefix
-            shown = gateway_id if "id" in own else name
-            if "id" not in own:
-                id_problem = f"the gateway id {gateway_id!r} (<environment>-<name>) is invalid: {id_problem}"
-            problems.append(Problem(raw.stack_file, where, shown, id_problem,
-                                    raw.positions.get((raw.stack_file, where))))
-            continue
-        if gateway_id in seen_ids:
-            other = seen_ids[gateway_id]
-            where = f"{prefix}.id" if "id" in own else prefix
-            problems.append(Problem(raw.stack_file, where, gateway_id,
-                                    f"gateway id already used by aigw:gateways.{other}; ids are unique per account",
-                                    raw.positions.get((raw.stack_file, where))))
-            continue
-        seen_ids[gateway_id] = name
-        if "name" in own:
-            where = f"{prefix}.name"
-            problems.append(Problem(raw.stack_file, where, own["name"],
-                                    "unknown key: the gateway's name is its key under aigw:gateways",
-                                    raw.positions.get((raw.stack_file, where))))
-            continue
-        settings = {k: v for k, v in own.items() if k != "id"}
-        effective = _merge_settings(merged_defaults, settings)
-        effective.setdefault("protect", production)
-        if effective["protect"] is None:
-            effective["protect"] = production
-        try:
-            gateway = GatewaySpec.model_validate({**effective, "name": name, "id": gateway_id}, context=ctx)
-        except ValidationError as exc:
-            report(raw.stack_file, prefix, exc, GatewaySpec)
-            continue
-        gateway = _with_spend_rule_ids(gateway)
         if "logpush" in failed:
             # aigw:logpush itself is reported: not again as "missing" for every exporting gateway.
             gateways.append(gateway)
             continue
-        gateways.append(_with_stack_logpush_key(gateway, cfg.logpush, raw, problems))
-
-    tokens: list[TokenSpec] = []
-    for token_name, token in cfg.tokens.items():
-        if token.expires_in_days > project_cfg.max_token_days:
-            where = f"{NAMESPACE}:tokens.{token_name}.expiresInDays"
-            problems.append(Problem(raw.stack_file, where, token.expires_in_days,
-                                    f"allowed: 1..{project_cfg.max_token_days} (aigw:maxTokenDays in Pulumi.yaml)",
-                                    raw.positions.get((raw.stack_file, where))))
-            continue
-        tokens.append(token.model_copy(update={"name": token_name}))
+        gateways.append(_with_stack_logpush_key(gateway, cfg.logpush, raw, build.problems))
+    tokens = build.tokens(cfg, project_cfg.max_token_days)
     # Keys already reported (aigw:tokens, a gateway's settings) are not reported again as "not declared".
-    _check_edges(gateways, None if "tokens" in failed else cfg.tokens, raw, problems)
-    workers = _checked_workers(cfg.workers, set(cfg.gateways), gateways, raw, problems)
-    if problems:
-        raise SpecError(problems)
+    _check_edges(gateways, None if "tokens" in failed else cfg.tokens, raw, build.problems)
+    workers = _checked_workers(cfg.workers, set(cfg.gateways), gateways, raw, build.problems)
+    if build.problems:
+        raise SpecError(build.problems)
     return StackSpec(
         project=raw.project,
         stack=raw.stack,
@@ -289,6 +182,137 @@ def build_stack_spec(raw: RawConfig) -> StackSpec:
         workers_dev_subdomain=cfg.workers_dev_subdomain,
         project_dir=raw.project_dir,
     )
+
+
+class _Build:
+    """The steps of :func:`build_stack_spec`, each adding its problems to one list (all are reported at once)."""
+
+    def __init__(self, raw: RawConfig):
+        self.raw = raw
+        self.problems: list[Problem] = []
+        self.ctx = {"plaintext_credentials_are_secret": raw.plaintext_credentials_are_secret,
+                    "plaintext_credentials_as_findings": raw.plaintext_credentials_as_findings}
+
+    def problem(self, file: str, where: str, value: Any, allowed: str) -> None:
+        self.problems.append(Problem(file, where, value, allowed, self.raw.positions.get((file, where))))
+
+    def report(self, file: str, prefix: str, exc: ValidationError, model: type[BaseModel] | None) -> None:
+        for err in exc.errors(include_url=False):
+            tagged = [str(p) for p in err["loc"]]
+            loc = [p for p in tagged if not _is_union_tag(p)]
+            path = _join_path(prefix, loc)
+            value = err.get("input", _MISSING)
+            if err["type"] == "missing":
+                value = _MISSING
+            allowed = _allowed(err, model, tagged).replace("{path}", path)
+            if _PLAINTEXT_CREDENTIAL in allowed:
+                value = _REDACTED  # never echo a credential, even a misplaced one
+            self.problems.append(Problem(file, path, value, allowed, _nearest_line(self.raw.positions, file, path)))
+
+    def unknown_project_keys(self) -> None:
+        raw = self.raw
+        for key in raw.project_config:
+            if key not in PROJECT_KEYS:
+                self.problem(raw.project_file, f"{NAMESPACE}:{key}", raw.project_config[key],
+                             "unknown project key; allowed: " + ", ".join(f"{NAMESPACE}:{k}" for k in PROJECT_KEYS))
+
+    def defaults(self) -> tuple[Any, Any]:
+        """aigw:defaults of Pulumi.yaml (the org's) and of the stack file, each validated as gateway settings."""
+        raw = self.raw
+        org_defaults = raw.project_config.get("defaults") or {}
+        stack_defaults = raw.stack_config.get("defaults") or {}
+        for file, defaults in ((raw.project_file, org_defaults), (raw.stack_file, stack_defaults)):
+            if not isinstance(defaults, Mapping):
+                self.problem(file, f"{NAMESPACE}:defaults", defaults, "must be a mapping of gateway settings")
+                continue
+            try:
+                GatewaySettings.model_validate(defaults, context={**self.ctx, "in_defaults": True})
+            except ValidationError as exc:
+                self.report(file, f"{NAMESPACE}:defaults", exc, GatewaySettings)
+        return org_defaults, stack_defaults
+
+    def project_config(self) -> _ProjectConfig:
+        """The org's policy keys, set in Pulumi.yaml only."""
+        raw = self.raw
+        project_cfg = _ProjectConfig()
+        try:
+            project_cfg = _ProjectConfig.model_validate(
+                {k: v for k, v in raw.project_config.items() if k in PROJECT_ONLY_KEYS}, context=self.ctx)
+        except ValidationError as exc:
+            self.report(raw.project_file, NAMESPACE, exc, _ProjectConfig)
+        for key in PROJECT_ONLY_KEYS:
+            if key in raw.stack_config:
+                self.problem(raw.stack_file, f"{NAMESPACE}:{key}", raw.stack_config[key],
+                             "set only in Pulumi.yaml: it is the org's policy, not a stack's choice")
+        return project_cfg
+
+    def stack_config(self) -> tuple[_StackConfig, set[str]]:
+        """The stack file's keys, and those in error (left out, so the gateways' problems are reported too)."""
+        raw = self.raw
+        stack_values = {k: v for k, v in raw.stack_config.items() if k not in PROJECT_ONLY_KEYS}
+        try:
+            return _StackConfig.model_validate(stack_values, context=self.ctx), set()
+        except ValidationError as exc:
+            self.report(raw.stack_file, NAMESPACE, exc, _StackConfig)
+            # Go on without the keys in error; without a valid environment the gateway ids are unknown,
+            # so stop there.
+            failed = {str(err["loc"][0]) for err in exc.errors() if err["loc"]}
+            usable = {k: v for k, v in stack_values.items() if k not in failed}
+            usable.setdefault("accountId", "0" * 32)  # a stand-in: its problem is already reported
+            try:
+                return _StackConfig.model_validate(usable, context=self.ctx), failed
+            except ValidationError:
+                raise SpecError(self.problems) from None
+
+    def gateway(self, name: str, own: Any, cfg: _StackConfig, merged_defaults: Mapping[str, Any], production: bool,
+                seen_ids: dict[str, str]) -> GatewaySpec | None:
+        """One gateway: its id (``<environment>-<name>`` unless given), unique per account, then its settings
+        over the merged defaults. None when it has a problem (reported)."""
+        raw = self.raw
+        prefix = f"{NAMESPACE}:gateways.{name}"
+        own = own or {}
+        if not isinstance(own, Mapping):
+            self.problems.append(Problem(raw.stack_file, prefix, own, "must be a mapping of gateway settings"))
+            return None
+        gateway_id = own.get("id", f"{cfg.environment}-{name}")
+        where = f"{prefix}.id" if "id" in own else prefix
+        id_problem = gateway_id_problem(gateway_id)
+        if id_problem:
+            shown = gateway_id if "id" in own else name
+            if "id" not in own:
+                id_problem = f"the gateway id {gateway_id!r} (<environment>-<name>) is invalid: {id_problem}"
+            self.problem(raw.stack_file, where, shown, id_problem)
+            return None
+        if gateway_id in seen_ids:
+            self.problem(raw.stack_file, where, gateway_id,
+                         f"gateway id already used by aigw:gateways.{seen_ids[gateway_id]}; ids are unique per account")
+            return None
+        seen_ids[gateway_id] = name
+        if "name" in own:
+            self.problem(raw.stack_file, f"{prefix}.name", own["name"],
+                         "unknown key: the gateway's name is its key under aigw:gateways")
+            return None
+        settings = {k: v for k, v in own.items() if k != "id"}
+        effective = _merge_settings(merged_defaults, settings)
+        effective.setdefault("protect", production)
+        if effective["protect"] is None:
+            effective["protect"] = production
+        try:
+            gateway = GatewaySpec.model_validate({**effective, "name": name, "id": gateway_id}, context=self.ctx)
+        except ValidationError as exc:
+            self.report(raw.stack_file, prefix, exc, GatewaySpec)
+            return None
+        return _with_spend_rule_ids(gateway)
+
+    def tokens(self, cfg: _StackConfig, max_token_days: int) -> list[TokenSpec]:
+        tokens: list[TokenSpec] = []
+        for token_name, token in cfg.tokens.items():
+            if token.expires_in_days > max_token_days:
+                self.problem(self.raw.stack_file, f"{NAMESPACE}:tokens.{token_name}.expiresInDays",
+                             token.expires_in_days, f"allowed: 1..{max_token_days} (aigw:maxTokenDays in Pulumi.yaml)")
+                continue
+            tokens.append(token.model_copy(update={"name": token_name}))
+        return tokens
 
 
 def _check_edges(gateways: list[GatewaySpec], tokens: Mapping[str, TokenSpec] | None, raw: RawConfig,
