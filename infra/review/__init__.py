@@ -211,14 +211,20 @@ def run_diff(ref: str, names: list[str] | None, project_dir: Path, settings: Set
         shown = head or base_plan
         environment = shown["environment"] if shown else "?"
         production = bool(shown and shown.get("production"))
-        head_findings = check_plan(head, file, settings, today).findings if head else []
-        base_findings = check_plan(base_plan, file, base_settings, today).findings if base_plan else []
+        head_all = check_plan(head, file, settings, today).findings if head else []
+        # A waived finding does not count (as in aigw check): compared without them, and a finding the head's
+        # waiver newly covers is listed as hidden ("waived"), never as fixed.
+        head_findings = [f for f in head_all if f.waiver is None]
+        base_findings = [f for f in (check_plan(base_plan, file, base_settings, today).findings if base_plan else [])
+                         if f.waiver is None]
         introduced, fixed = finding_changes(base_findings, head_findings)
         hidden: list[Any] = []
         if head and base_settings is not settings:
-            under_base = check_plan(head, file, base_settings, today).findings
-            hidden = hidden_findings(under_base, head_findings, head_levels)
-            # Not fixed: still there, only no longer reported (its rule disabled or lowered).
+            under_base = [f for f in check_plan(head, file, base_settings, today).findings if f.waiver is None]
+            waived = {(f.policy, f.resource): f for f in head_all if f.waiver is not None}
+            hidden = [(waived[(f.policy, f.resource)], "waived") if (f.policy, f.resource) in waived else (f, now)
+                      for f, now in hidden_findings(under_base, head_findings, head_levels)]
+            # Not fixed: still there, only no longer reported (its rule disabled or lowered, or waived).
             hidden_keys = {(f.policy, f.resource) for f, _ in hidden}
             fixed = [f for f in fixed if (f.policy, f.resource) not in hidden_keys]
         notes = ([old.note] if old and old.note else []) + secret_notes

@@ -86,6 +86,10 @@ def _finding(f: Finding) -> str:
 def _hidden(f: Finding, now: str) -> str:
     # Same level on both sides: the rule's changed properties (say productionEnvironments) hide it.
     head = f"{now} under this one" if now != f.level else "not reported under this one: its properties changed"
+    if f.waiver is not None:
+        w = f.waiver
+        head = (f"waived under this one by {w.label}, owner {w.owner}, until {w.expires.isoformat()}: "
+                f"{text(w.reason)}")
     return (f"  - `{f.policy}` ({f.level} under the base's policy config, {head}) on "
             f"{kind(f.resource[0])} `{f.resource[1]}`: {text(f.message)}")
 

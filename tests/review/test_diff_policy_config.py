@@ -82,7 +82,28 @@ def repo(tmp_path_factory) -> dict[str, Path]:
             "mute": branch(repo, "mute", "leaky", {RULE: "disabled"}, payloads=False),
             "advise": branch(repo, "advise", "leaky", {RULE: {"enforcementLevel": "advisory"}}, payloads=False),
             "narrow": branch(repo, "narrow", "leaky", {RULE: {"productionEnvironments": ["production"]}},
-                             payloads=False)}
+                             payloads=False),
+            "waive": branch(repo, "waive", "leaky", {RULE: {"waivers": [WAIVER]}}, payloads=False)}
+
+
+WAIVER = {"resources": ["support-bot"], "owner": "@acme/platform", "reason": "INC-1: vendor investigation",
+          "expires": "2026-12-20"}  # tests/conftest.py: AIGW_TODAY=2026-12-01
+
+
+def test_a_branch_that_adds_a_waiver_shows_the_waived_finding_as_hidden_not_fixed(repo):
+    proc = diff(repo["waive"], "--base", "leaky", "--policy-config", "policy-config.json", "--format", "json",
+                "prod")
+    assert proc.returncode == 0, proc.stderr
+    (prod,) = json.loads(proc.stdout)["stacks"]
+    assert prod["policy"]["fixed"] == [] and prod["policy"]["introduced"] == []
+    (hidden,) = prod["policy"]["hidden"]
+    assert (hidden["policy"], hidden["level"], hidden["headLevel"]) == (RULE, "mandatory", "waived")
+    assert hidden["waived"] == {"waiver": f"{RULE}.waivers[0]", "owner": "@acme/platform",
+                                "reason": "INC-1: vendor investigation", "expires": "2026-12-20",
+                                "resources": ["support-bot"]}
+    md = diff(repo["waive"], "--base", "leaky", "--policy-config", "policy-config.json", "prod").stdout
+    assert (f"`{RULE}` (mandatory under the base's policy config, waived under this one by {RULE}.waivers[0], "
+            "owner @acme/platform, until 2026-12-20: INC-1: vendor investigation) on Worker `support-bot`") in md
 
 
 def test_acceptance_a_branch_that_disables_the_rule_shows_the_change_and_the_finding_it_hides(repo):
