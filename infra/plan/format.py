@@ -9,11 +9,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aigw_policy.rules import LOGPUSH_JOB
+from aigw_policy.vocabulary import (
+    ACCOUNT_TOKEN,
+    AI_GATEWAY,
+    DEFAULT_WORKERS_AI_BILLING_MODE,
+    LOGPUSH_JOB,
+    R2_BUCKET,
+    SECRET_MARK,
+    WORKERS_SCRIPT,
+)
+from aigw_policy.vocabulary import API_TOKEN as TOKEN_COMPONENT
+from aigw_policy.vocabulary import R2_BUCKET_LIFECYCLE as R2_LIFECYCLE
+from aigw_policy.vocabulary import WORKERS_SCRIPT_SUBDOMAIN as WORKERS_SUBDOMAIN
 
-from . import AI_GATEWAY
+from .. import wording as w
 
-SECRET = "[secret]"
+SECRET = SECRET_MARK
 COLUMNS = ("gateway", "cache", "rate limit", "logs", "retention", "auth", "protect", "other")
 # logManagement / logManagementStrategy are Legacy Logs settings: accounts created on or after 2026-09-24
 # store AI Gateway logs "powered by Workers Observability" (Cloudflare docs: AI Gateway > Observability >
@@ -24,7 +35,7 @@ LEGACY_NOTE = ("* maxLogs/onFull (logManagement) apply to Legacy Logs only: acco
                "2026-09-24 store logs in Workers Observability, which ignores them.")
 # The spec allows authentication off only as `authentication: imported-off` (changelog 2026-11-03: new
 # gateways require authentication), so an unauthenticated gateway in a plan is always that one.
-AUTH_OFF = "OFF (imported-off)"
+AUTH_OFF = f"{w.OFF} (imported-off)"
 
 
 def to_json(plans: list[dict[str, Any]]) -> str:
@@ -42,94 +53,54 @@ def to_json(plans: list[dict[str, Any]]) -> str:
     return json.dumps({"stacks": stacks}, indent=2, sort_keys=False)
 
 
-def _n(value: Any) -> str:
-    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
-
-
 def gateway_row(props: dict[str, Any], options: dict[str, Any], payloads_header: bool | str) -> dict[str, str]:
-    """One gateway's effective settings in settings words."""
-    ttl = props.get("cacheTtl") or 0
-    cache = f"{_n(ttl)}s" if ttl else "off"
-    if ttl and props.get("cacheInvalidateOnUpdate"):
-        cache += ", invalidate on update"
-    limit, interval = props.get("rateLimitingLimit") or 0, props.get("rateLimitingInterval") or 0
-    rate = f"{_n(limit)}/{_n(interval)}s {props.get('rateLimitingTechnique', '')}".strip() if limit else "off"
+    """One gateway's effective settings, in the words diff and compare use too (infra/wording.py)."""
     if not props.get("collectLogs"):
-        logs = "off"
+        logs = w.OFF
     else:
         if payloads_header == "edge Worker":
-            logs = "on, payloads off (edge Worker)"
+            logs = "collected, payloads off (edge Worker)"
         else:
-            logs = "on, payloads " + ("off (client header)" if payloads_header else "stored")
+            logs = "collected, payloads " + ("off (client header)" if payloads_header else "stored")
         if props.get("logClassification"):
             logs += ", classification"
         if props.get("logpush"):
             logs += ", logpush"
-    retention = "-"
-    if props.get("logManagement"):
-        retention = _n(props["logManagement"])
-    if props.get("logManagementStrategy"):
-        strategy = props["logManagementStrategy"].lower().replace("_", " ")
-        retention = f"{retention}, {strategy}" if retention != "-" else strategy
-    if retention != "-":
-        retention += LEGACY_MARK
+    retention = w.log_retention(props)
+    retention = retention + LEGACY_MARK if retention else "-"
     other: list[str] = []
-    if "retryMaxAttempts" in props or "retryDelay" in props:
-        other.append(
-            f"retry {props.get('retryMaxAttempts', '-')}x {_n(props.get('retryDelay', '-'))}ms "
-            f"{props.get('retryBackoff', '')}".rstrip()
-        )
-    dlp = props.get("dlp")
-    if isinstance(dlp, dict) and dlp.get("enabled"):
-        if dlp.get("policies"):
-            other.append("dlp " + ", ".join(f"{p['id']}:{p['action']}" for p in dlp["policies"]))
-        else:
-            other.append(f"dlp {dlp.get('action')} {len(dlp.get('profiles') or [])} profiles")
-    guard = props.get("guardrails")
-    if isinstance(guard, dict):
-        parts = []
-        for side in ("prompt", "response"):
-            cats = guard.get(side) or {}
-            if cats:
-                parts.append(side + " " + " ".join(f"{k.upper()}:{v}" for k, v in sorted(cats.items(), key=_cat)))
-        other.append("guardrails " + "; ".join(parts) if parts else "guardrails none")
+    if props.get("retryMaxAttempts"):
+        other.append(f"retry {w.retry(props)}")
+    if w.dlp(props) != w.OFF:
+        other.append(f"DLP {w.dlp(props)}")
+    if isinstance(props.get("guardrails"), dict):
+        other.append(f"guardrails {w.guardrails(props)}")
     for otel in props.get("otels") or []:
         if isinstance(otel, dict):
-            other.append(f"otel {otel.get('url')} ({otel.get('contentType', 'json')})")
+            other.append(f"otel {w.otel(otel)}")
     spend = props.get("spendLimits")
     if isinstance(spend, dict) and spend.get("enabled", True):
-        for rule in spend.get("rules") or []:
-            scope = ""
-            if rule.get("model"):
-                scope = " " + ",".join(rule["model"].get("values", []))
-            window = _n(rule.get("window"))
-            rule_id = f" id {rule['id']}" if rule.get("id") else ""
-            other.append(f"spend ${rule.get('limit')}/{window}s {rule.get('technique', '')}{scope}{rule_id}".rstrip())
+        other.extend(f"spend {w.spend_rule(rule)}" for rule in spend.get("rules") or [] if isinstance(rule, dict))
     if props.get("stripe"):
         other.append("stripe")
     if props.get("zdr"):
         other.append("zdr")
     if props.get("byokOnly"):
         other.append("byok only")
-    if props.get("workersAiBillingMode") not in (None, "postpaid"):
-        other.append(f"workers-ai billing {props['workersAiBillingMode']}")
+    if props.get("workersAiBillingMode") not in (None, DEFAULT_WORKERS_AI_BILLING_MODE):
+        other.append(f"workers-ai billing {w.workers_ai_billing(props)}")
     if props.get("storeId"):
         other.append(f"store {props['storeId']}")
     return {
         "gateway": str(props.get("aiGatewayId")),
-        "cache": cache,
-        "rate limit": rate,
+        "cache": w.cache(props),
+        "rate limit": w.rate_limit(props),
         "logs": logs,
         "retention": retention,
-        "auth": "on" if props.get("authentication") else AUTH_OFF,
+        "auth": w.ON if props.get("authentication") else AUTH_OFF,
         "protect": "yes" if options.get("protect") else "no",
         "other": "; ".join(other) or "-",
     }
-
-
-def _cat(item: tuple[str, Any]) -> tuple[int, int]:
-    key = item[0].upper()
-    return (0 if key.startswith("P") else 1, int(key[1:]))
 
 
 def stack_rows(plan: dict[str, Any]) -> list[dict[str, str]]:
@@ -155,23 +126,8 @@ def other_resources(plan: dict[str, Any]) -> list[dict[str, Any]]:
     return [r for r in plan["resources"] if r["type"] != AI_GATEWAY and "options" in r]
 
 
-TOKEN_COMPONENT = "aigw:index:ApiToken"
-ACCOUNT_TOKEN = "cloudflare:index/accountToken:AccountToken"
-R2_BUCKET = "cloudflare:index/r2Bucket:R2Bucket"
-R2_LIFECYCLE = "cloudflare:index/r2BucketLifecycle:R2BucketLifecycle"
-WORKERS_SCRIPT = "cloudflare:index/workersScript:WorkersScript"
-WORKERS_SUBDOMAIN = "cloudflare:index/workersScriptSubdomain:WorkersScriptSubdomain"
-
-
 def _binding(binding: dict[str, Any]) -> str:
-    kind, name = binding.get("type"), binding.get("name")
-    if kind == "ai":
-        return f"{name} (ai)"
-    if kind == "secret_text":
-        return f"{name}=[secret]"
-    if kind == "plain_text":
-        return f"{name}={binding.get('text')}"
-    return f"{name} ({kind})"
+    return f"{binding.get('name')}: {w.binding(binding)}"
 
 
 def describe(resource: dict[str, Any], plan: dict[str, Any]) -> str:
@@ -188,8 +144,8 @@ def describe(resource: dict[str, Any], plan: dict[str, Any]) -> str:
         if ips.get("notIns"):
             where += ", never from " + ", ".join(ips["notIns"])
         return (f"token {props.get('name')}: {component.get('purpose', '?')} "
-                f"({', '.join(component.get('permissionGroups', []))}), account {props.get('accountId')} only, "
-                f"valid {str(props.get('notBefore', ''))[:10]}..{str(props.get('expiresOn', ''))[:10]}{where}")
+                f"({w.permissions(component.get('permissionGroups'))}), account {props.get('accountId')} only, "
+                f"valid {w.validity(props.get('notBefore', ''), props.get('expiresOn', ''))}{where}")
     if kind == LOGPUSH_JOB:
         exporting = plan["outputs"].get("logExport", {}).get("gateways", [])
         state = "enabled" if props.get("enabled") else "disabled (no gateway has logging.logpush)"
@@ -207,9 +163,8 @@ def describe(resource: dict[str, Any], plan: dict[str, Any]) -> str:
         return f"r2 lifecycle of {props.get('bucketName')}: {'; '.join(rules) or 'no rules'}"
     if kind == WORKERS_SCRIPT:
         bindings = ", ".join(_binding(b) for b in props.get("bindings") or [])
-        return (f"worker {props.get('scriptName')}: module {props.get('contentFile')} "
-                f"sha256 {str(props.get('contentSha256', ''))[:12]}, compatibility {props.get('compatibilityDate')}, "
-                f"bindings {bindings or '-'}")
+        return (f"worker {props.get('scriptName')}: module {w.module(props)}, "
+                f"compatibility date {props.get('compatibilityDate')}, bindings {bindings or '-'}")
     if kind == WORKERS_SUBDOMAIN:
         return f"workers.dev route for {props.get('scriptName')}: {'on' if props.get('enabled') else 'off'}"
     return f"{kind} {resource['name']}{protect}"
@@ -255,7 +210,7 @@ def print_table(plans: list[dict[str, Any]], file: Any = None) -> None:
 
     out = file or sys.stdout
     # A terminal gets its own width; a pipe or file (CI logs) gets wide rows instead of wrapping.
-    width = shutil.get_terminal_size().columns if out.isatty() else 240
+    width = shutil.get_terminal_size().columns if out.isatty() else 400
     console = Console(file=out, width=width, highlight=False, soft_wrap=False)
     for plan in plans:
         table = Table(title=stack_title(plan), title_justify="left", show_lines=False)

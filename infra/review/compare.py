@@ -12,13 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aigw_policy.rules import API_TOKEN, GATEWAY, LOGPUSH_JOB
+from aigw_policy.vocabulary import AI_GATEWAY as GATEWAY
+from aigw_policy.vocabulary import API_TOKEN, EDGE_WORKER, LOGPUSH_JOB, TEAM_WORKER
 
+from .. import wording
 from ..markdown import cell
 from .words import settings
 
-TEAM_WORKER = "aigw:index:TeamWorker"
-EDGE_WORKER = "aigw:index:EdgeWorker"
 ABSENT = "(absent)"
 
 
@@ -59,8 +59,8 @@ def _section(rows: list[Row], section: str, left: Mapping[str, Any], right: Mapp
 
 
 def _token_words(p: Mapping[str, Any]) -> dict[str, str]:
-    return {"purpose": str(p.get("purpose")), "permissions": ", ".join(p.get("permissionGroups") or []),
-            "valid": f"{p.get('notBefore')} to {p.get('expiresOn')}"}
+    return {"purpose": str(p.get("purpose")), "permissions": wording.permissions(p.get("permissionGroups")),
+            "valid": wording.validity(p.get("notBefore"), p.get("expiresOn"))}
 
 
 def _gateway_words(p: Mapping[str, Any]) -> dict[str, str]:

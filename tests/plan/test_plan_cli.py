@@ -105,7 +105,7 @@ def test_markdown_has_one_table_per_stack():
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("| gateway | cache |") == 2
     assert "### stack staging" in proc.stdout and "### stack prod" in proc.stdout
-    assert "| prod-docs-search | 3,600s, invalidate on update | 1,200/60s sliding |" in proc.stdout
+    assert "| prod-docs-search | ttl 3,600s, invalidate on update | 1,200/60s sliding |" in proc.stdout
 
 
 BAD = """\

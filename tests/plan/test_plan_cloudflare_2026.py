@@ -88,7 +88,7 @@ def test_an_imported_gateway_without_authentication_reads_so_in_the_table(projec
     proc = aigw("plan", str(path), "--format", "markdown")
     assert proc.returncode == 0, proc.stderr
     rows = {line.split(" | ")[0].lstrip("| "): line for line in proc.stdout.splitlines() if line.startswith("| dev-")}
-    assert " | OFF (imported-off) | " in rows["dev-legacy"]
+    assert " | off (imported-off) | " in rows["dev-legacy"]
     assert " | on | " in rows["dev-fresh"]
 
 
@@ -96,7 +96,7 @@ def test_the_table_says_retention_applies_to_legacy_logs_only(project):
     path = dev_stack(project, "    support-bot: {}\n")  # the org defaults set maxLogs and onFull
     for fmt in ("table", "markdown"):
         out = aigw("plan", str(path), "--format", fmt).stdout
-        assert "1,000,000, delete oldest *" in out, out
+        assert "keep 1,000,000, when full delete oldest *" in out, out
         assert LEGACY_NOTE in " ".join(out.split()), out
 
 

@@ -150,7 +150,7 @@ def token_lines(prod_config: dict[str, Any]) -> list[str]:
         where = "".join(f", {words} " + ", ".join(token[key])
                         for key, words in (("allowIps", "only from"), ("denyIps", "never from")) if key in token)
         lines.append(f"token aigw-prod-{name}: {token['purpose']} ({', '.join(PERMISSION_NAMES[token['purpose']])}), "
-                     f"account {PROD_ACCOUNT} only, valid {valid_from}..{expires_on}{where}")
+                     f"account {PROD_ACCOUNT} only, valid {valid_from} to {expires_on}{where}")
     return lines
 
 
@@ -165,7 +165,7 @@ LOG_EXPORT_LINES = [
 def test_the_token_lines_say_purpose_permissions_account_validity_and_ips(prod_config):
     # The expected lines are built from the stack file; pin one, so that building cannot drift unseen.
     assert f"token aigw-prod-log-reader: read (AI Gateway Read), account {PROD_ACCOUNT} only, " \
-           "valid 2026-11-23..2026-12-23, only from 198.51.100.0/24" in token_lines(prod_config)
+           "valid 2026-11-23 to 2026-12-23, only from 198.51.100.0/24" in token_lines(prod_config)
 
 
 def test_the_table_shows_the_token_and_logpush_lines(prod_config):

@@ -179,16 +179,18 @@ def test_table_shows_each_worker_in_words():
     proc = aigw("plan", "dev", "prod")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert (f"  + worker dev-summarise: module ../workers/summarise.mjs sha256 {sha256(SUMMARISE_MODULE)[:12]}, "
-            "compatibility 2026-11-01, bindings AI (ai), GATEWAY_ID=dev-batch-summariser, TEAM=knowledge\n") in out
+    assert (f"  + worker dev-summarise: module ../workers/summarise.mjs (sha256 {sha256(SUMMARISE_MODULE)[:12]}), "
+            'compatibility date 2026-11-01, bindings AI: ai, GATEWAY_ID: "dev-batch-summariser", '
+            'TEAM: "knowledge"\n') in out
     # Long lines wrap in the table (at spaces, which stay at the end of the line): unwrap them.
     unwrapped = out.replace(" \n", " ")
     edge_hash = sha256(EDGE_MODULE)[:12]
     for gateway in PROD_GATEWAYS:
-        assert (f"  + worker prod-{gateway}-edge: module workers/edge.mjs sha256 {edge_hash}, "
-                f"compatibility 2026-11-01, bindings AI (ai), GATEWAY_URL=https://gateway.ai.cloudflare.com/v1/"
-                f"{PROD_ACCOUNT}/prod-{gateway}, GATEWAY_ID=prod-{gateway}, GATEWAY_NAME={gateway}, "
-                f"ENVIRONMENT=prod, APP={gateway}, PAYLOADS=false, ZDR=false, AIG_TOKEN=[secret]\n") in unwrapped
+        assert (f"  + worker prod-{gateway}-edge: module workers/edge.mjs (sha256 {edge_hash}), "
+                f'compatibility date 2026-11-01, bindings AI: ai, GATEWAY_URL: "https://gateway.ai.cloudflare.com/v1/'
+                f'{PROD_ACCOUNT}/prod-{gateway}", GATEWAY_ID: "prod-{gateway}", GATEWAY_NAME: "{gateway}", '
+                f'ENVIRONMENT: "prod", APP: "{gateway}", PAYLOADS: "false", ZDR: "false", '
+                'AIG_TOKEN: secret [secret]\n') in unwrapped
         assert f"  + workers.dev route for prod-{gateway}-edge: on\n" in out
 
 
@@ -198,7 +200,8 @@ def test_markdown_lists_each_worker():
     lines = proc.stdout.splitlines()
     workers = [line for line in lines if line.startswith("- worker ")]
     assert len(workers) == 3
-    assert all(line.endswith(", PAYLOADS=false, ZDR=false, AIG_TOKEN=[secret]") for line in workers), workers
+    ending = ', PAYLOADS: "false", ZDR: "false", AIG_TOKEN: secret [secret]'
+    assert all(line.endswith(ending) for line in workers), workers
     assert "- workers.dev route for prod-support-bot-edge: on" in lines
 
 

@@ -66,7 +66,7 @@ def test_a_changed_setting_is_marked(prod_plan):
     staging = as_environment(prod_plan, "staging")
     props(staging, GATEWAY, "batch-summariser").update(rateLimitingLimit=1200)
     rows = compare(staging, prod_plan)
-    assert differing(rows) == [*STACK_ROWS, ("gateway", "batch-summariser", "rate limit", "1200/60s fixed",
+    assert differing(rows) == [*STACK_ROWS, ("gateway", "batch-summariser", "rate limit", "1,200/60s fixed",
                                             "60/60s fixed")]
 
 
@@ -139,7 +139,7 @@ def test_cli_json_staging_vs_prod():
         declared = rows[("edge Worker", name, "declared")]
         assert (declared["left"], declared["right"], declared["differs"]) == (ABSENT, "yes", True)
     assert rows[("gateway", "batch-summariser", "rate limit")] == {
-        "section": "gateway", "subject": "batch-summariser", "setting": "rate limit", "left": "1200/60s fixed",
+        "section": "gateway", "subject": "batch-summariser", "setting": "rate limit", "left": "1,200/60s fixed",
         "right": "60/60s fixed", "differs": True}
     assert rows[("gateway", "support-bot", "otel[0] header api-key")]["left"] == "[secret]"
     assert rows[("gateway", "support-bot", "otel[0] header api-key")]["right"] == ABSENT
@@ -155,7 +155,7 @@ def test_cli_markdown_staging_vs_prod():
     lines = proc.stdout.splitlines()
     count = int(re.fullmatch(r"## `staging` vs `prod`: (\d+) difference\(s\)", lines[0]).group(1))
     assert count == sum(line.startswith("| **≠** |") for line in lines) > 0
-    assert "| **≠** | gateway batch-summariser | rate limit | 1200/60s fixed | 60/60s fixed |" in lines
+    assert "| **≠** | gateway batch-summariser | rate limit | 1,200/60s fixed | 60/60s fixed |" in lines
     assert "| **≠** | gateway support-bot | otel[0] header api-key | [secret] | (absent) |" in lines
     assert "| **≠** | edge Worker support-bot | declared | (absent) | yes |" in lines
 
@@ -167,7 +167,7 @@ def test_cli_table_staging_vs_prod():
     assert re.search(r"staging vs prod: \d+ difference\(s\)", out)
     lines = out.splitlines()
     rate = [line for line in lines if "batch-summariser" in line and "rate limit" in line]
-    assert len(rate) == 1 and "≠" in rate[0] and "1200/60s fixed" in rate[0] and "60/60s fixed" in rate[0]
+    assert len(rate) == 1 and "≠" in rate[0] and "1,200/60s fixed" in rate[0] and "60/60s fixed" in rate[0]
     ids = [line for line in lines if "gateway support-bot" in line and re.search(r"│ id\s+│", line)]
     assert len(ids) == 1 and "≠" not in ids[0]
     # rich prints "[secret]" as is (Text, not markup).

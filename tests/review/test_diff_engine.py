@@ -75,7 +75,7 @@ def test_a_rate_limit_change_reads_in_settings_words(prod_plan):
 
 DLP_FLAG = {"enabled": True, "policies": [{"action": "FLAG", "checks": ["REQUEST"], "enabled": True,
                                            "id": "pii-flag", "profiles": ["p1", "p2"]}]}
-PROD_GUARDRAILS = "prompt P1 BLOCK, S1 BLOCK, S4 BLOCK, S7 FLAG; response S10 BLOCK, S11 BLOCK, S4 BLOCK"
+PROD_GUARDRAILS = "prompt P1 BLOCK, S1 BLOCK, S4 BLOCK, S7 FLAG; response S4 BLOCK, S10 BLOCK, S11 BLOCK"
 OTEL = {"url": "https://otlp.example.com/v1/traces", "contentType": "json", "authorization": SECRET}
 
 
@@ -91,14 +91,15 @@ OTEL = {"url": "https://otlp.example.com/v1/traces", "contentType": "json", "aut
     pytest.param({"logpush": False}, [("logpush", "on", "off")], id="logpush"),
     pytest.param({"authentication": False}, [("authentication", "on", "off")], id="authentication"),
     pytest.param({"retryMaxAttempts": 2, "retryDelay": 500, "retryBackoff": "constant"},
-                 [("retry", "5 attempts, 2000 ms, exponential", "2 attempts, 500 ms, constant")], id="retry"),
+                 [("retry", "5 attempts, 2,000 ms, exponential", "2 attempts, 500 ms, constant")], id="retry"),
     pytest.param({"dlp": DLP_FLAG},
                  [("DLP", "pii-block: BLOCK REQUEST+RESPONSE (1 profile(s))", "pii-flag: FLAG REQUEST (2 profile(s))")],
                  id="dlp"),
     pytest.param({"dlp": None}, [("DLP", "pii-block: BLOCK REQUEST+RESPONSE (1 profile(s))", "off")], id="dlp-off"),
     pytest.param({"guardrails": {"prompt": {"p1": "FLAG"}}},
                  [("guardrails", PROD_GUARDRAILS, "prompt P1 FLAG")], id="guardrails"),
-    pytest.param({"spendLimits": None}, [("spend limits", "500/86400s fixed", "off")], id="spend-off"),
+    pytest.param({"spendLimits": None}, [("spend limits", "$500/86,400s fixed gpt-4.1-mini id 38634d76", "off")],
+                 id="spend-off"),
     pytest.param({"otels": [OTEL]},
                  [("otel[0]", None, "https://otlp.example.com/v1/traces (json)"),
                   ("otel[0] authorization", None, SECRET)], id="otel-added"),
@@ -114,7 +115,8 @@ def test_a_spend_limit_amount_reads_in_settings_words(prod_plan):
     spend = copy.deepcopy(props(prod_plan, GATEWAY, "batch-summariser")["spendLimits"])
     spend["rules"][0]["limit"] = 750
     change = only(diff_plans(prod_plan, edited(prod_plan, spendLimits=spend)))
-    assert change.settings == [("spend limits", "500/86400s fixed", "750/86400s fixed")]
+    assert change.settings == [("spend limits", "$500/86,400s fixed gpt-4.1-mini id 38634d76",
+                               "$750/86,400s fixed gpt-4.1-mini id 38634d76")]
 
 
 def test_an_otel_exporter_url_reads_in_settings_words(prod_plan):
@@ -224,7 +226,7 @@ def test_a_removed_gateway_is_deleted_with_the_warning(prod_plan):
     assert change.warning is not None
     assert change.warning.startswith("Deletes gateway prod-docs-search and all its stored logs.")
     assert "protected" in change.warning
-    assert ("rate limit", "1200/60s sliding", None) in change.settings
+    assert ("rate limit", "1,200/60s sliding", None) in change.settings
     assert all(new is None for _, _, new in change.settings)
 
 
@@ -262,7 +264,7 @@ def test_a_created_gateway_lists_its_settings(prod_plan):
     assert listed["id"] == (None, "prod-new-bot")
     assert listed["rate limit"] == (None, "60/60s fixed")
     assert listed["DLP"] == (None, "pii-block: BLOCK REQUEST+RESPONSE (1 profile(s))")
-    assert listed["logpush public key"][1].startswith("set (sha256 ")
+    assert listed["logpush public key"][1].startswith("set (SHA256:")
     assert "BEGIN PUBLIC KEY" not in str(change.settings)
 
 

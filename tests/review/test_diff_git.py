@@ -266,7 +266,7 @@ def test_the_working_tree_is_the_head_even_uncommitted(repo, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[1] == ":memo: **`prod`** (production): 1 updated"
     assert ("**update** gateway `docs-search`\n"
-            "  - cache: `ttl 3600s, invalidate on update` -> `ttl 60s, invalidate on update`\n") in proc.stdout
+            "  - cache: `ttl 3,600s, invalidate on update` -> `ttl 60s, invalidate on update`\n") in proc.stdout
 
 
 @pytest.mark.parametrize(("args", "message"), [

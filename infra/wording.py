@@ -1,0 +1,201 @@
+"""Settings in words: the one wording of every setting that `aigw plan`, `aigw diff` and `aigw compare` show.
+
+Each function reads planned props (camelCase, as the engine and the policy pack see them) and
+returns the words a person reads: `rate_limit({"rateLimitingLimit": 1200, ...})` is
+"1,200/60s fixed" in the plan's table, a diff's `old -> new` and a comparison's cells alike.
+Secret values are never words: they read "[secret]".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from aigw_policy.vocabulary import (
+    DEFAULT_OTEL_CONTENT_TYPE,
+    DEFAULT_RATE_LIMIT_TECHNIQUE,
+    DEFAULT_SPEND_TECHNIQUE,
+    SECRET_MARK,
+)
+
+from .keyprint import shown as fingerprint_shown
+
+OFF = "off"
+ON = "on"
+
+
+def number(value: Any) -> str:
+    """An integer with thousands separators (1,200); a float as short as it reads (0.5); else as is."""
+    if isinstance(value, bool):
+        return ON if value else OFF
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{int(value):,}" if value.is_integer() and abs(value) >= 1000 else f"{value:g}"
+    return str(value)
+
+
+def compact(value: Any) -> str:
+    """Any value in one short line: none, on/off, numbers, a list joined by commas, else JSON."""
+    if value is None:
+        return "none"
+    if isinstance(value, (bool, int, float)):
+        return number(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        return ", ".join(compact(v) for v in value) or "none"
+    return json.dumps(value, sort_keys=True, separators=(", ", ": "))
+
+
+def on_off(value: Any) -> str:
+    return ON if value is True else OFF
+
+
+def rate_limit(p: Mapping[str, Any]) -> str:
+    limit, interval = p.get("rateLimitingLimit") or 0, p.get("rateLimitingInterval") or 0
+    if not limit or not interval:
+        return OFF
+    return f"{number(limit)}/{number(interval)}s {p.get('rateLimitingTechnique') or DEFAULT_RATE_LIMIT_TECHNIQUE}"
+
+
+def cache(p: Mapping[str, Any]) -> str:
+    ttl = p.get("cacheTtl") or 0
+    if not ttl:
+        return OFF
+    return f"ttl {number(ttl)}s" + (", invalidate on update" if p.get("cacheInvalidateOnUpdate") else "")
+
+
+_STRATEGY = {"DELETE_OLDEST": "delete oldest", "STOP_INSERTING": "stop inserting"}
+
+
+def log_retention(p: Mapping[str, Any]) -> str:
+    """Legacy Logs storage (logManagement, logManagementStrategy): "" when neither is set."""
+    parts = []
+    if p.get("logManagement"):
+        parts.append(f"keep {number(p['logManagement'])}")
+    strategy = p.get("logManagementStrategy")
+    if strategy:
+        parts.append(f"when full {_STRATEGY.get(strategy, str(strategy).lower().replace('_', ' '))}")
+    return ", ".join(parts)
+
+
+def logs(p: Mapping[str, Any]) -> str:
+    if not p.get("collectLogs"):
+        return OFF
+    retention = log_retention(p)
+    return "collected" + (f", {retention}" if retention else "")
+
+
+def authentication(p: Mapping[str, Any]) -> str:
+    return on_off(p.get("authentication"))
+
+
+def retry(p: Mapping[str, Any]) -> str:
+    attempts = p.get("retryMaxAttempts")
+    if not attempts:
+        return OFF
+    return f"{number(attempts)} attempts, {number(p.get('retryDelay') or 0)} ms, {p.get('retryBackoff') or 'constant'}"
+
+
+def dlp(p: Mapping[str, Any]) -> str:
+    d = p.get("dlp") or {}
+    if not isinstance(d, Mapping) or not d.get("enabled"):
+        return OFF
+    policies = d.get("policies") or []
+    if policies:
+        return "; ".join(f"{q.get('id')}: {q.get('action')} {'+'.join(q.get('checks') or [])} "
+                         f"({len(q.get('profiles') or [])} profile(s)){'' if q.get('enabled', True) else ' disabled'}"
+                         for q in policies)
+    return f"{d.get('action')} ({len(d.get('profiles') or [])} profile(s))"
+
+
+def _category(key: str) -> tuple[str, int, str]:
+    key = key.upper()
+    digits = key[1:]
+    return (key[:1], int(digits) if digits.isdigit() else 0, key)
+
+
+def guardrails(p: Mapping[str, Any]) -> str:
+    g = p.get("guardrails") or {}
+    if not isinstance(g, Mapping):
+        return compact(g)
+    parts = []
+    for side in ("prompt", "response"):
+        categories = g.get(side) or {}
+        if categories:
+            parts.append(f"{side} " + ", ".join(f"{k.upper()} {v}" for k, v in
+                                                sorted(categories.items(), key=lambda kv: _category(kv[0]))))
+    return "; ".join(parts) or OFF
+
+
+def spend_rule(rule: Mapping[str, Any]) -> str:
+    limit = rule.get("limit")
+    words = f"${number(limit)}/{number(rule.get('window'))}s {rule.get('technique') or DEFAULT_SPEND_TECHNIQUE}"
+    models = (rule.get("model") or {}).get("values") if isinstance(rule.get("model"), Mapping) else None
+    if models:
+        words += " " + ",".join(str(m) for m in models)
+    if rule.get("id"):
+        words += f" id {rule['id']}"
+    if rule.get("enabled") is False:
+        words += " disabled"
+    return words
+
+
+def spend_limits(p: Mapping[str, Any]) -> str:
+    s = p.get("spendLimits") or {}
+    if not isinstance(s, Mapping):
+        return compact(s)
+    rules = s.get("rules") or []
+    if not rules or not s.get("enabled", True):
+        return OFF
+    return "; ".join(spend_rule(r) for r in rules if isinstance(r, Mapping))
+
+
+def otel(o: Mapping[str, Any]) -> str:
+    return f"{o.get('url')} ({o.get('contentType') or DEFAULT_OTEL_CONTENT_TYPE})"
+
+
+def secret_or_set(value: Any) -> str:
+    """A credential's value: "[secret]" as the plan shows it, else only that it is set."""
+    return SECRET_MARK if value == SECRET_MARK else "set"
+
+
+def public_key(pem: Any) -> str:
+    """A Logpush public key, by the fingerprint `aigw logpush keygen` prints (SHA256:<hex of DER>)."""
+    if not pem:
+        return "none"
+    if pem == SECRET_MARK:
+        return SECRET_MARK
+    try:
+        return f"set ({fingerprint_shown(str(pem))})"
+    except ValueError:
+        return "set (not a PEM public key)"
+
+
+def workers_ai_billing(p: Mapping[str, Any]) -> str:
+    return compact(p.get("workersAiBillingMode"))
+
+
+def module(p: Mapping[str, Any]) -> str:
+    return f"{p.get('contentFile') or p.get('mainModule')} (sha256 {str(p.get('contentSha256') or '')[:12]})"
+
+
+def binding(b: Mapping[str, Any]) -> str:
+    """A Worker binding's value: `secret [secret]`, `"text"` for plain text, else its kind (ai, ...)."""
+    kind = b.get("type")
+    if kind == "secret_text":
+        return f"secret {secret_or_set(b.get('text'))}"
+    if kind == "plain_text":
+        return f"\"{b.get('text')}\""
+    return str(kind)
+
+
+def validity(not_before: Any, expires_on: Any) -> str:
+    """A token's validity window, by day."""
+    return f"{str(not_before)[:10]} to {str(expires_on)[:10]}"
+
+
+def permissions(groups: Any) -> str:
+    return ", ".join(str(g) for g in groups or [])
