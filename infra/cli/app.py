@@ -42,6 +42,7 @@ class _Aigw(click.Group):
 
 
 @click.group(cls=_Aigw, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="aigw-infra", prog_name="aigw", message="%(prog)s %(version)s")
 @click.option("--project-dir", "-C", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Project directory (holding Pulumi.yaml). Default: found from the current directory.")
 @click.pass_context
