@@ -35,25 +35,20 @@ from cloudflare.types.ai_gateway import AIGatewayCreateParams
 from pydantic import TypeAdapter, ValidationError
 from typing_extensions import is_typeddict
 
+from infra import fields
+
 # --------------------------------------------------------------------------- props -> API body
 
-ITEM = "[]"  # a path step into a list item
-_GUARDRAIL_KEYS = {"p1": "P1"} | {f"s{i}": f"S{i}" for i in range(1, 14)}
+ITEM = fields.ITEM  # a path step into a list item
 
-# Pulumi property (after snake_casing) -> Terraform attribute / API key, where the bridge renamed it.
-PULUMI_RENAMES: dict[tuple[str, ...], dict[str, str]] = {
-    (): {"ai_gateway_id": "id", "otels": "otel"},
-    ("dlp", "policies", ITEM): {"checks": "check"},
-    ("spend_limits", "rules", ITEM): {"ai_gateway_provider": "provider"},
-}
-# Terraform attribute -> API JSON key, where the provider's model tags it differently.
-JSON_TAGS: dict[tuple[str, ...], dict[str, str]] = {
-    ("guardrails", "prompt"): _GUARDRAIL_KEYS,
-    ("guardrails", "response"): _GUARDRAIL_KEYS,
-    ("spend_limits", "rules", ITEM): {"limit_type": "limitType"},
-}
+# Pulumi property (after snake_casing) -> API key, where the bridge renamed it or the provider's
+# model tags it differently: derived from the field table (infra/fields.py), which the SDK check
+# below then verifies.
+PULUMI_RENAMES: dict[tuple[str, ...], dict[str, str]] = fields.pulumi_renames()
+# Terraform attribute -> API JSON key: for AiGateway already in PULUMI_RENAMES (other resources pass theirs).
+JSON_TAGS: dict[tuple[str, ...], dict[str, str]] = {}
 # Maps whose keys are data (header names, metadata keys), never renamed.
-FREE_FORM_MAPS = {("otel", ITEM, "headers"), ("spend_limits", "rules", ITEM, "metadata")}
+FREE_FORM_MAPS = set(fields.AI_GATEWAY_FREE_FORM)
 
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 

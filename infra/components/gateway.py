@@ -8,6 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_cloudflare as cloudflare
 
+from .. import fields
 from ..spec import GatewaySpec, Secret, StackSpec
 
 GATEWAY_HOST = "https://gateway.ai.cloudflare.com/v1"
@@ -16,10 +17,8 @@ PROVIDERS = ("openai", "anthropic", "workers-ai", "compat")
 # Placeholder for secrets that cannot be decrypted offline (plan under mocks): the value
 # only ever travels inside a Pulumi secret, and the plan prints every secret as [secret].
 OFFLINE_SECRET_PLACEHOLDER = "[secret]"
-# What a credential written in plain text becomes under `aigw check` (never the text itself).
-_LOG_STRATEGY = {"deleteOldest": "DELETE_OLDEST", "stopInserting": "STOP_INSERTING"}
 # AiGateway outputs that echo credentials: keep them secret in state and diffs too.
-SECRET_OUTPUTS = ["otels", "stripe"]
+SECRET_OUTPUTS = fields.credential_props()
 
 
 def secret(value: Secret) -> pulumi.Input[str]:
@@ -78,71 +77,63 @@ def client_contract(stack: StackSpec, gw: GatewaySpec) -> dict[str, Any]:
 
 
 def gateway_args(stack: StackSpec, gw: GatewaySpec) -> dict[str, Any]:
-    """The AiGateway inputs for one gateway spec (python names; 0 where the API means off)."""
-    logging = gw.logging
-    args: dict[str, Any] = {
-        "account_id": stack.account_id,
-        "ai_gateway_id": gw.id,
-        "cache_ttl": gw.cache.ttl,
-        "cache_invalidate_on_update": gw.cache.invalidate_on_update,
-        "collect_logs": logging.collect,
-        "rate_limiting_limit": gw.rate_limit.limit if gw.rate_limit else 0,
-        "rate_limiting_interval": gw.rate_limit.interval if gw.rate_limit else 0,
-        "authentication": gw.authentication,
-        "log_classification": logging.classification,
-        "logpush": logging.logpush,
-        "zdr": gw.zdr,
-        "byok_only": gw.byok_only,
-        "workers_ai_billing_mode": gw.workers_ai_billing_mode,
-    }
-    if gw.rate_limit:
-        args["rate_limiting_technique"] = gw.rate_limit.technique
-    if logging.max_logs is not None:
-        args["log_management"] = logging.max_logs
-    if logging.on_full is not None:
-        args["log_management_strategy"] = _LOG_STRATEGY[logging.on_full]
-    if logging.logpush_public_key is not None:
-        args["logpush_public_key"] = logging.logpush_public_key
-    if gw.retry:
-        if gw.retry.max_attempts is not None:
-            args["retry_max_attempts"] = gw.retry.max_attempts
-        if gw.retry.delay_ms is not None:
-            args["retry_delay"] = gw.retry.delay_ms
-        if gw.retry.backoff is not None:
-            args["retry_backoff"] = gw.retry.backoff
-    if gw.dlp is not None:
-        dlp = gw.dlp
-        if hasattr(dlp, "policies"):
-            args["dlp"] = {
-                "enabled": dlp.enabled,
-                "policies": [
-                    {"id": p.id, "action": p.action, "checks": list(p.check), "enabled": p.enabled,
-                     "profiles": list(p.profiles)}
-                    for p in dlp.policies
-                ],
-            }
-        else:
-            args["dlp"] = {"enabled": dlp.enabled, "action": dlp.action, "profiles": list(dlp.profiles)}
-    if gw.guardrails is not None:
-        args["guardrails"] = {
-            "prompt": {k.lower(): v for k, v in gw.guardrails.prompt.set_categories().items()},
-            "response": {k.lower(): v for k, v in gw.guardrails.response.set_categories().items()},
-        }
-    if gw.otel:
-        args["otels"] = [_otel(o) for o in gw.otel]
-    if gw.spend_limits is not None:
-        args["spend_limits"] = {
-            "enabled": gw.spend_limits.enabled,
-            "rules": [_spend_rule(r) for r in gw.spend_limits.rules],
-        }
-    if gw.stripe is not None:
-        args["stripe"] = {
-            "authorization": secret(gw.stripe.authorization),
-            "usage_events": [{"payload": e.payload} for e in gw.stripe.usage_events],
-        }
-    if gw.store_id is not None:
-        args["store_id"] = gw.store_id
+    """The AiGateway inputs for one gateway spec (python names; 0 where the API means off), one per
+    row of the field table (infra/fields.py) whose setting is given."""
+    args: dict[str, Any] = {"account_id": stack.account_id}
+    for row in fields.AI_GATEWAY:
+        if row.spec is None:
+            continue
+        value = _spec_value(gw, row)
+        if value is not None:
+            args[fields.snake(row.prop)] = value
     return args
+
+
+def _spec_value(gw: GatewaySpec, row: fields.Field) -> Any:
+    """The input of ``row`` for ``gw``: None when it is not sent."""
+    value: Any = gw
+    for step in row.spec.split("."):
+        if value is None:  # the enclosing setting is absent (rateLimit, retry)
+            return None if row.when_absent is fields.UNSET else row.when_absent
+        value = getattr(value, fields.snake(step))
+    if value is None:
+        return None
+    if row.to_input is not None:
+        return _TO_INPUT[row.to_input](value)
+    return row.values.get(value, value) if row.values else value
+
+
+def _dlp(dlp: Any) -> dict[str, Any]:
+    if hasattr(dlp, "policies"):
+        return {
+            "enabled": dlp.enabled,
+            "policies": [
+                {"id": p.id, "action": p.action, "checks": list(p.check), "enabled": p.enabled,
+                 "profiles": list(p.profiles)}
+                for p in dlp.policies
+            ],
+        }
+    return {"enabled": dlp.enabled, "action": dlp.action, "profiles": list(dlp.profiles)}
+
+
+def _guardrails(guardrails: Any) -> dict[str, Any]:
+    return {
+        "prompt": {k.lower(): v for k, v in guardrails.prompt.set_categories().items()},
+        "response": {k.lower(): v for k, v in guardrails.response.set_categories().items()},
+    }
+
+
+def _otels(otels: Any) -> list[dict[str, Any]] | None:
+    return [_otel(o) for o in otels] or None
+
+
+def _spend_limits(spend: Any) -> dict[str, Any]:
+    return {"enabled": spend.enabled, "rules": [_spend_rule(r) for r in spend.rules]}
+
+
+def _stripe(stripe: Any) -> dict[str, Any]:
+    return {"authorization": secret(stripe.authorization),
+            "usage_events": [{"payload": e.payload} for e in stripe.usage_events]}
 
 
 def _otel(otel: Any) -> dict[str, Any]:
@@ -176,6 +167,11 @@ def _spend_rule(rule: Any) -> dict[str, Any]:
             for key, value in rule.metadata.items()
         }
     return out
+
+
+# The field table's transforms (Field.to_input), by name.
+_TO_INPUT = {"dlp": _dlp, "guardrails": _guardrails, "otel": _otels, "spend_limits": _spend_limits,
+             "stripe": _stripe}
 
 
 class Gateway(pulumi.ComponentResource):

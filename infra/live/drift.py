@@ -8,21 +8,11 @@ from typing import Any
 
 from aigw_policy.rules import AI_GATEWAY_LOGPUSH_DATASET, GATEWAY, LOGPUSH_JOB
 
+from .. import fields
 from .mapping import differences, live_props
 
-# Where a prop is set in the stack config (to adopt a live value), for the hint.
-CONFIG_KEYS = {
-    "aiGatewayId": "id", "authentication": "authentication",
-    "rateLimitingLimit": "rateLimit.limit", "rateLimitingInterval": "rateLimit.interval",
-    "rateLimitingTechnique": "rateLimit.technique", "cacheTtl": "cache.ttl",
-    "cacheInvalidateOnUpdate": "cache.invalidateOnUpdate", "collectLogs": "logging.collect",
-    "logManagement": "logging.maxLogs", "logManagementStrategy": "logging.onFull", "logpush": "logging.logpush",
-    "logpushPublicKey": "logging.logpushPublicKey (or aigw:logpush.publicKey)",
-    "logClassification": "logging.classification", "retryMaxAttempts": "retry.maxAttempts",
-    "retryDelay": "retry.delayMs", "retryBackoff": "retry.backoff", "dlp": "dlp", "guardrails": "guardrails",
-    "spendLimits": "spendLimits", "otels": "otel", "zdr": "zdr", "byokOnly": "byokOnly",
-    "workersAiBillingMode": "workersAiBillingMode", "storeId": "storeId", "stripe": "stripe",
-}
+# Where a prop is set in the stack config (to adopt a live value), for the hint: from the field table.
+CONFIG_KEYS = fields.config_keys()
 
 
 def config_key(field_path: str) -> str:

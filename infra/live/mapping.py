@@ -19,16 +19,16 @@ from urllib.parse import unquote_plus
 from aigw_policy.rules import is_credential_name
 from aigw_policy.values import SECRET_MARK, Secret
 
-# API key -> prop name, where it is not simply the camelCase (pulumi-cloudflare renames; the
-# inverse of tests/schema_helpers.py's tables).
-_TOP_RENAMES = {"id": "aiGatewayId", "otel": "otels"}
+from .. import fields
+
+# API key -> prop name, where it is not simply the camelCase (pulumi-cloudflare renames): from the
+# field table (infra/fields.py).
+_TOP_RENAMES = fields.top_renames()
+_NESTED_RENAMES = fields.nested_props()  # under dlp.policies[], spendLimits.rules[]
+_LOWER_KEYS = fields.lower_case_parents()  # guardrail categories: P1 -> p1
 READ_ONLY = {"created_at", "modified_at", "is_default", "account_tag", "internal_id", "account_id"}
-_FREE_FORM = {"headers", "metadata"}  # maps whose keys are data, not field names
-_SNAKE = re.compile(r"_([a-z0-9])")
-
-
-def _camel(key: str) -> str:
-    return _SNAKE.sub(lambda m: m.group(1).upper(), key)
+_FREE_FORM = {path[-1] for path in fields.AI_GATEWAY_FREE_FORM}  # maps whose keys are data, not field names
+_camel = fields.camel
 
 
 # Query parameter names that carry a credential in an OTLP endpoint URL (`api_key`, `token`, `sig`,
@@ -84,9 +84,8 @@ def _props(value: Any, parent: str = "") -> Any:
             if parent in _FREE_FORM:
                 out[k] = v
                 continue
-            key = {"check": "checks", "provider": "aiGatewayProvider"}.get(k, k) if parent in ("policies", "rules") \
-                else k
-            key = key.lower() if parent in ("prompt", "response") else _camel(key)
+            key = _NESTED_RENAMES.get(parent, {}).get(k, k)
+            key = key.lower() if parent in _LOWER_KEYS else _camel(key)
             out[key] = _props(v, k)
         return out
     if isinstance(value, list):
@@ -124,26 +123,17 @@ def mark_credentials(props: Mapping[str, Any]) -> dict[str, Any]:
 
 # --- normalisation ------------------------------------------------------------------------------
 
-_LOWER_ENUMS = {"rateLimitingTechnique", "retryBackoff", "workersAiBillingMode"}
-_UPPER_ENUMS = {"logManagementStrategy"}
+_LOWER_ENUMS = {f.prop for f in fields.AI_GATEWAY if f.case == "lower"}
+_UPPER_ENUMS = {f.prop for f in fields.AI_GATEWAY if f.case == "upper"}
 # Omitted == this value (documented defaults, or the API's "off").
-_DEFAULTS: dict[str, Any] = {
-    "logpush": False, "logClassification": False, "zdr": False, "byokOnly": False,
-    "workersAiBillingMode": "postpaid", "cacheTtl": 0, "cacheInvalidateOnUpdate": False,
-}
+_DEFAULTS: dict[str, Any] = fields.api_defaults()
 # Omitted on a live gateway == unknown, never compared. `authentication` has no safe default to
 # assume: new gateways are on by default and cannot be turned off, older ones may be off
 # (changelog 2026-11-03, "New AI Gateways require authentication"), so an absent value says nothing.
-UNKNOWN_WHEN_ABSENT = ("authentication",)
-# The gateway props this mapping knows (cloudflare SDK 5.9.0 `ai_gateway_create_params.py`, in the
-# plan's names). A live field outside them is one Cloudflare added since: ignored, never drift.
-KNOWN_PROPS = frozenset({
-    "accountId", "aiGatewayId", "authentication", "byokOnly", "cacheInvalidateOnUpdate", "cacheTtl", "collectLogs",
-    "dlp", "guardrails", "logClassification", "logManagement", "logManagementStrategy", "logpush",
-    "logpushPublicKey", "otels", "rateLimitingInterval", "rateLimitingLimit", "rateLimitingTechnique",
-    "retryBackoff", "retryDelay", "retryMaxAttempts", "spendLimits", "storeId", "stripe", "workersAiBillingMode",
-    "zdr",
-})
+UNKNOWN_WHEN_ABSENT = tuple(f.prop for f in fields.AI_GATEWAY if f.absent_unknown)
+# The gateway props this mapping knows (the field table's rows). A live field outside them is one
+# Cloudflare added since: ignored, never drift.
+KNOWN_PROPS = fields.props()
 SECRET_FIELD = "(secret, not compared)"
 
 
