@@ -35,6 +35,7 @@ from typing import Any
 
 from aigw_policy.rules import GATEWAY
 
+from .. import fields
 from ..spec import AUTHENTICATION_IMPORTED_OFF
 from .mapping import url_credentials
 
@@ -91,42 +92,81 @@ def gateway_config(gw: Mapping[str, Any], environment: str,
     name = name or gateway_name(gw["id"], environment)
     secrets: list[str] = []
     entry: dict[str, Any] = {}
-    if gw["id"] != f"{environment}-{name}":
-        entry["id"] = gw["id"]
-    entry["cache"] = {"ttl": gw.get("cache_ttl") or 0, "invalidateOnUpdate": bool(gw.get("cache_invalidate_on_update"))}
-    limit, interval = gw.get("rate_limiting_limit") or 0, gw.get("rate_limiting_interval") or 0
-    entry["rateLimit"] = ({"limit": limit, "interval": interval,
-                           "technique": str(gw.get("rate_limiting_technique") or "fixed").lower()}
-                          if limit and interval else None)
-    logging: dict[str, Any] = {"collect": bool(gw.get("collect_logs")),
-                               "classification": bool(gw.get("log_classification")),
-                               "logpush": bool(gw.get("logpush"))}
-    logging["maxLogs"] = gw.get("log_management")
-    strategy = gw.get("log_management_strategy")
-    logging["onFull"] = {"DELETE_OLDEST": "deleteOldest", "STOP_INSERTING": "stopInserting"}.get(
-        str(strategy).upper()) if strategy else None
-    if gw.get("logpush_public_key"):
-        from ruamel.yaml.scalarstring import LiteralScalarString
+    off = {group for group, keys in fields.AI_GATEWAY_GROUPS.items() if not all(gw.get(k) for k in keys)}
+    for row in fields.AI_GATEWAY:
+        if row.spec is None:
+            continue
+        *parents, key = row.spec.split(".")
+        if parents and parents[0] in off:
+            entry[parents[0]] = None
+            continue
+        if row.to_config is not None:
+            value = _TO_CONFIG[row.to_config](gw.get(row.api), gw, environment, name, secrets)
+        else:
+            value = _plain(row, gw.get(row.api))
+        if value is _OMIT:
+            continue
+        target = entry
+        for step in parents:
+            target = target.setdefault(step, {})
+        target[key] = value
+    return name, entry, secrets
 
-        key = str(gw["logpush_public_key"])  # a PEM block: written as a YAML block, as a person would
-        logging["logpushPublicKey"] = LiteralScalarString(key) if "\n" in key else key
-    entry["logging"] = logging
+
+_OMIT = object()  # the key is left out of the entry
+
+
+def _plain(row: fields.Field, value: Any) -> Any:
+    """A live value as the stack file writes it (a row without a transform): the API's default where
+    it leaves the field out, enums in the spec's case and words."""
+    default = row.api_default if row.import_default is fields.UNSET else row.import_default
+    if not value and default is not fields.UNSET:
+        value = default
+    if isinstance(default, bool):
+        return bool(value)
+    if not value and row.import_unset == "omit":
+        return _OMIT
+    if value is not None and row.case is not None:
+        value = str(value).lower() if row.case == "lower" else str(value).upper()
+    if row.values:
+        return {api: spec for spec, api in row.values.items()}.get(value) if value else None
+    return value
+
+
+def _id(value: Any, gw: Mapping[str, Any], environment: str, name: str, secrets: list[str]) -> Any:
+    return value if value != f"{environment}-{name}" else _OMIT
+
+
+def _pem(value: Any, gw: Mapping[str, Any], environment: str, name: str, secrets: list[str]) -> Any:
+    if not value:
+        return _OMIT
+    from ruamel.yaml.scalarstring import LiteralScalarString
+
+    key = str(value)  # a PEM block: written as a YAML block, as a person would
+    return LiteralScalarString(key) if "\n" in key else key
+
+
+def _authentication(value: Any, gw: Mapping[str, Any], environment: str, name: str, secrets: list[str]) -> Any:
     # Changelog 2026-11-03 ("New AI Gateways require authentication"): `false` is refused in config;
     # a gateway already off is declared `imported-off` (sent as false, which keeps it off); one
     # whose API record does not say is left to the default (true) with a note: an absent value is
     # unknown, and writing `imported-off` for a gateway that is on would make `pulumi up` fail.
-    if gw.get("authentication") is True:
-        entry["authentication"] = True
-    elif gw.get("authentication") is False:
-        entry["authentication"] = AUTHENTICATION_IMPORTED_OFF
-    entry["retry"] = ({"maxAttempts": gw["retry_max_attempts"], "delayMs": gw.get("retry_delay"),
-                       "backoff": gw.get("retry_backoff")} if gw.get("retry_max_attempts") else None)
-    entry["dlp"] = _dlp(gw.get("dlp"))
-    guardrails = gw.get("guardrails") or {}
+    if value is True:
+        return True
+    if value is False:
+        return AUTHENTICATION_IMPORTED_OFF
+    return _OMIT
+
+
+def _guardrails(value: Any, gw: Mapping[str, Any], environment: str, name: str, secrets: list[str]) -> Any:
+    guardrails = value or {}
     g = {side: {k.upper(): v for k, v in (guardrails.get(side) or {}).items() if v} for side in ("prompt", "response")}
-    entry["guardrails"] = g if any(g.values()) else None
+    return g if any(g.values()) else None
+
+
+def _otel(value: Any, gw: Mapping[str, Any], environment: str, name: str, secrets: list[str]) -> Any:
     otels = []
-    for i, otel in enumerate(gw.get("otel") or []):
+    for i, otel in enumerate(value or []):
         # A credential in the URL is left out (the spec refuses one there, placeholder or not): see url_notes.
         url, _ = url_credentials(str(otel["url"]))
         o: dict[str, Any] = {"url": url, "contentType": otel.get("content_type") or "json", "headers": {}}
@@ -140,18 +180,15 @@ def gateway_config(gw: Mapping[str, Any], environment: str,
             o["authorization"] = _secure()
             secrets.append(f"otel[{i}].authorization")
         otels.append(o)
-    entry["otel"] = otels
-    entry["spendLimits"] = _spend(gw.get("spend_limits"))
-    if gw.get("stripe"):
-        events = gw["stripe"].get("usage_events") or []
-        entry["stripe"] = {"authorization": _secure(), "usageEvents": [{"payload": e.get("payload")} for e in events]}
-        secrets.append("stripe.authorization")
-    entry["zdr"] = bool(gw.get("zdr"))
-    entry["byokOnly"] = bool(gw.get("byok_only"))
-    entry["workersAiBillingMode"] = gw.get("workers_ai_billing_mode") or "postpaid"
-    if gw.get("store_id"):
-        entry["storeId"] = gw["store_id"]
-    return name, entry, secrets
+    return otels
+
+
+def _stripe(value: Any, gw: Mapping[str, Any], environment: str, name: str, secrets: list[str]) -> Any:
+    if not value:
+        return _OMIT
+    secrets.append("stripe.authorization")
+    return {"authorization": _secure(), "usageEvents": [{"payload": e.get("payload")}
+                                                        for e in value.get("usage_events") or []]}
 
 
 def url_notes(gw: Mapping[str, Any], name: str) -> list[str]:
@@ -202,6 +239,12 @@ def _spend(spend: Any) -> dict[str, Any] | None:
     # Omitted `enabled` is off, as mapping.normalise reads it (the default of `spend_limits.enabled` in
     # terraform-provider-cloudflare v5.22.0 `internal/services/ai_gateway/schema.go`, `StaticBool(false)`).
     return {"enabled": bool(spend.get("enabled")), "rules": rules}
+
+
+# The field table's transforms (Field.to_config), by name.
+_TO_CONFIG = {"id": _id, "pem": _pem, "authentication": _authentication, "guardrails": _guardrails,
+              "otel": _otel, "stripe": _stripe, "dlp": lambda value, *_: _dlp(value),
+              "spend_limits": lambda value, *_: _spend(value)}
 
 
 def set_secret_command(stack: str, name: str, where: str) -> str:
