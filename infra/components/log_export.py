@@ -9,6 +9,7 @@ import pulumi
 import pulumi_cloudflare as cloudflare
 
 from aigw_policy.rules import AI_GATEWAY_LOGPUSH_DATASET
+from aigw_policy.vocabulary import LOG_EXPORT
 
 from ..spec import LogpushSpec, StackSpec
 from .gateway import secret
@@ -38,7 +39,7 @@ class LogExport(pulumi.ComponentResource):
     The job is enabled only while at least one gateway has `logging.logpush: true`.
     """
 
-    TYPE = "aigw:index:LogExport"
+    TYPE = LOG_EXPORT
 
     def __init__(self, stack: StackSpec, opts: pulumi.ResourceOptions | None = None):
         spec = stack.logpush

@@ -42,6 +42,8 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from aigw_policy.vocabulary import LOGPUSH_JOB_MODULE, LOGPUSH_JOB_NAME
+
 # Inputs (camelCase, as pulumi-cloudflare names them) -> the API's field names.
 FIELDS: dict[str, str] = {
     "dataset": "dataset",
@@ -220,7 +222,7 @@ def _outputs(props: Mapping[str, Any], job: Any) -> dict[str, Any]:
     return outs
 
 
-class LogpushJob(pulumi.dynamic.Resource, module="aigw", name="LogpushJob"):
+class LogpushJob(pulumi.dynamic.Resource, module=LOGPUSH_JOB_MODULE, name=LOGPUSH_JOB_NAME):
     """The stack's Logpush job (type `pulumi-python:dynamic/aigw:LogpushJob`).
 
     ``props`` uses pulumi-cloudflare's LogpushJob names in camelCase: accountId, dataset,

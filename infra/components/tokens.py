@@ -10,6 +10,8 @@ import pulumi
 import pulumi_cloudflare as cloudflare
 from pulumi.runtime import settings as pulumi_settings
 
+from aigw_policy.vocabulary import API_TOKEN
+
 from ..permissions import PERMISSIONS, account_resource
 from ..spec import StackSpec, TokenSpec
 
@@ -95,7 +97,7 @@ def token_name(stack: StackSpec, token: TokenSpec) -> str:
 class ApiToken(pulumi.ComponentResource):
     """An account token scoped to the stack's account only; its value is a secret output."""
 
-    TYPE = "aigw:index:ApiToken"
+    TYPE = API_TOKEN
 
     def __init__(self, stack: StackSpec, token: TokenSpec, opts: pulumi.ResourceOptions | None = None):
         self.spec = token

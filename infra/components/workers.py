@@ -15,6 +15,8 @@ from typing import Any
 import pulumi
 import pulumi_cloudflare as cloudflare
 
+from aigw_policy.vocabulary import EDGE_WORKER, TEAM_WORKER
+
 from ..spec import EDGE_MODULE as EDGE_MODULE_PATH
 from ..spec import GatewaySpec, StackSpec, WorkerSpec
 from .gateway import base_url, edge_script_name, secret, workers_dev_url
@@ -41,7 +43,7 @@ class EdgeWorker(pulumi.ComponentResource):
     """The only way into an authenticated gateway: holds a Run token and enforces the
     environment's logging policy on every request (infra/workers/edge.mjs)."""
 
-    TYPE = "aigw:index:EdgeWorker"
+    TYPE = EDGE_WORKER
 
     def __init__(self, stack: StackSpec, gw: GatewaySpec, run_token: pulumi.Output[str],
                  project_dir: Path, opts: pulumi.ResourceOptions | None = None):
@@ -90,7 +92,7 @@ class EdgeWorker(pulumi.ComponentResource):
 class TeamWorker(pulumi.ComponentResource):
     """A team's own Worker using Workers AI through one of the stack's gateways."""
 
-    TYPE = "aigw:index:TeamWorker"
+    TYPE = TEAM_WORKER
 
     def __init__(self, stack: StackSpec, worker: WorkerSpec, project_dir: Path,
                  opts: pulumi.ResourceOptions | None = None):

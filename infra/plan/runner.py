@@ -26,17 +26,18 @@ import sys  # noqa: E402
 import threading  # noqa: E402
 from typing import Any  # noqa: E402
 
+from aigw_policy.vocabulary import ACCOUNT_TOKEN, SECRET_MARK  # noqa: E402
+
 from ..spec import SpecError  # noqa: E402
 
 # Pulumi's wire signature for secrets (sdk/python/lib/pulumi/runtime/rpc.py `_special_secret_sig`).
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_MARK = "[secret]"
 DYNAMIC_PROVIDER_KEY = "__provider"  # pulumi/dynamic/dynamic.py PROVIDER_KEY
 # Provider-computed outputs that other resources consume, as offline placeholders: a token's
 # value feeds the edge Worker's secret binding (and only ever travels as a secret).
 OFFLINE_OUTPUTS: dict[str, dict[str, Any]] = {
-    "cloudflare:index/accountToken:AccountToken": {"value": SECRET_MARK},
+    ACCOUNT_TOKEN: {"value": SECRET_MARK},
 }
 
 
