@@ -132,9 +132,9 @@ def as_props(api_path: str) -> str:
 
 
 def test_every_nested_provider_input_is_decided_and_none_is_stale():
-    decided = {as_props(p) for p in table_paths()} | {u.name for u in fields.AI_GATEWAY_UNSUPPORTED}
-    assert undecided(provider_paths(), decided) == []
-    assert sorted(decided - provider_paths()) == []
+    rows = {as_props(p) for p in table_paths()}
+    assert undecided(provider_paths(), rows | {u.name for u in fields.AI_GATEWAY_UNSUPPORTED}) == []
+    assert sorted(rows - provider_paths()) == []
 
 
 def _docs_table(text: str) -> str:
