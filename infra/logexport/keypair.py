@@ -3,9 +3,9 @@ and its fingerprint (SHA-256 of the DER SubjectPublicKeyInfo)."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 
+from ..keyprint import public_key_fingerprint  # one fingerprint everywhere (keygen, diff, compare)
 from ..spec import LOGPUSH_PUBLIC_KEY_LENGTH
 
 RSA_BITS = 4096
@@ -42,18 +42,6 @@ def generate_key_pair(bits: int = RSA_BITS) -> KeyPair:
             f"Cloudflare accepts at most {PUBLIC_KEY_MAX_CHARS}"
         )
     return KeyPair(private_pem, public_pem, public_key_fingerprint(public_pem))
-
-
-def public_key_fingerprint(public_pem: str) -> str:
-    """SHA-256 of the DER SubjectPublicKeyInfo, lowercase hex.
-
-    The same as ``openssl pkey -in KEY.pem -pubout -outform DER | sha256sum``.
-    """
-    from cryptography.hazmat.primitives import serialization
-
-    key = serialization.load_pem_public_key(public_pem.encode("ascii"))
-    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return hashlib.sha256(der).hexdigest()
 
 
 def _fingerprint_or_none(pem: str) -> str | None:

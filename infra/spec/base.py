@@ -10,10 +10,11 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from aigw_policy.vocabulary import DEFAULT_PRODUCTION_ENVIRONMENTS  # noqa: F401 (re-exported by infra.spec)
+
 NAMESPACE = "aigw"
 ACCOUNT_ID_PATTERN = r"^[0-9a-f]{32}$"
 ENVIRONMENT_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-DEFAULT_PRODUCTION_ENVIRONMENTS = ("prod", "production")
 
 Action = Literal["FLAG", "BLOCK"]
 

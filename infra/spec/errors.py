@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from aigw_policy.vocabulary import SECRET_MARK
+
 from .secrets import _MISSING, Secret, _plain
 
 
@@ -50,7 +52,7 @@ def _show(value: Any) -> str:
     if value is _MISSING:
         return "missing"
     if isinstance(value, Secret):
-        return "[secret]"
+        return SECRET_MARK
     if isinstance(value, (dict, list)):
         text = json.dumps(_plain(value), sort_keys=True)
         return text if len(text) <= 80 else text[:77] + "..."

@@ -14,13 +14,14 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from aigw_policy.rules import is_credential_name, url_credentials
+from aigw_policy.vocabulary import SECRET_MARK
 
 if TYPE_CHECKING:
     from .errors import Problem
 
 def _plain(value: Any) -> Any:
     if isinstance(value, Secret):
-        return "[secret]"
+        return SECRET_MARK
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

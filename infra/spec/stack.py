@@ -14,6 +14,9 @@ from pydantic import (
     ValidationError,
 )
 
+from aigw_policy.vocabulary import edge_script_name
+from aigw_policy.vocabulary import gateway_id as gateway_id_of
+
 from .base import ACCOUNT_ID_PATTERN, DEFAULT_PRODUCTION_ENVIRONMENTS, ENVIRONMENT_PATTERN, NAMESPACE, _Model
 from .errors import Problem, SpecError
 from .gateway import GatewaySettings, GatewaySpec, _with_spend_rule_ids, gateway_id_problem
@@ -274,7 +277,7 @@ class _Build:
         if not isinstance(own, Mapping):
             self.problems.append(Problem(raw.stack_file, prefix, own, "must be a mapping of gateway settings"))
             return None
-        gateway_id = own.get("id", f"{cfg.environment}-{name}")
+        gateway_id = own.get("id", gateway_id_of(cfg.environment, name))
         where = f"{prefix}.id" if "id" in own else prefix
         id_problem = gateway_id_problem(gateway_id)
         if id_problem:
@@ -341,7 +344,7 @@ def _check_edges(gateways: list[GatewaySpec], tokens: Mapping[str, TokenSpec] | 
             problems.append(Problem(raw.stack_file, where, gw.edge.token,
                                     f"must name an aigw:tokens entry with purpose run (run tokens: {runs})",
                                     _nearest_line(raw.positions, raw.stack_file, where)))
-        script = f"{gw.id}-edge"
+        script = edge_script_name(gw.id)
         if not re.fullmatch(SCRIPT_NAME_PATTERN, script):
             where = f"{NAMESPACE}:gateways.{gw.name}.edge"
             problems.append(Problem(raw.stack_file, where, script,
@@ -358,7 +361,8 @@ def _checked_workers(workers: Mapping[str, WorkerSpec], gateway_names: set[str],
     root = Path(raw.project_dir).resolve()
     out: list[WorkerSpec] = []
     # Script names are unique per account: a second script of the same name replaces the first.
-    scripts = {f"{gw.id}-edge": f"{NAMESPACE}:gateways.{gw.name}.edge" for gw in gateways if gw.edge is not None}
+    scripts = {edge_script_name(gw.id): f"{NAMESPACE}:gateways.{gw.name}.edge"
+               for gw in gateways if gw.edge is not None}
     for name, worker in workers.items():
         prefix = f"{NAMESPACE}:workers.{name}"
         bad = False

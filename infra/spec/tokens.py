@@ -11,11 +11,12 @@ from pydantic import (
     field_validator,
 )
 
+from aigw_policy.vocabulary import DEFAULT_MAX_TOKEN_DAYS  # noqa: F401 (re-exported by infra.spec)
+
 from .base import _Model
 
 # --------------------------------------------------------------------------- tokens
 
-DEFAULT_MAX_TOKEN_DAYS = 90
 
 
 def _ip_network(value: str) -> str:
