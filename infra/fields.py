@@ -175,6 +175,40 @@ AI_GATEWAY_RENAMES: tuple[Rename, ...] = (
 AI_GATEWAY_FREE_FORM = (("otel", ITEM, "headers"), ("spend_limits", "rules", ITEM, "metadata"))
 
 
+# --- LogpushJob -----------------------------------------------------------------------------------
+# The job is a dynamic resource over the SDK (infra/components/logpush_job.py) with the props of
+# pulumi-cloudflare's `LogpushJob` (`pulumi_cloudflare/logpush_job.py` `LogpushJobArgs`); API keys:
+# cloudflare-python `cloudflare/types/logpush/job_create_params.py` (`JobCreateParams`), "Create
+# Logpush job" (https://developers.cloudflare.com/api/resources/logpush/subresources/jobs/methods/create/).
+# Spec paths are keys of the stack's `aigw:logpush` entry; `aigw diff` words a job's settings by their
+# prop names.
+
+LOGPUSH_JOB: tuple[Field, ...] = (
+    Field("accountId", "account_id", None, "account", replaces=True),
+    # The update endpoint takes no dataset: a new dataset is a new job.
+    Field("dataset", "dataset", None, "dataset", replaces=True),
+    Field("destinationConf", "destination_conf", "destination", "destinationConf", credential=True),
+    Field("enabled", "enabled", None, "enabled"),
+    Field("name", "name", "name", "name"),
+    Field("filter", "filter", "filter", "filter"),
+    Field("ownershipChallenge", "ownership_challenge", "ownershipChallenge", "ownershipChallenge"),
+    Field("maxUploadBytes", "max_upload_bytes", "maxUploadBytes", "maxUploadBytes"),
+    Field("maxUploadIntervalSeconds", "max_upload_interval_seconds", "maxUploadIntervalSeconds",
+          "maxUploadIntervalSeconds"),
+    Field("maxUploadRecords", "max_upload_records", "maxUploadRecords", "maxUploadRecords"),
+)
+LOGPUSH_JOB_UNSUPPORTED: tuple[Unsupported, ...] = (
+    Unsupported("zoneId", "the job exports an account dataset (ai_gateway_events); zone jobs are out of scope "
+                          "(the provider: mutually exclusive with the account id)"),
+    Unsupported("filterAttackTraffic", "only for the http_requests, firewall_events and network_analytics_logs "
+                                       "datasets (the provider's description)"),
+    Unsupported("frequency", "deprecated: the max upload bounds replace it (the provider's description)"),
+    Unsupported("kind", "Edge Log Delivery jobs are not used: the default kind (a Logpush job)"),
+    Unsupported("logpullOptions", "deprecated: output options replace it (the provider's description)"),
+    Unsupported("outputOptions", "not exposed by aigw: the dataset's default fields and format are exported"),
+)
+
+
 def by_prop(table: Iterable[Field] = AI_GATEWAY) -> dict[str, Field]:
     return {f.prop: f for f in table}
 
@@ -235,8 +269,13 @@ def lower_case_parents(renames: Iterable[Rename] = AI_GATEWAY_RENAMES) -> frozen
 
 # --- the docs table -------------------------------------------------------------------------------
 
-DOCS_BEGIN = "<!-- field table: AiGateway (generated from infra/fields.py; tests/test_field_table.py) -->"
-DOCS_END = "<!-- end of field table: AiGateway -->"
+def docs_markers(resource: str) -> tuple[str, str]:
+    """The lines around a resource's generated table in docs/configuration.md."""
+    return (f"<!-- field table: {resource} (generated from infra/fields.py; tests/test_field_table.py) -->",
+            f"<!-- end of field table: {resource} -->")
+
+
+DOCS_BEGIN, DOCS_END = docs_markers("AiGateway")
 
 
 def _cell(value: Any) -> str:
@@ -249,11 +288,11 @@ def _cell(value: Any) -> str:
 
 def markdown_table(table: Iterable[Field] = AI_GATEWAY,
                    unsupported: Iterable[Unsupported] = AI_GATEWAY_UNSUPPORTED) -> str:
-    """The field table as docs/configuration.md shows it (between DOCS_BEGIN and DOCS_END)."""
+    """A field table as docs/configuration.md shows it (between its docs_markers)."""
     lines = ["| key | input | API key | words in plan and diff | API default | change replaces | credential |",
              "|---|---|---|---|---|---|---|"]
     for f in table:
-        spec = f"`{f.spec}`" if f.spec else "`aigw:accountId` (stack)"
+        spec = f"`{f.spec}`" if f.spec else "`aigw:accountId` (stack)" if f.prop == "accountId" else "(set by aigw)"
         default = "unknown (never compared when absent)" if f.absent_unknown else _cell(f.api_default)
         lines.append(f"| {spec} | `{f.prop}` | `{f.api}` | {f.label} | {default} | "
                      f"{'yes' if f.replaces else ''} | {'yes' if f.credential else ''} |")
@@ -262,3 +301,7 @@ def markdown_table(table: Iterable[Field] = AI_GATEWAY,
         lines += ["", "Not supported:", ""]
         lines += [f"- `{u.name}`: {u.reason}" for u in rows]
     return "\n".join(lines)
+
+
+# The resources with a generated table in docs/configuration.md.
+DOCS_TABLES = {"AiGateway": (AI_GATEWAY, AI_GATEWAY_UNSUPPORTED), "LogpushJob": (LOGPUSH_JOB, LOGPUSH_JOB_UNSUPPORTED)}

@@ -137,16 +137,19 @@ def test_every_nested_provider_input_is_decided_and_none_is_stale():
     assert sorted(rows - provider_paths()) == []
 
 
-def _docs_table(text: str) -> str:
-    begin, end = text.find(fields.DOCS_BEGIN), text.find(fields.DOCS_END)
-    assert begin != -1 and end > begin, f"{DOCS.name}: the field table markers are missing"
-    return text[begin + len(fields.DOCS_BEGIN):end].strip("\n")
+def _docs_table(text: str, resource: str = "AiGateway") -> str:
+    begin_marker, end_marker = fields.docs_markers(resource)
+    begin, end = text.find(begin_marker), text.find(end_marker)
+    assert begin != -1 and end > begin, f"{DOCS.name}: the {resource} field table markers are missing"
+    return text[begin + len(begin_marker):end].strip("\n")
 
 
-def test_the_docs_table_is_the_generated_one():
-    assert _docs_table(DOCS.read_text(encoding="utf-8")) == fields.markdown_table(), (
-        "docs/configuration.md's AiGateway field table differs from infra/fields.py: paste "
-        "infra.fields.markdown_table() between its markers")
+@pytest.mark.parametrize("resource", sorted(fields.DOCS_TABLES))
+def test_the_docs_table_is_the_generated_one(resource):
+    table, unsupported = fields.DOCS_TABLES[resource]
+    assert _docs_table(DOCS.read_text(encoding="utf-8"), resource) == fields.markdown_table(table, unsupported), (
+        f"docs/configuration.md's {resource} field table differs from infra/fields.py: paste "
+        f"infra.fields.markdown_table(...) between its markers")
 
 
 def test_the_docs_table_check_sees_a_changed_row():
@@ -288,3 +291,39 @@ def test_the_settings_tables_name_each_keys_input_as_the_table_does():
             assert f"`{row.prop}`" in rows[row.spec], (row.spec, rows[row.spec])
             checked += 1
     assert checked >= 15  # the plain rows of the cache, rateLimit, logging and retry tables, and more
+
+
+# --- LogpushJob -----------------------------------------------------------------------------------
+
+
+def test_every_logpush_job_input_and_create_param_is_a_row_or_explicitly_unsupported():
+    from cloudflare.types.logpush.job_create_params import JobCreateParams
+    from pulumi_cloudflare.logpush_job import LogpushJobArgs
+
+    unsupported = {u.name for u in fields.LOGPUSH_JOB_UNSUPPORTED}
+    provider = {fields.camel(n) for n in inspect.signature(LogpushJobArgs.__init__).parameters
+                if n not in ("self", "__self__")}
+    assert undecided(provider, fields.props(fields.LOGPUSH_JOB) | unsupported) == []
+    api = set(wire_fields(JobCreateParams))
+    rows = {fields.camel(f.api) for f in fields.LOGPUSH_JOB}
+    assert undecided({fields.camel(k) for k in api}, rows | unsupported) == []  # Unsupported names are camelCase
+    assert sorted(fields.props(fields.LOGPUSH_JOB) - provider) == []
+    assert sorted({f.api for f in fields.LOGPUSH_JOB} - api) == []
+
+
+def test_the_logpush_job_resource_agrees_with_the_table():
+    """infra/components/logpush_job.py keeps its own FIELDS, REPLACE_ON and SECRET_OUTPUTS (not derived
+    yet): they must say what the table says."""
+    from infra.components import logpush_job
+
+    rows = [f for f in fields.LOGPUSH_JOB if f.prop != "accountId"]
+    assert logpush_job.FIELDS == {f.prop: f.api for f in rows}
+    assert logpush_job.REPLACE_ON == fields.replaced_by(fields.LOGPUSH_JOB)
+    assert logpush_job.SECRET_OUTPUTS == fields.credential_props(fields.LOGPUSH_JOB)
+
+
+def test_the_job_drift_compares_the_tables_fields_but_the_credential_and_the_challenge():
+    assert drift._JOB_FIELDS == {"dataset": "dataset", "enabled": "enabled", "name": "name", "filter": "filter",
+                                 "maxUploadBytes": "max_upload_bytes",
+                                 "maxUploadIntervalSeconds": "max_upload_interval_seconds",
+                                 "maxUploadRecords": "max_upload_records"}

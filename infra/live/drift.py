@@ -91,10 +91,11 @@ def drift(plan: Mapping[str, Any], live: Sequence[Mapping[str, Any]],
     return result
 
 
-# The Logpush job fields compared (destination_conf is a secret: never compared).
-_JOB_FIELDS = {"dataset": "dataset", "enabled": "enabled", "name": "name", "filter": "filter",
-               "maxUploadBytes": "max_upload_bytes", "maxUploadIntervalSeconds": "max_upload_interval_seconds",
-               "maxUploadRecords": "max_upload_records"}
+# The Logpush job fields compared: the field table's, but the account (the job is looked up in it), the
+# credential (destination_conf: never compared) and the ownership challenge (used only when the job is
+# created or its destination changes; the API does not return it).
+_JOB_FIELDS = {f.prop: f.api for f in fields.LOGPUSH_JOB
+               if f.prop not in ("accountId", "ownershipChallenge") and not f.credential}
 
 
 def _job_drift(resource: Mapping[str, Any], jobs: Sequence[Mapping[str, Any]]) -> list[FieldDrift]:
