@@ -510,3 +510,21 @@ def test_a_name_key_is_not_a_setting_the_key_is_the_name(project):
         "Pulumi.test.yaml:8: aigw:gateways.a.name: 'other': unknown key: the gateway's name is its key under "
         "aigw:gateways",
     ]
+
+
+def test_the_spec_allows_and_defaults_to_the_vocabularys_values():
+    """The Literal types spell the allowed values (a type cannot name a constant): they must be the vocabulary's."""
+    from typing import get_args
+
+    from aigw_policy import vocabulary as v
+    from infra.spec import GatewaySettings, OtelSpec, RateLimitSpec
+    from infra.spec.gateway import SpendRuleSpec
+
+    for model, name, allowed, default in [
+            (RateLimitSpec, "technique", v.RATE_LIMIT_TECHNIQUES, v.DEFAULT_RATE_LIMIT_TECHNIQUE),
+            (SpendRuleSpec, "technique", v.RATE_LIMIT_TECHNIQUES, v.DEFAULT_SPEND_TECHNIQUE),
+            (OtelSpec, "content_type", v.OTEL_CONTENT_TYPES, v.DEFAULT_OTEL_CONTENT_TYPE),
+            (GatewaySettings, "workers_ai_billing_mode", v.WORKERS_AI_BILLING_MODES,
+             v.DEFAULT_WORKERS_AI_BILLING_MODE)]:
+        field = model.model_fields[name]
+        assert (get_args(field.annotation), field.default) == (allowed, default), (model.__name__, name)

@@ -23,6 +23,12 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from aigw_policy.rules import url_credentials
+from aigw_policy.vocabulary import (
+    DEFAULT_OTEL_CONTENT_TYPE,
+    DEFAULT_RATE_LIMIT_TECHNIQUE,
+    DEFAULT_SPEND_TECHNIQUE,
+    DEFAULT_WORKERS_AI_BILLING_MODE,
+)
 
 from .base import Action, _Model
 from .logpush import check_logpush_public_key
@@ -96,7 +102,7 @@ class RateLimitSpec(_Model):
     limit: Annotated[int, Field(ge=1, strict=True)] = Field(description="Requests per window.")
     interval: Annotated[int, Field(ge=1, strict=True)] = Field(description="Window length in seconds.")
     # Cloudflare's default is not documented (an audit-log sample shows "fixed").
-    technique: Literal["fixed", "sliding"] = "fixed"
+    technique: Literal["fixed", "sliding"] = DEFAULT_RATE_LIMIT_TECHNIQUE
 
 
 class LoggingSpec(_Model):
@@ -208,7 +214,7 @@ class OtelSpec(_Model):
     url: str = Field(pattern=r"^https?://[^\s/]+(/\S*)?$", description="OTLP/HTTP traces endpoint.")
     headers: dict[str, str | Secret] = Field(default_factory=dict)
     authorization: Secret | None = None
-    content_type: Literal["json", "protobuf"] = "json"
+    content_type: Literal["json", "protobuf"] = DEFAULT_OTEL_CONTENT_TYPE
 
     @field_validator("authorization", mode="before")
     @classmethod
@@ -242,7 +248,7 @@ class SpendRuleSpec(_Model):
     # `internal/services/ai_gateway/schema.go`: `AtLeast(0)`; SDK 5.9.0 `ai_gateway_create_params.py`: no bound).
     # A 0-second window has no documented meaning, so aigw asks for at least one second.
     window: Annotated[int, Field(ge=1, strict=True)] = Field(description="Window in seconds (86400 = a day).")
-    technique: Literal["fixed", "sliding"] = "sliding"
+    technique: Literal["fixed", "sliding"] = DEFAULT_SPEND_TECHNIQUE
     # Declared, or derived by the spec (spend_rule_id): never left to the provider, whose Terraform
     # schema defaults every rule's id to one constant (`stringdefault.StaticString("6fb25042")`).
     id: Annotated[str, Field(min_length=1)] | None = None
@@ -345,7 +351,7 @@ class GatewaySettings(_Model):
     stripe: StripeSpec | None = None
     zdr: Annotated[bool, Field(strict=True)] = False
     byok_only: Annotated[bool, Field(strict=True)] = False
-    workers_ai_billing_mode: Literal["postpaid", "unified"] = "postpaid"
+    workers_ai_billing_mode: Literal["postpaid", "unified"] = DEFAULT_WORKERS_AI_BILLING_MODE
     store_id: str | None = None
     edge: EdgeSpec | None = Field(None, description="Front the gateway with the edge Worker (null: none).")
     protect: Annotated[bool, Field(strict=True)] | None = Field(
