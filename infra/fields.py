@@ -8,6 +8,10 @@ component's inputs (infra/components/gateway.py), the live mapping and its norma
 (infra/live/drift.py), the gateway field table of docs/configuration.md (:func:`markdown_table`)
 and the schema-fidelity tests' rename tables (tests/schema_helpers.py). A transform that is more
 than a rename is a small named function in the module that applies it, referenced here by name.
+Checked against the table, not yet derived from it (tests/test_field_table.py): the reviewers'
+replace-on-change list (infra/review/diff.py `REPLACED_BY`), the diff's setting words
+(infra/review/words.py), the LogpushJob resource's field names, replace list and secret outputs
+(infra/components/logpush_job.py), and the `input` column of docs/configuration.md's settings tables.
 
 Sources:
 - Pulumi inputs: pulumi-cloudflare `pulumi_cloudflare/ai_gateway.py` (`AiGatewayArgs`; camelCase as

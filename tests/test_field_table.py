@@ -327,3 +327,12 @@ def test_the_job_drift_compares_the_tables_fields_but_the_credential_and_the_cha
                                  "maxUploadBytes": "max_upload_bytes",
                                  "maxUploadIntervalSeconds": "max_upload_interval_seconds",
                                  "maxUploadRecords": "max_upload_records"}
+
+
+def test_the_diffs_words_for_a_gateway_are_the_tables_labels():
+    """`aigw diff` names a gateway's settings by the table's labels (an OTel exporter by its index)."""
+    from aigw_policy.rules import GATEWAY
+    from infra.review.words import settings
+
+    words = settings(GATEWAY, mapping.live_props(FULL_GATEWAY, "0" * 32))
+    assert {re.sub(r"\[\d+\].*", "", key) for key in words} == {f.label for f in fields.AI_GATEWAY}
