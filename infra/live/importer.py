@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +33,7 @@ from typing import Any
 
 from aigw_policy.rules import GATEWAY
 
-from .. import fields
+from .. import atomic, fields
 from ..spec import AUTHENTICATION_IMPORTED_OFF
 from .mapping import url_credentials
 
@@ -251,33 +249,8 @@ def set_secret_command(stack: str, name: str, where: str) -> str:
     return f"pulumi config set -s {stack} --secret --path 'aigw:gateways.{name}.{where}' <value>"
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` by ``text`` at once: a temporary file beside the file (beside a symlink's
-    target: the link stays a link), flushed to disk, then os.replace. An existing file keeps its
-    mode; a new one gets the mode any new file gets (0666 less the umask), not the 0600 that
-    `tempfile.mkstemp` creates with ("readable and writable only by the creating user ID", Python docs)."""
-    target = Path(os.path.realpath(path))
-    try:
-        mode = stat.S_IMODE(target.stat().st_mode)
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def check_writable(path: Path, option: str) -> None:
-    """``path`` can be (re)written by _write_atomic: raise ImportError_ (naming ``option``) if not."""
+    """``path`` can be (re)written by write_text / write_import_file: raise ImportError_ (naming ``option``) if not."""
     target = Path(os.path.realpath(path))
     if target.is_dir():
         raise ImportError_(f"{option} {path}: is a directory, not a file")
@@ -456,7 +429,7 @@ def write_stack(path: Path, stack: str, account: str, environment: str, gateways
     """Add the gateways to ``path`` (created when missing); returns what was (and was not) written."""
     update = prepare_stack(path, stack, account, environment, gateways, force)
     if update.text is not None:
-        _write_atomic(path, update.text)
+        write_text(path, update.text)
     return update.items
 
 
@@ -670,9 +643,9 @@ def import_file(account: str, imported: Sequence[Imported]) -> dict[str, Any]:
 
 
 def write_text(path: Path, text: str) -> None:
-    """Write a prepared stack file (atomically, keeping its mode and symlink)."""
-    _write_atomic(path, text)
+    """Write a prepared stack file (atomically, keeping its mode and symlink: infra/atomic.py)."""
+    atomic.replace(path, text.encode("utf-8"))
 
 
 def write_import_file(path: Path, document: Mapping[str, Any]) -> None:
-    _write_atomic(path, json.dumps(document, indent=2) + "\n")
+    atomic.replace(path, (json.dumps(document, indent=2) + "\n").encode("utf-8"))
