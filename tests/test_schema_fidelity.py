@@ -306,7 +306,9 @@ SETTING_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
                   "authorization": SECRETS, "contentType": st.sampled_from(["json", "protobuf"])}),
         max_size=2),
     "spendLimits": st.none() | st.fixed_dictionaries(
-        {"rules": st.lists(SPEND_RULE, min_size=1, max_size=3)}, optional={"enabled": st.booleans()}),
+        # Explicit rule ids are unique (the spec refuses a repeated one, as the API would), derived ones are too.
+        {"rules": st.lists(SPEND_RULE, min_size=1, max_size=3, unique_by=lambda rule: rule.get("id", object()))},
+        optional={"enabled": st.booleans()}),
     "stripe": st.none() | st.fixed_dictionaries(
         {"authorization": SECRETS},
         optional={"usageEvents": st.lists(st.fixed_dictionaries({"payload": TEXT}), max_size=2)}),
