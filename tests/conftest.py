@@ -231,12 +231,15 @@ def sarif_validator() -> Draft4Validator:
 _plan_server: dict[str, Any] = {}
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    # Before any fixture of the test (module-scoped ones included) is made.
+    # Before any fixture of the test (module-scoped ones included) is made; after skip markers.
     if item.get_closest_marker("real_runner"):
         os.environ.pop(PLAN_SERVER_ENV, None)
         return
+    inherited = os.environ.get(PLAN_SERVER_ENV)
+    if "path" not in _plan_server and inherited and os.path.exists(inherited):
+        # A pytest started by a test (tests/policy/test_pulumi_cli_optin.py) uses its parent's server.
+        _plan_server["path"] = inherited
     if "path" not in _plan_server:
         import tempfile
 

@@ -87,7 +87,6 @@ def test_secrets_are_shown_as_secret_and_never_as_values(all_stacks):
     assert "PlaceholderCiphertext" not in text
 
 
-@pytest.mark.real_runner
 def test_table_is_the_default_and_shows_effective_settings():
     proc = aigw("plan", "dev")
     assert proc.returncode == 0, proc.stderr
@@ -99,7 +98,6 @@ def test_table_is_the_default_and_shows_effective_settings():
     assert "payloads stored" in out
 
 
-@pytest.mark.real_runner
 def test_markdown_has_one_table_per_stack():
     proc = aigw("plan", "staging", "prod", "--format", "markdown")
     assert proc.returncode == 0, proc.stderr
@@ -158,7 +156,6 @@ def test_problems_of_several_stacks_are_all_reported(project: Path):
     assert "Pulumi.b.yaml:3: aigw:environment: 'Not Valid': must match" in proc.stderr
 
 
-@pytest.mark.real_runner
 def test_unknown_stack_name_is_a_usage_error():
     proc = aigw("plan", "qa")
     assert proc.returncode == 2
@@ -174,7 +171,6 @@ def test_invalid_yaml_names_file_and_line(project: Path):
     assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.real_runner
 def test_bad_format_is_a_usage_error():
     proc = aigw("plan", "dev", "--format", "yaml")
     assert proc.returncode == 2
