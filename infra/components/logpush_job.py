@@ -44,29 +44,22 @@ from pulumi.dynamic import (
 
 from aigw_policy.vocabulary import LOGPUSH_JOB_MODULE, LOGPUSH_JOB_NAME
 
-# Inputs (camelCase, as pulumi-cloudflare names them) -> the API's field names.
-FIELDS: dict[str, str] = {
-    "dataset": "dataset",
-    "destinationConf": "destination_conf",
-    "enabled": "enabled",
-    "name": "name",
-    "filter": "filter",
-    "ownershipChallenge": "ownership_challenge",
-    "maxUploadBytes": "max_upload_bytes",
-    "maxUploadIntervalSeconds": "max_upload_interval_seconds",
-    "maxUploadRecords": "max_upload_records",
-}
+from .. import fields
+
+# Inputs (camelCase, as pulumi-cloudflare names them) -> the API's field names: the LogpushJob field table
+# (infra/fields.py), but the account, which is the path of every call.
+FIELDS: dict[str, str] = {f.prop: f.api for f in fields.LOGPUSH_JOB if f.prop != "accountId"}
 # A change of account or dataset makes a new job: the update endpoint takes neither (the SDK's
 # `logpush.jobs.update` has no `dataset`; the account is the path). The ownership challenge is
 # only used when a job is created or its destination changes.
-REPLACE_ON = ("accountId", "dataset")
+REPLACE_ON = fields.replaced_by(fields.LOGPUSH_JOB)
 # The upload bounds of pulumi-cloudflare 6.23.1 `logpush_job.py` (0 = Cloudflare's default).
 UPLOAD_BOUNDS: dict[str, tuple[int, int]] = {
     "maxUploadBytes": (5_000_000, 1_000_000_000),
     "maxUploadIntervalSeconds": (30, 300),
     "maxUploadRecords": (1_000, 1_000_000),
 }
-SECRET_OUTPUTS = ["destinationConf"]
+SECRET_OUTPUTS = fields.credential_props(fields.LOGPUSH_JOB)
 
 
 def _error_text(exc: Exception) -> str:

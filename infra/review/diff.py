@@ -35,6 +35,7 @@ from aigw_policy.rules import (
     token_expiry_words,
 )
 
+from .. import fields
 from .words import R2_BUCKET, R2_LIFECYCLE, SUBDOMAIN, flat_words, kind, settings
 
 # Properties the provider cannot change in place. AiGateway id and account: the reference
@@ -42,12 +43,13 @@ from .words import R2_BUCKET, R2_LIFECYCLE, SUBDOMAIN, flat_words, kind, setting
 # provider's RequiresReplace attributes that pulumi-cloudflare is bridged from (not each checked
 # here). Options.replaceOnChanges from the plan (the program's own, e.g. a token's validity) add to these.
 REPLACED_BY: dict[str, tuple[str, ...]] = {
-    GATEWAY: ("accountId", "aiGatewayId"),
+    # The resources with a field table (infra/fields.py) take it from there.
+    GATEWAY: fields.replaced_by(fields.AI_GATEWAY),
+    LOGPUSH_JOB: fields.replaced_by(fields.LOGPUSH_JOB),
     WORKERS_SCRIPT: ("accountId", "scriptName"),
     SUBDOMAIN: ("accountId", "scriptName"),
     R2_BUCKET: ("accountId", "name", "jurisdiction", "location"),
     R2_LIFECYCLE: ("accountId", "bucketName"),
-    LOGPUSH_JOB: ("accountId", "dataset"),
     ACCOUNT_TOKEN: ("accountId",),
 }
 CHANGED = "changed"  # the words for a secret whose value changed (never the value)
