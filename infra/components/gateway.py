@@ -8,6 +8,9 @@ from typing import Any
 import pulumi
 import pulumi_cloudflare as cloudflare
 
+from aigw_policy.vocabulary import GATEWAY_COMPONENT, SECRET_MARK
+from aigw_policy.vocabulary import edge_script_name as edge_name
+
 from .. import fields
 from ..spec import GatewaySpec, Secret, StackSpec
 
@@ -16,7 +19,7 @@ GATEWAY_HOST = "https://gateway.ai.cloudflare.com/v1"
 PROVIDERS = ("openai", "anthropic", "workers-ai", "compat")
 # Placeholder for secrets that cannot be decrypted offline (plan under mocks): the value
 # only ever travels inside a Pulumi secret, and the plan prints every secret as [secret].
-OFFLINE_SECRET_PLACEHOLDER = "[secret]"
+OFFLINE_SECRET_PLACEHOLDER = SECRET_MARK
 # AiGateway outputs that echo credentials: keep them secret in state and diffs too.
 SECRET_OUTPUTS = fields.credential_props()
 
@@ -30,7 +33,7 @@ def base_url(account_id: str, gateway_id: str) -> str:
 
 
 def edge_script_name(gw: GatewaySpec) -> str:
-    return f"{gw.id}-edge"
+    return edge_name(gw.id)
 
 
 def workers_dev_url(stack: StackSpec, script: str) -> str:
@@ -181,7 +184,7 @@ class Gateway(pulumi.ComponentResource):
     deleting a gateway also deletes its stored logs, irreversibly.
     """
 
-    TYPE = "aigw:index:Gateway"
+    TYPE = GATEWAY_COMPONENT
 
     def __init__(self, stack: StackSpec, spec: GatewaySpec, opts: pulumi.ResourceOptions | None = None):
         super().__init__(self.TYPE, spec.name, None, opts)

@@ -32,12 +32,20 @@ from pathlib import Path
 from typing import Any
 
 from aigw_policy.rules import GATEWAY
+from aigw_policy.vocabulary import (
+    DEFAULT_OTEL_CONTENT_TYPE,
+    DEFAULT_SPEND_TECHNIQUE,
+    GATEWAY_COMPONENT,
+)
+from aigw_policy.vocabulary import (
+    gateway_id as default_gateway_id,
+)
 
 from .. import atomic, fields
 from ..spec import AUTHENTICATION_IMPORTED_OFF
 from .mapping import url_credentials
 
-COMPONENT = "aigw:index:Gateway"
+COMPONENT = GATEWAY_COMPONENT
 AUTHENTICATION_UNKNOWN = ("the API did not say whether authentication is on: the stack declares the default "
                           "(authentication: true); check the gateway in the dashboard, and if it is off write "
                           "authentication: imported-off before `pulumi up` (turning it on cannot be undone)")
@@ -132,7 +140,7 @@ def _plain(row: fields.Field, value: Any) -> Any:
 
 
 def _id(value: Any, gw: Mapping[str, Any], environment: str, name: str, secrets: list[str]) -> Any:
-    return value if value != f"{environment}-{name}" else _OMIT
+    return value if value != default_gateway_id(environment, name) else _OMIT
 
 
 def _pem(value: Any, gw: Mapping[str, Any], environment: str, name: str, secrets: list[str]) -> Any:
@@ -167,7 +175,8 @@ def _otel(value: Any, gw: Mapping[str, Any], environment: str, name: str, secret
     for i, otel in enumerate(value or []):
         # A credential in the URL is left out (the spec refuses one there, placeholder or not): see url_notes.
         url, _ = url_credentials(str(otel["url"]))
-        o: dict[str, Any] = {"url": url, "contentType": otel.get("content_type") or "json", "headers": {}}
+        o: dict[str, Any] = {"url": url, "contentType": otel.get("content_type") or DEFAULT_OTEL_CONTENT_TYPE,
+                             "headers": {}}
         # Every header value is a placeholder: a name says nothing (Honeycomb's key travels in
         # `x-honeycomb-team`: Checkly docs, "Honeycomb" traces export), and a value written here
         # would be committed in plain text.
@@ -223,7 +232,8 @@ def _spend(spend: Any) -> dict[str, Any] | None:
     rules = []
     for r in spend["rules"]:
         rule: dict[str, Any] = {"limit": r["limit"], "window": r["window"],
-                                "technique": r.get("technique") or "sliding", "enabled": r.get("enabled", True)}
+                                "technique": r.get("technique") or DEFAULT_SPEND_TECHNIQUE,
+                                "enabled": r.get("enabled", True)}
         if r.get("id"):
             rule["id"] = r["id"]
         if r.get("model"):
@@ -324,7 +334,8 @@ def declared_elsewhere(project: Path, stack_path: Path, account: str) -> dict[st
         environment = config.get("aigw:environment", stack)
         for name, own_settings in gateways.items():
             gid = own_settings.get("id") if isinstance(own_settings, dict) else None
-            out.setdefault(str(gid or f"{environment}-{name}"), (stack, sibling.name, f"aigw:gateways.{name}"))
+            out.setdefault(str(gid or default_gateway_id(environment, name)),
+                           (stack, sibling.name, f"aigw:gateways.{name}"))
     return out
 
 
@@ -382,7 +393,7 @@ def prepare_stack(path: Path, stack: str, account: str, environment: str, gatewa
         gateways_map = config["aigw:gateways"] = CommentedMap()
     if not gateways_map:
         gateways_map.fa.set_block_style()
-    declared = {str(own.get("id") if isinstance(own, Mapping) and own.get("id") else f"{env}-{n}"): str(n)
+    declared = {str(own.get("id") if isinstance(own, Mapping) and own.get("id") else default_gateway_id(env, n)): str(n)
                 for n, own in gateways_map.items()}
     out: list[Imported] = []
     taken: set[str] = set()
@@ -397,7 +408,7 @@ def prepare_stack(path: Path, stack: str, account: str, environment: str, gatewa
                 out.append(Imported(name, gw["id"], False, adopt=True))
             else:
                 own = gateways_map[name]
-                other = own.get("id") if isinstance(own, Mapping) and own.get("id") else f"{env}-{name}"
+                other = own.get("id") if isinstance(own, Mapping) and own.get("id") else default_gateway_id(env, name)
                 out.append(Imported(name, gw["id"], False, adopt=False,
                                     reason=f"it declares the gateway {other}, not {gw['id']}"))
             continue

@@ -18,6 +18,7 @@ from urllib.parse import unquote_plus
 
 from aigw_policy.rules import is_credential_name
 from aigw_policy.values import SECRET_MARK, Secret
+from aigw_policy.vocabulary import DEFAULT_OTEL_CONTENT_TYPE, DEFAULT_SPEND_TECHNIQUE
 
 from .. import fields
 
@@ -179,7 +180,8 @@ def normalise(props: Mapping[str, Any]) -> dict[str, Any]:
         # A rule's defaults: enabled, sliding window (terraform-provider-cloudflare v5.22.0
         # `internal/services/ai_gateway/schema.go`: rule `enabled` StaticBool(true), `technique` "sliding").
         rules = [{k: v for k, v in {**r, "enabled": r.get("enabled", True),
-                                    "technique": r.get("technique") or "sliding"}.items() if v is not None}
+                                    "technique": r.get("technique") or DEFAULT_SPEND_TECHNIQUE}.items()
+                  if v is not None}
                  for r in s.get("rules") or []]
         if not rules:  # no rule limits nothing, whatever `enabled` says
             p.pop("spendLimits")
@@ -189,7 +191,7 @@ def normalise(props: Mapping[str, Any]) -> dict[str, Any]:
         otels = []
         for otel in p["otels"] or []:
             o = {k: v for k, v in dict(otel).items() if v is not None}
-            o["contentType"] = str(o.get("contentType") or "json").lower()
+            o["contentType"] = str(o.get("contentType") or DEFAULT_OTEL_CONTENT_TYPE).lower()
             if isinstance(o.get("url"), str):  # a URL's credentials: by presence, never shown
                 o["url"] = url_credentials(o["url"], _URL_SECRET)[0]
             if "authorization" in o:
