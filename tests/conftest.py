@@ -19,7 +19,7 @@ import pulumi
 import pytest
 from jsonschema import Draft4Validator
 from jsonschema.validators import validator_for
-from plan_server_helpers import PLAN_SERVER_ENV, start_plan_server, stop_plan_server
+from plan_server_helpers import PLAN_SERVER_ENV, stop_suite_server, suite_server
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import wait_for_rpcs
@@ -228,33 +228,14 @@ def sarif_validator() -> Draft4Validator:
 # makes every `aigw` (in a subprocess or in-process) plan through it: the same runner, output and
 # exit status (tests/plan/test_plan_server.py compares them byte for byte), imported once.
 # Tests marked `real_runner` run with AIGW_PLAN_SERVER unset: the real one-process-per-stack path.
-_plan_server: dict[str, Any] = {}
-
-
 def pytest_runtest_setup(item: pytest.Item) -> None:
     # Before any fixture of the test (module-scoped ones included) is made; after skip markers.
     if item.get_closest_marker("real_runner"):
         os.environ.pop(PLAN_SERVER_ENV, None)
         return
-    inherited = os.environ.get(PLAN_SERVER_ENV)
-    if "path" not in _plan_server and inherited and os.path.exists(inherited):
-        # A pytest started by a test (tests/policy/test_pulumi_cli_optin.py) uses its parent's server.
-        _plan_server["path"] = inherited
-    if "path" not in _plan_server:
-        import tempfile
-
-        # A short directory: a Unix socket path is limited to ~100 bytes.
-        directory = Path(tempfile.mkdtemp(prefix="aigw-plan-"))
-        _plan_server["dir"] = directory
-        _plan_server["proc"], _plan_server["path"] = start_plan_server(directory)
-    os.environ[PLAN_SERVER_ENV] = _plan_server["path"]
+    os.environ[PLAN_SERVER_ENV] = suite_server()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     os.environ.pop(PLAN_SERVER_ENV, None)
-    if "proc" in _plan_server:
-        import shutil
-
-        stop_plan_server(_plan_server.pop("proc"))
-        shutil.rmtree(_plan_server.pop("dir"), ignore_errors=True)
-        _plan_server.pop("path", None)
+    stop_suite_server()

@@ -36,3 +36,48 @@ def stop_plan_server(proc: subprocess.Popen[bytes]) -> None:
     except Exception:  # noqa: BLE001 - it did not stop: make sure it does
         proc.kill()
         proc.wait()
+
+
+def plan_runner(args: list[str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """`python -m infra.plan.runner ARGS` in ``cwd``: through the suite's plan server when the test has one
+    (AIGW_PLAN_SERVER: the same stdout, stderr and exit status, tests/plan/test_plan_server.py), else a
+    fresh process. As `aigw` runs it: PYTHONWARNINGS=ignore."""
+    from infra.plan.server import request
+
+    env = {k: v for k, v in os.environ.items() if k != PLAN_SERVER_ENV}
+    env["PYTHONWARNINGS"] = "ignore"
+    server = os.environ.get(PLAN_SERVER_ENV)
+    if server:
+        code, out, err = request(server, list(args), str(cwd), env)
+        return subprocess.CompletedProcess(args, code, out, err)
+    return subprocess.run([sys.executable, "-m", "infra.plan.runner", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, check=False, timeout=300)
+
+
+_suite: dict[str, object] = {}
+
+
+def suite_server() -> str:
+    """The socket of this test process's plan server, started on first use (tests/conftest.py stops it).
+    A pytest started by a test (tests/policy/test_pulumi_cli_optin.py) uses its parent's."""
+    if "path" not in _suite:
+        inherited = os.environ.get(PLAN_SERVER_ENV)
+        if inherited and os.path.exists(inherited):
+            _suite["path"] = inherited
+        else:
+            import tempfile
+
+            # A short directory: a Unix socket path is limited to ~100 bytes.
+            directory = Path(tempfile.mkdtemp(prefix="aigw-plan-"))
+            _suite["dir"] = directory
+            _suite["proc"], _suite["path"] = start_plan_server(directory)
+    return str(_suite["path"])
+
+
+def stop_suite_server() -> None:
+    if "proc" in _suite:
+        import shutil
+
+        stop_plan_server(_suite.pop("proc"))  # type: ignore[arg-type]
+        shutil.rmtree(_suite.pop("dir"), ignore_errors=True)  # type: ignore[arg-type]
+    _suite.pop("path", None)

@@ -16,7 +16,6 @@ import collections.abc
 import inspect
 import json
 import re
-import subprocess
 import sys
 import typing
 from functools import cache
@@ -26,6 +25,7 @@ from typing import Any
 import pulumi
 import pulumi_cloudflare
 import pytest
+from plan_server_helpers import plan_runner
 
 ROOT = Path(__file__).resolve().parents[1]
 STACKS = sorted(p.name for p in ROOT.glob("Pulumi.*.yaml"))
@@ -142,8 +142,7 @@ def resource_problems(resource: dict[str, Any]) -> list[str]:
 def plans() -> dict[str, dict[str, Any]]:
     out = {}
     for stack in STACKS:
-        proc = subprocess.run([sys.executable, "-m", "infra.plan.runner", stack], cwd=ROOT, capture_output=True,
-                              text=True, check=False, timeout=300)
+        proc = plan_runner([stack], cwd=ROOT)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         out[stack] = json.loads(proc.stdout)
     return out

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import string
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
@@ -24,6 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from plan_server_helpers import plan_runner
 from pydantic.alias_generators import to_camel
 from schema_helpers import api_body, api_problems, pydantic_problems, wire_fields
 from wire import is_secret, plain
@@ -207,8 +206,7 @@ def test_every_ai_gateway_input_maps_to_an_api_field_and_back():
 
 
 def _plan(stack_file: Path) -> dict[str, Any]:
-    proc = subprocess.run([sys.executable, "-m", "infra.plan.runner", stack_file.name], cwd=ROOT,
-                          capture_output=True, text=True, check=False, timeout=300)
+    proc = plan_runner([stack_file.name], cwd=ROOT)
     assert proc.returncode == 0, f"{stack_file.name}: {proc.stdout}{proc.stderr}"
     return json.loads(proc.stdout)
 

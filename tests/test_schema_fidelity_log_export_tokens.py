@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import subprocess
-import sys
 import typing
 from functools import cache
 from pathlib import Path
@@ -33,6 +31,7 @@ from cloudflare.types.r2.buckets.lifecycle_update_params import LifecycleUpdateP
 from cloudflare.types.shared_params.token_policy import PermissionGroup, TokenPolicy
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from plan_server_helpers import plan_runner
 from pydantic.alias_generators import to_camel
 from schema_helpers import ITEM, api_body, api_problems, wire_fields
 from wire import plain
@@ -260,8 +259,7 @@ def test_the_mappings_rename_what_the_bridge_renamed():
 
 @pytest.fixture(scope="module")
 def prod_plan() -> dict[str, Any]:
-    proc = subprocess.run([sys.executable, "-m", "infra.plan.runner", "Pulumi.prod.yaml"], cwd=ROOT,
-                          capture_output=True, text=True, check=False, timeout=300)
+    proc = plan_runner(["Pulumi.prod.yaml"], cwd=ROOT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return json.loads(proc.stdout)
 

@@ -22,8 +22,6 @@ import inspect
 import json
 import re
 import shutil
-import subprocess
-import sys
 import typing
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
@@ -41,6 +39,7 @@ from cloudflare.types.workers.script_update_params import (
     ScriptUpdateParams,
 )
 from cloudflare.types.workers.scripts.subdomain_create_params import SubdomainCreateParams
+from plan_server_helpers import plan_runner
 from pulumi.runtime import settings as pulumi_settings
 from pydantic import TypeAdapter, ValidationError
 from pydantic.alias_generators import to_camel
@@ -283,8 +282,7 @@ def test_the_subdomain_inputs_map_to_the_api():
 
 
 def _plan(stack_file: str) -> dict[str, Any]:
-    proc = subprocess.run([sys.executable, "-m", "infra.plan.runner", stack_file], cwd=ROOT,
-                          capture_output=True, text=True, check=False, timeout=300)
+    proc = plan_runner([stack_file], cwd=ROOT)
     assert proc.returncode == 0, f"{stack_file}: {proc.stdout}{proc.stderr}"
     return json.loads(proc.stdout)
 

@@ -10,25 +10,21 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from plan_helpers import ROOT, aigw
-from plan_server_helpers import PLAN_SERVER_ENV, start_plan_server, stop_plan_server
+from plan_server_helpers import PLAN_SERVER_ENV, suite_server
 
 from infra.plan.server import request
 
 STACKS = sorted(p.name for p in ROOT.glob("Pulumi.*.yaml"))
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    directory = Path(__import__("tempfile").mkdtemp(prefix="aigw-T-"))
-    proc, path = start_plan_server(directory)
-    yield path
-    stop_plan_server(proc)
-    shutil.rmtree(directory, ignore_errors=True)
+@pytest.fixture
+def server() -> str:
+    """The suite's plan server of this test process (tests/conftest.py), also for real_runner tests."""
+    return suite_server()
 
 
 def fresh(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
