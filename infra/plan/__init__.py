@@ -101,17 +101,18 @@ def resolve_targets_partial(args: list[str], project_dir: Callable[[], Path]) ->
 PLAN_SERVER_ENV = "AIGW_PLAN_SERVER"
 
 
-def _run_runner(args: list[str]) -> subprocess.CompletedProcess[str]:
-    """`python -m infra.plan.runner ARGS`, or the same run in the plan server named by AIGW_PLAN_SERVER."""
+def _run_runner(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m infra.plan.runner ARGS` (in ``cwd``, default the current directory), or the same run in the plan
+    server named by AIGW_PLAN_SERVER."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     socket_path = os.environ.get(PLAN_SERVER_ENV)
     if not socket_path:
         return subprocess.run([sys.executable, "-m", "infra.plan.runner", *args],
-                              capture_output=True, text=True, check=False, env=env)
+                              capture_output=True, text=True, check=False, env=env, cwd=cwd)
     from .server import ServerUnreachable, request
 
     try:
-        code, out, err = request(socket_path, args, os.getcwd(), env)
+        code, out, err = request(socket_path, args, str(cwd or os.getcwd()), env)
     except ServerUnreachable as exc:
         raise PlanError([f"{PLAN_SERVER_ENV}={socket_path}: the plan server cannot be reached ({exc}): start it "
                          f"with `python -m infra.plan.server {socket_path}`, or unset {PLAN_SERVER_ENV} to plan "

@@ -74,13 +74,42 @@ def worktree(ref: str, project_dir: Path) -> Iterator[tuple[str, Path]]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _plan_base(project: Path, path: Path) -> BaseStack:
+def _files(directory: Path) -> dict[Path, Path]:
+    return {p.relative_to(directory): p for p in directory.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"}
+
+
+def same_program(project: Path) -> bool:
+    """Whether the base's program and rules (``infra/``, ``policy/aigw_policy/``) are, file for file and byte
+    for byte, the installed ones: then the installed runner (or the plan server, AIGW_PLAN_SERVER) plans the
+    base exactly as its own copy would, without a Python process of its own."""
+    import aigw_policy
+    import infra
+
+    for base_dir, own_dir in ((project / "infra", Path(infra.__file__).parent),
+                              (project / "policy" / "aigw_policy", Path(aigw_policy.__file__).parent)):
+        if not base_dir.is_dir():
+            return False
+        base_files, own_files = _files(base_dir), _files(own_dir)
+        if set(base_files) != set(own_files):
+            return False
+        if any(base_files[f].read_bytes() != own_files[f].read_bytes() for f in base_files):
+            return False
+    return True
+
+
+def _plan_base(project: Path, path: Path, same: bool = False) -> BaseStack:
     text = path.read_text()
-    env = {**os.environ, "PYTHONWARNINGS": "ignore",
-           # The base's own program and rules, ahead of the installed (head) ones.
-           "PYTHONPATH": os.pathsep.join([str(project), str(project / "policy")])}
-    proc = subprocess.run([sys.executable, "-m", "infra.plan.runner", str(path)], cwd=project, env=env,
-                          capture_output=True, text=True, check=False)
+    if same:
+        from ..plan import _run_runner
+
+        proc = _run_runner([str(path)], cwd=project)
+    else:
+        env = {**os.environ, "PYTHONWARNINGS": "ignore",
+               # The base's own program and rules, ahead of the installed (head) ones.
+               "PYTHONPATH": os.pathsep.join([str(project), str(project / "policy")])}
+        proc = subprocess.run([sys.executable, "-m", "infra.plan.runner", str(path)], cwd=project, env=env,
+                              capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         try:
             reason = json.loads(proc.stdout)["problems"][0]
@@ -132,6 +161,8 @@ def base_plans(ref: str, project_dir: Path, stacks: list[str] | None, jobs: int 
             return Base(commit, {n: BaseStack(None, p.read_text(), note) for n, p in wanted.items()},
                         policy_config=config)
         workers = max(1, min(jobs or os.cpu_count() or 1, len(wanted) or 1))
+        same = same_program(project)
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = dict(zip(wanted, pool.map(lambda p: _plan_base(project, p), wanted.values()), strict=True))
+            results = dict(zip(wanted, pool.map(lambda p: _plan_base(project, p, same), wanted.values()),
+                               strict=True))
         return Base(commit, results, policy_config=config)
