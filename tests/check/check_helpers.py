@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-# One way to run the real command line for every layer-3 test (tests/plan/plan_helpers.py).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plan"))
-from plan_helpers import ROOT, aigw  # noqa: E402
+# One way to run the real command line for every layer-3 test (tests/plan/plan_helpers.py, importable
+# everywhere: pyproject.toml's pytest `pythonpath`).
+from plan_helpers import ROOT, aigw
 
 __all__ = ["ROOT", "aigw", "check", "findings", "gateway", "key_line", "make_project"]
 

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import copy
 import re
-import sys
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
-# One way to run the real command line for every layer-3 test (tests/plan/plan_helpers.py).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plan"))
-from plan_helpers import ROOT, aigw  # noqa: E402
+# One way to run the real command line for every layer-3 test (tests/plan/plan_helpers.py, importable
+# everywhere: pyproject.toml's pytest `pythonpath`).
+from plan_helpers import ROOT, aigw
 
 __all__ = ["ACCOUNT_TOKEN", "API_TOKEN", "EDGE_WORKER", "GATEWAY", "LOGPUSH_JOB", "R2_BUCKET", "REVIEW_DATE", "ROOT",
            "SUBDOMAIN", "WORKERS_SCRIPT", "aigw", "custom", "edited", "props", "resource", "stray_html", "without"]
