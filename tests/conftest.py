@@ -20,12 +20,11 @@ import pytest
 from jsonschema import Draft4Validator
 from jsonschema.validators import validator_for
 from plan_server_helpers import PLAN_SERVER_ENV, stop_suite_server, suite_server
-from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
 
-from infra.components.tokens import PERMISSION_GROUPS_INVOKE, offline_permission_groups
+from infra.plan.engine import RecordingEngine
 from infra.spec import RawConfig, StackSpec, build_stack_spec
 
 # Token expiry is judged by AIGW_TODAY (aigw_policy.engine.review_date) in aigw check, aigw diff and the
@@ -102,37 +101,23 @@ class MockedEngine:
 
     def reset(self, stack: str | None = None) -> None:
         self.stack = stack or self.stack
+        # The plan's own engine (infra/plan/engine.py), without the plan's offline outputs: a test sees
+        # exactly the inputs the program registered.
         self.registrations = []
         registrations = self.registrations
-        options: dict[tuple[str, str], dict[str, Any]] = {}
 
-        class RecordingMonitor(pulumi_mocks.MockMonitor):
-            def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
-                options[(request.type, request.name)] = {
-                    "protect": bool(request.protect),
-                    "additional_secret_outputs": list(request.additionalSecretOutputs),
-                    "parent": request.parent,
-                    "urn": self.make_urn(request.parent, request.type, request.name),
-                }
-                return super().RegisterResource(request)
+        def record(entry: dict[str, Any]) -> None:
+            options = entry["options"]
+            registrations.append(Registration(
+                entry["type"], entry["name"], entry["custom"], dict(entry["props"]),
+                protect=options.get("protect", False),
+                additional_secret_outputs=options.get("additionalSecretOutputs", []),
+                parent=options.get("parent", ""), urn=options.get("urn", "")))
 
-        class RecordingMocks(pulumi_mocks.Mocks):
-            def new_resource(self, args: pulumi_mocks.MockResourceArgs):
-                registrations.append(Registration(args.typ, args.name, bool(args.custom), dict(args.inputs),
-                                                  **options.get((args.typ, args.name), {})))
-                # Inputs are already camelCase, as the engine's state would be.
-                return f"{args.name}-id", args.inputs
-
-            def call(self, args: pulumi_mocks.MockCallArgs):
-                if args.token == PERMISSION_GROUPS_INVOKE:
-                    return offline_permission_groups(args.args)
-                return {}
-
+        recorder = RecordingEngine(record=record)
         # A new root Stack per run, so exports of one test never leak into another.
         pulumi_settings.ROOT.set(None)
-        recording = RecordingMocks()
-        pulumi_mocks.set_mocks(recording, project=self.project, stack=self.stack, preview=False,
-                               monitor=RecordingMonitor(recording))
+        recorder.install(self.project, self.stack)
 
     def wait(self) -> None:
         """Block until every outstanding registration has reached the mocks."""

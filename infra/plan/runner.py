@@ -23,7 +23,6 @@ gc.disable()
 
 import json  # noqa: E402
 import sys  # noqa: E402
-import threading  # noqa: E402
 from typing import Any  # noqa: E402
 
 from aigw_policy.vocabulary import ACCOUNT_TOKEN, SECRET_MARK  # noqa: E402
@@ -89,49 +88,20 @@ def run(path: str, for_check: bool = False) -> dict[str, Any]:
     # Run where the engine would run the program, so relative paths (Worker modules) match.
     os.chdir(program_dir(Path(spec.project_dir)))
 
-    from pulumi.runtime import mocks as pulumi_mocks
     from pulumi.runtime.stack import wait_for_rpcs
     from pulumi.runtime.sync_await import _sync_await
 
-    from ..components.tokens import PERMISSION_GROUPS_INVOKE, offline_permission_groups
     from ..program import deploy
 
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
     gc.enable()
 
-    captured: list[dict[str, Any]] = []
-    # MockMonitor.RegisterResource calls Mocks.new_resource on the same thread: the request
-    # being registered is handed over through a thread-local, so options match exactly.
-    current = threading.local()
+    from .engine import RecordingEngine
 
-    class PlanMonitor(pulumi_mocks.MockMonitor):
-        """Records the resource options the engine would see (protect, secret outputs)."""
-
-        def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
-            current.options = {
-                "protect": bool(request.protect),
-                "additionalSecretOutputs": sorted(set(request.additionalSecretOutputs)),
-                # The program's own replace triggers (a token's validity window): `aigw diff` says why.
-                "replaceOnChanges": sorted(set(request.replaceOnChanges)),
-            }
-            return super().RegisterResource(request)
-
-    class PlanMocks(pulumi_mocks.Mocks):
-        def new_resource(self, args: pulumi_mocks.MockResourceArgs):
-            captured.append({"type": args.typ, "name": args.name, "custom": args.custom,
-                             "props": args.inputs, "options": getattr(current, "options", {})})
-            return f"{args.name}-id", {**args.inputs, **OFFLINE_OUTPUTS.get(args.typ, {})}
-
-        def call(self, args: pulumi_mocks.MockCallArgs):
-            if args.token == PERMISSION_GROUPS_INVOKE:
-                return offline_permission_groups(args.args)
-            return {}
-
-    mocks = PlanMocks()
-    pulumi_mocks.set_mocks(mocks, project=spec.project, stack=spec.stack, preview=False,
-                           monitor=PlanMonitor(mocks))
-
+    engine = RecordingEngine(OFFLINE_OUTPUTS)
+    engine.install(spec.project, spec.stack)
+    captured = engine.registrations
     outputs = deploy(spec)
     _sync_await(wait_for_rpcs())
     outputs = _sync_await(resolve_exports(outputs))
@@ -141,7 +111,11 @@ def run(path: str, for_check: bool = False) -> dict[str, Any]:
         # A dynamic resource's serialized provider (the Logpush job's; always a secret) is how the
         # engine finds its code, not a setting: the plan, the rules and the diff never read it.
         res["props"].pop(DYNAMIC_PROVIDER_KEY, None)
-        opts = res["options"]
+        sent = res["options"]
+        opts = {"protect": sent.get("protect", False),
+                "additionalSecretOutputs": sorted(set(sent.get("additionalSecretOutputs", ()))),
+                # The program's own replace triggers (a token's validity window): `aigw diff` says why.
+                "replaceOnChanges": sorted(set(sent.get("replaceOnChanges", ())))} if sent else {}
         entry = {"type": res["type"], "name": res["name"], "props": redact(res["props"])}
         if res["custom"]:
             # Properties the engine stores encrypted as a whole (they hold a secret somewhere).
