@@ -8,6 +8,7 @@ every enabled rule runs as the pack runs it (resource rules per resource, stack 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from aigw_policy import RULES, Context, Finding, evaluate, from_plan
 from aigw_policy.engine import STACK_TYPE, apply_waivers, effective_level, review_date
 from aigw_policy.rules import GATEWAY, LOGPUSH_JOBS, WORKERS_SCRIPT
+from aigw_policy.waivers import RULE_ID as RELAXATIONS_WAIVED
 
 from .config import Settings
 
@@ -94,3 +96,30 @@ def check_plan(plan: dict[str, Any], file: Path, settings: Settings, today: dt.d
     production = bool(plan.get("production")) or any(
         plan["environment"] in cfg.get("productionEnvironments", []) for _, cfg in settings.values())
     return StackResult(plan["stack"], plan["environment"], production, file, len(resources), findings)
+
+
+_ABOUT_RULE = re.compile(r"^(?:waiver |the policy config sets )([a-z0-9-]+)(\.waivers\[\d+\])?")
+
+
+def located_in_policy_config(result: StackResult, policy_config: Path | None) -> StackResult:
+    """relaxations-waived findings point at the policy config's line for the rule they are about (a waiver or a
+    relaxed level is written there, not in the stack file), for SARIF and github annotations."""
+    if policy_config is None:
+        return result
+    try:
+        lines = policy_config.read_text().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return result
+    findings: list[Finding] = []
+    for f in result.findings:
+        match = _ABOUT_RULE.match(f.message) if f.policy == RELAXATIONS_WAIVED else None
+        if match is None:
+            findings.append(f)
+            continue
+        rule = match.group(1)
+        key = re.compile(rf'"{re.escape(rule)}"\s*:')
+        line = next((n for n, text in enumerate(lines, 1) if key.search(text)), None)
+        findings.append(ConfigFinding(f.policy, f.level, f.resource, f.message, file=str(policy_config), line=line,
+                                      path=rule + (match.group(2) or "")))
+    return StackResult(result.stack, result.environment, result.production, result.file, result.resources,
+                       findings)

@@ -25,7 +25,7 @@ def check(ctx: click.Context, targets: tuple[str, ...], fmt: str, policy_config:
 
     Exit 1 when any mandatory policy is violated; advisory findings alone exit 0.
     """
-    from ..check import check_plan
+    from ..check import check_plan, located_in_policy_config
     from ..check import format as formats
     from ..check.config import PolicyConfigError, load_settings
     from ..plan import PlanError
@@ -40,7 +40,7 @@ def check(ctx: click.Context, targets: tuple[str, ...], fmt: str, policy_config:
     except PlanError as exc:
         _fail(exc.lines, exc.exit_code)
         return
-    results = [check_plan(plan, path, settings, today)
+    results = [located_in_policy_config(check_plan(plan, path, settings, today), policy_config)
                for path, plan in _planned(ctx, list(targets), jobs, for_check=True, partial=True)]
     if fmt == "json":
         click.echo(formats.to_json(results, settings))

@@ -130,3 +130,24 @@ def test_relaxations_waived_cannot_be_relaxed(tmp_path: Path, level: str):
     assert proc.stderr.splitlines() == [
         f'aigw: pc.json: relaxations-waived: "{level}": relaxations-waived cannot be relaxed (it is what makes a '
         "relaxation visible); allowed: mandatory, remediate"]
+
+
+def test_relaxations_waived_findings_point_at_the_policy_config_line_of_their_rule(project: Path, sarif_validator):
+    text = ('{\n  "production-rate-limited": {\n    "waivers": [{"resources": ["x"], "owner": "@a", "reason": "r",'
+            ' "expires": "2026-11-01"}]\n  },\n  "production-payloads-not-stored": "disabled"\n}\n')
+    (project / "located.json").write_text(text)
+    proc = check("Pulumi.prod.yaml", "--policy-config", "located.json", "--format", "sarif", cwd=project)
+    doc = json.loads(proc.stdout)
+    assert list(sarif_validator.iter_errors(doc)) == []
+    located = {r["message"]["text"].split(" (")[0][:60]: r["locations"][0]["physicalLocation"]
+               for r in doc["runs"][0]["results"] if r["ruleId"] == "relaxations-waived"}
+    assert sorted((loc["artifactLocation"]["uri"], loc["region"]["startLine"]) for loc in located.values()) == [
+        ("located.json", 2), ("located.json", 5)]
+    fingerprints = {r["partialFingerprints"]["aigwFinding/v1"] for r in doc["runs"][0]["results"]
+                    if r["ruleId"] == "relaxations-waived"}
+    assert fingerprints == {"prod/relaxations-waived/pulumi:pulumi:Stack/prod/production-rate-limited.waivers[0]",
+                            "prod/relaxations-waived/pulumi:pulumi:Stack/prod/production-payloads-not-stored"}
+    findings_json = json.loads(check("Pulumi.prod.yaml", "--policy-config", "located.json", "--format", "json",
+                                     cwd=project).stdout)["stacks"][0]["findings"]
+    assert {f["location"]["path"] for f in findings_json if f["policy"] == "relaxations-waived"} == {
+        "production-rate-limited.waivers[0]", "production-payloads-not-stored"}
