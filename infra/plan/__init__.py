@@ -29,8 +29,6 @@ from typing import Any
 
 from ..exits import BUG, INVALID, debug
 
-AI_GATEWAY = "cloudflare:index/aiGateway:AiGateway"
-
 
 class PlanError(Exception):
     """The plan could not be made. ``exit_code`` 2: invalid input; 4: the program failed."""
