@@ -101,14 +101,11 @@ def check_plan(plan: dict[str, Any], file: Path, settings: Settings, today: dt.d
 _ABOUT_RULE = re.compile(r"^(?:waiver |the policy config sets )([a-z0-9-]+)(\.waivers\[\d+\])?")
 
 
-def located_in_policy_config(result: StackResult, policy_config: Path | None) -> StackResult:
+def located_in_policy_config(result: StackResult, policy_config: Path | None, lines: list[str]) -> StackResult:
     """relaxations-waived findings point at the policy config's line for the rule they are about (a waiver or a
-    relaxed level is written there, not in the stack file), for SARIF and github annotations."""
+    relaxed level is written there, not in the stack file), for SARIF and github annotations. ``lines``: the
+    policy config's text, read once by the caller."""
     if policy_config is None:
-        return result
-    try:
-        lines = policy_config.read_text().splitlines()
-    except (OSError, UnicodeDecodeError):
         return result
     findings: list[Finding] = []
     for f in result.findings:

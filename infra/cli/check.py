@@ -40,7 +40,9 @@ def check(ctx: click.Context, targets: tuple[str, ...], fmt: str, policy_config:
     except PlanError as exc:
         _fail(exc.lines, exc.exit_code)
         return
-    results = [located_in_policy_config(check_plan(plan, path, settings, today), policy_config)
+    # load_settings has read it: readable UTF-8 JSON.
+    lines = policy_config.read_text().splitlines() if policy_config is not None else []
+    results = [located_in_policy_config(check_plan(plan, path, settings, today), policy_config, lines)
                for path, plan in _planned(ctx, list(targets), jobs, for_check=True, partial=True)]
     if fmt == "json":
         click.echo(formats.to_json(results, settings))

@@ -68,12 +68,15 @@ _configure = _Servicer.Configure
 _enforcement_level = _Servicer._get_enforcement_level
 # What the engine's last Configure sent: policy name -> (enforcement level, properties).
 CONFIGURED: dict[str, tuple[str, dict[str, Any]]] = {}
+# What is derived from it once per Configure, not per Analyze call: the settings, the waivers holding today.
+_DERIVED: dict[Any, Any] = {}
 
 
 def _keep_config(self, request, context):
     from google.protobuf import json_format
 
     CONFIGURED.clear()
+    _DERIVED.clear()
     for name in request.policyConfig:
         entry = request.policyConfig[name]
         CONFIGURED[name] = (self._convert_enforcement_level(entry.enforcementLevel).value,
@@ -125,11 +128,20 @@ def _stack(pulumi_stack: str, pulumi_config: str) -> tuple[str, str, tuple[str, 
 
 def configured_settings() -> dict[str, tuple[str, dict[str, Any]]]:
     """Every rule's (level, properties with defaults) as the engine configured the pack."""
-    out = {}
-    for rule in RULES:
-        level, props = CONFIGURED.get(rule.id, (rule.level, {}))
-        out[rule.id] = (rule.level if rule.id == RELAXATIONS_WAIVED else level, {**rule.defaults(), **props})
-    return out
+    if "settings" not in _DERIVED:
+        out = {}
+        for rule in RULES:
+            level, props = CONFIGURED.get(rule.id, (rule.level, {}))
+            out[rule.id] = (rule.level if rule.id == RELAXATIONS_WAIVED else level, {**rule.defaults(), **props})
+        _DERIVED["settings"] = out
+    return _DERIVED["settings"]
+
+
+def _holding(ctx: Context) -> list:
+    key = ("holding", ctx.today)
+    if key not in _DERIVED:
+        _DERIVED[key] = holding_waivers(ctx.settings, ctx.today)
+    return _DERIVED[key]
 
 
 def stack_context(rule_config: Mapping[str, Any] | None, rule: Rule) -> Context:
@@ -146,7 +158,7 @@ def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
             return
         resource = Resource(args.resource_type, args.name, plain(args.props), args.urn)
         ctx = stack_context(args.get_config(), rule)
-        holding = holding_waivers(ctx.settings, ctx.today)
+        holding = _holding(ctx)
         for v in run_resource_rule(rule, resource, ctx):
             if not waived(holding, rule.id, ctx.stack, v.resource):
                 report_violation(v.message)
@@ -158,7 +170,7 @@ def _stack_policy(rule: Rule) -> StackValidationPolicy:
     def validate(args, report_violation) -> None:
         resources = [Resource(r.resource_type, r.name, plain(r.props), r.urn) for r in args.resources]
         ctx = stack_context(args.get_config(), rule)
-        holding = holding_waivers(ctx.settings, ctx.today)
+        holding = _holding(ctx)
         for v in run_stack_rule(rule, resources, ctx):
             if not waived(holding, rule.id, ctx.stack, v.resource):
                 report_violation(v.message, v.resource.urn if v.resource and v.resource.urn else None)
