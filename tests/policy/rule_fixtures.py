@@ -9,7 +9,9 @@ deploy) as aigw:index:ApiToken components and cloudflare AccountTokens. Secrets 
 markers, as the pack sees them (`values.from_wire`).
 
 Every call builds fresh objects, so a test can change one field without touching another test's
-stack: `changed(GATEWAY, "support-bot", "authentication", False)`.
+stack: `changed(GATEWAY, "support-bot", "authentication", False)`. The rule tests (test_rule_<id>.py, one
+file per rule) each change one field and assert the finding: rule id, level, resource and the words of
+the message.
 """
 
 from __future__ import annotations

@@ -1,8 +1,4 @@
-"""`log-retention-keeps-newest` (docs/policy.md#log-retention-keeps-newest).
-
-The compliant stack (rule_fixtures.compliant) with one field changed per test; each asserts the finding:
-rule id, level, resource and the words of the message.
-"""
+"""`log-retention-keeps-newest`, case by case on rule_fixtures' compliant stack (docs/policy.md)."""
 
 from __future__ import annotations
 

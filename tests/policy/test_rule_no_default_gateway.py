@@ -1,8 +1,4 @@
-"""`no-default-gateway` (docs/policy.md#no-default-gateway).
-
-The compliant stack (rule_fixtures.compliant) with one field changed per test; each asserts the finding:
-rule id, level, resource and the words of the message.
-"""
+"""`no-default-gateway`, case by case on rule_fixtures' compliant stack (docs/policy.md)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""`production-authentication-required` (docs/policy.md#production-authentication-required).
-
-The compliant stack (rule_fixtures.compliant) with one field changed per test; each asserts the finding:
-rule id, level, resource and the words of the message.
-"""
+"""`production-authentication-required`, case by case on rule_fixtures' compliant stack (docs/policy.md)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""`production-guardrails` (docs/policy.md#production-guardrails).
-
-The compliant stack (rule_fixtures.compliant) with one field changed per test; each asserts the finding:
-rule id, level, resource and the words of the message.
-"""
+"""`production-guardrails`, case by case on rule_fixtures' compliant stack (docs/policy.md)."""
 
 from __future__ import annotations
 

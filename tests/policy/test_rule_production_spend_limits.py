@@ -1,8 +1,4 @@
-"""`production-spend-limits` (docs/policy.md#production-spend-limits).
-
-The compliant stack (rule_fixtures.compliant) with one field changed per test; each asserts the finding:
-rule id, level, resource and the words of the message.
-"""
+"""`production-spend-limits`, case by case on rule_fixtures' compliant stack (docs/policy.md)."""
 
 from __future__ import annotations
 

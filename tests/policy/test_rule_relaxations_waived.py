@@ -1,8 +1,4 @@
-"""`relaxations-waived` (docs/policy.md#relaxations-waived).
-
-The compliant stack (rule_fixtures.compliant) with one field changed per test; each asserts the finding:
-rule id, level, resource and the words of the message.
-"""
+"""`relaxations-waived`, case by case on rule_fixtures' compliant stack (docs/policy.md)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""`secrets-not-plaintext` (docs/policy.md#secrets-not-plaintext).
-
-The compliant stack (rule_fixtures.compliant) with one field changed per test; each asserts the finding:
-rule id, level, resource and the words of the message.
-"""
+"""`secrets-not-plaintext`, case by case on rule_fixtures' compliant stack (docs/policy.md)."""
 
 from __future__ import annotations
 

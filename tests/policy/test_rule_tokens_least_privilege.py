@@ -1,8 +1,4 @@
-"""`tokens-least-privilege` (docs/policy.md#tokens-least-privilege).
-
-The compliant stack (rule_fixtures.compliant) with one field changed per test; each asserts the finding:
-rule id, level, resource and the words of the message.
-"""
+"""`tokens-least-privilege`, case by case on rule_fixtures' compliant stack (docs/policy.md)."""
 
 from __future__ import annotations
 
