@@ -220,11 +220,11 @@ def holding_waivers(settings: Mapping[str, tuple[str, Mapping[str, Any]]], today
     return judge(settings, today, max_days)[0]
 
 
-def waived(waivers: Sequence[Waiver], rule_id: str, stack: str, resource: Resource | None) -> Waiver | None:
-    """The waiver of a violation (of a resource, or of the stack itself, named by the stack's name)."""
+def waived(waivers: Sequence[Waiver], rule_id: str, stack: str, name: str) -> Waiver | None:
+    """The waiver of a finding of ``rule_id`` on the resource ``name`` (the stack's name for the stack itself)."""
     if rule_id == WAIVERS_RULE:
         return None  # a broken waiver or a relaxed level cannot be waived
-    return waiver_for(waivers, rule_id, stack, resource.name if resource else stack)
+    return waiver_for(waivers, rule_id, stack, name)
 
 
 def apply_waivers(findings: Sequence[Finding], settings: Mapping[str, tuple[str, Mapping[str, Any]]],
@@ -234,7 +234,7 @@ def apply_waivers(findings: Sequence[Finding], settings: Mapping[str, tuple[str,
         return list(findings)
     out = []
     for f in findings:
-        w = None if f.policy == WAIVERS_RULE else waiver_for(holding, f.policy, stack, f.resource[1])
+        w = waived(holding, f.policy, stack, f.resource[1])
         out.append(dataclasses.replace(f, waiver=w) if w else f)
     return out
 

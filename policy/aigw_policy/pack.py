@@ -160,7 +160,7 @@ def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
         ctx = stack_context(args.get_config(), rule)
         holding = _holding(ctx)
         for v in run_resource_rule(rule, resource, ctx):
-            if not waived(holding, rule.id, ctx.stack, v.resource):
+            if not waived(holding, rule.id, ctx.stack, v.resource.name if v.resource else ctx.stack):
                 report_violation(v.message)
 
     return ResourceValidationPolicy(rule.id, rule.description, validate, **_common(rule))
@@ -172,7 +172,7 @@ def _stack_policy(rule: Rule) -> StackValidationPolicy:
         ctx = stack_context(args.get_config(), rule)
         holding = _holding(ctx)
         for v in run_stack_rule(rule, resources, ctx):
-            if not waived(holding, rule.id, ctx.stack, v.resource):
+            if not waived(holding, rule.id, ctx.stack, v.resource.name if v.resource else ctx.stack):
                 report_violation(v.message, v.resource.urn if v.resource and v.resource.urn else None)
 
     return StackValidationPolicy(rule.id, rule.description, validate, **_common(rule))
