@@ -41,7 +41,7 @@ bench: install
 	$(PY) bench/live_bench.py
 
 lint: install
-	$(VENV)/bin/ruff check infra policy tests bench
+	$(VENV)/bin/ruff check aigw infra policy tests bench
 
 clean:
 	rm -rf $(VENV) node_modules build *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -10,7 +10,7 @@ The stack is plan_bench.py's generated stack (imported, not copied): N gateways 
 Measured:
 1. whole process, from outside: `aigw plan FILE --format json` and `aigw check FILE --format json
    [--policy-config FILE]`, interleaved, min and median of --runs each. check = plan + rules + output.
-2. the rules alone, in this process: `infra.check.check_plan` (plan JSON -> rule values, every
+2. the rules alone, in this process: `aigw.check.check_plan` (plan JSON -> rule values, every
    enabled rule, sorting) on the plan JSON made once, min and median of --rule-runs, and per resource.
 
 Usage: python bench/check_bench.py [--gateways 1000] [--runs 5] [--rule-runs 20]
@@ -31,9 +31,9 @@ from pathlib import Path
 # bench/ is on sys.path when this file runs as a script: the plan benchmark's generator and timer.
 from plan_bench import AIGW, timed, write_stack
 
+from aigw.check import check_plan
+from aigw.check.config import Settings, load_settings, settings_from
 from aigw_policy import RULES
-from infra.check import check_plan
-from infra.check.config import Settings, load_settings, settings_from
 
 
 def timed_check(cmd: list[str], cwd: Path) -> float:
@@ -110,7 +110,7 @@ def main() -> int:
         policy = "`bench` is production (`--policy-config`)" if extra else "defaults (`bench` not production)"
         print(f"| `aigw check FILE --format json{' --policy-config P' if extra else ''}` | {policy} | "
               f"{min(whole[name]):.2f} s | {statistics.median(whole[name]):.2f} s |")
-    print(f"\nRules alone (`infra.check.check_plan` on the plan JSON, {args.rule_runs} runs each):\n")
+    print(f"\nRules alone (`aigw.check.check_plan` on the plan JSON, {args.rule_runs} runs each):\n")
     print("| policy | rules run | findings (mandatory / advisory) | min | median | median per resource |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, result, times in rule_rows:

@@ -7,7 +7,7 @@ on 127.0.0.1 with the official SDK, as `aigw` talks to Cloudflare.
    comparison; exit 0). Measured: API requests (target: at most 12; pages of 100 make it 10) and
    wall time, (a) the whole `aigw audit` process, which plans the project's stacks offline first
    (`aigw plan FILE --format json` of the same stack is timed alongside, interleaved, to show what
-   the API part adds), and (b) in-process: `infra.live.audit.audit` with the plan given (list + match +
+   the API part adds), and (b) in-process: `aigw.live.audit.audit` with the plan given (list + match +
    drift + rules), and the listing alone.
 2. drift of a 20-gateway stack (the same generator, 20 gateways): one list request; whole `aigw drift`
    process and in-process (list + compare).
@@ -42,10 +42,10 @@ sys.path[:0] = [str(ROOT / "tests" / "live"), str(ROOT / "tests")]
 from live_helpers import plan_json, seed_plan  # noqa: E402
 from standin import READ_TOKEN, TEST_TOKENS, StandIn  # noqa: E402
 
-from infra.check.config import load_settings  # noqa: E402
-from infra.live import audit as auditing  # noqa: E402
-from infra.live.client import Client  # noqa: E402
-from infra.live.drift import drift  # noqa: E402
+from aigw.check.config import load_settings  # noqa: E402
+from aigw.live import audit as auditing  # noqa: E402
+from aigw.live.client import Client  # noqa: E402
+from aigw.live.drift import drift  # noqa: E402
 
 LIST = "/ai-gateway/gateways"
 

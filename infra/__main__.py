@@ -1,6 +1,5 @@
-"""Entry point for the Pulumi CLI (`main: infra/`): load the stack's config, then deploy it."""
+"""This repository's Pulumi program (`main: infra/` in Pulumi.yaml): the installed aigw program."""
 
-from infra.config import load_pulumi_config
-from infra.program import deploy
+from aigw.program import main
 
-deploy(load_pulumi_config())
+main()

@@ -24,8 +24,8 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
 
-from infra.plan.engine import RecordingEngine
-from infra.spec import RawConfig, StackSpec, build_stack_spec
+from aigw.plan.engine import RecordingEngine
+from aigw.spec import RawConfig, StackSpec, build_stack_spec
 
 # Token expiry is judged by AIGW_TODAY (aigw_policy.engine.review_date) in aigw check, aigw diff and the
 # pack; every test, and every aigw subprocess a test starts (they inherit the environment), reviews as
@@ -101,7 +101,7 @@ class MockedEngine:
 
     def reset(self, stack: str | None = None) -> None:
         self.stack = stack or self.stack
-        # The plan's own engine (infra/plan/engine.py), without the plan's offline outputs: a test sees
+        # The plan's own engine (aigw/plan/engine.py), without the plan's offline outputs: a test sees
         # exactly the inputs the program registered.
         self.registrations = []
         registrations = self.registrations
@@ -206,9 +206,9 @@ def sarif_validator() -> Draft4Validator:
     return cls(schema)
 
 
-# --- The plan fork server (infra/plan/server.py) -------------------------------------------------
+# --- The plan fork server (aigw/plan/server.py) -------------------------------------------------
 # Almost every CLI test runs `aigw plan|check|diff|...` in a subprocess, and each stack it plans is a
-# `python -m infra.plan.runner` process that spends most of its second importing pulumi_cloudflare.
+# `python -m aigw.plan.runner` process that spends most of its second importing pulumi_cloudflare.
 # Each test process (xdist worker) starts one plan server, and AIGW_PLAN_SERVER in the environment
 # makes every `aigw` (in a subprocess or in-process) plan through it: the same runner, output and
 # exit status (tests/plan/test_plan_server.py compares them byte for byte), imported once.

@@ -1,4 +1,4 @@
-"""Starting and stopping the plan fork server (infra/plan/server.py) for tests (tests/conftest.py)."""
+"""Starting and stopping the plan fork server (aigw/plan/server.py) for tests (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from pathlib import Path
 PLAN_SERVER_ENV = "AIGW_PLAN_SERVER"
 ROOT = Path(__file__).resolve().parents[1]
 def start_plan_server(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """A running `python -m infra.plan.server` on a socket in ``directory``: (process, socket path)."""
+    """A running `python -m aigw.plan.server` on a socket in ``directory``: (process, socket path)."""
     path = str(directory / "plan.sock")
     env = {k: v for k, v in os.environ.items() if k != PLAN_SERVER_ENV}
     log = directory / "server.log"
     with open(log, "wb") as stderr:
-        proc = subprocess.Popen([sys.executable, "-m", "infra.plan.server", path], cwd=ROOT,
+        proc = subprocess.Popen([sys.executable, "-m", "aigw.plan.server", path], cwd=ROOT,
                                 env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr)
     deadline = time.monotonic() + 120
     while not os.path.exists(path):
@@ -39,10 +39,10 @@ def stop_plan_server(proc: subprocess.Popen[bytes]) -> None:
 
 
 def plan_runner(args: list[str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    """`python -m infra.plan.runner ARGS` in ``cwd``: through the suite's plan server when the test has one
+    """`python -m aigw.plan.runner ARGS` in ``cwd``: through the suite's plan server when the test has one
     (AIGW_PLAN_SERVER: the same stdout, stderr and exit status, tests/plan/test_plan_server.py), else a
     fresh process. As `aigw` runs it: PYTHONWARNINGS=ignore."""
-    from infra.plan.server import request
+    from aigw.plan.server import request
 
     env = {k: v for k, v in os.environ.items() if k != PLAN_SERVER_ENV}
     env["PYTHONWARNINGS"] = "ignore"
@@ -50,7 +50,7 @@ def plan_runner(args: list[str], cwd: Path = ROOT) -> subprocess.CompletedProces
     if server:
         code, out, err = request(server, list(args), str(cwd), env)
         return subprocess.CompletedProcess(args, code, out, err)
-    return subprocess.run([sys.executable, "-m", "infra.plan.runner", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "aigw.plan.runner", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, check=False, timeout=300)
 
 

@@ -35,14 +35,14 @@ from cloudflare.types.ai_gateway import AIGatewayCreateParams
 from pydantic import TypeAdapter, ValidationError
 from typing_extensions import is_typeddict
 
-from infra import fields
+from aigw import fields
 
 # --------------------------------------------------------------------------- props -> API body
 
 ITEM = fields.ITEM  # a path step into a list item
 
 # Pulumi property (after snake_casing) -> API key, where the bridge renamed it or the provider's
-# model tags it differently: derived from the field table (infra/fields.py), which the SDK check
+# model tags it differently: derived from the field table (aigw/fields.py), which the SDK check
 # below then verifies.
 PULUMI_RENAMES: dict[tuple[str, ...], dict[str, str]] = fields.pulumi_renames()
 # Terraform attribute -> API JSON key: for AiGateway already in PULUMI_RENAMES (other resources pass theirs).

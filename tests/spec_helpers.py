@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from infra.config import load_stack_file
-from infra.spec import SpecError, StackSpec
+from aigw.config import load_stack_file
+from aigw.spec import SpecError, StackSpec
 
 REPO = Path(__file__).resolve().parents[1]
 ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
-MINIMAL_PROJECT = "name: ai-gateways\nruntime: python\nmain: infra/\n"
+MINIMAL_PROJECT = "name: ai-gateways\nruntime: python\nmain: aigw/\n"
 
 
 class Project:

@@ -1,4 +1,4 @@
-"""infra/atomic.py: the one way aigw writes a file at once (keygen: stack file and private key; import: stack
+"""aigw/atomic.py: the one way aigw writes a file at once (keygen: stack file and private key; import: stack
 file and import file)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from infra import atomic
+from aigw import atomic
 
 
 def mode(path: Path) -> int:

@@ -8,7 +8,7 @@ def test_aigw_version_prints_the_installed_distribution_version():
 
     from click.testing import CliRunner
 
-    from infra.cli import main
+    from aigw.cli import main
 
     result = CliRunner().invoke(main, ["--version"])
     assert result.exit_code == 0

@@ -26,8 +26,8 @@ from pydantic import BaseModel
 from ruamel.yaml import YAML
 from spec_helpers import REPO, Project, stack
 
-from infra.config import load_pulumi_config, load_stack_file
-from infra.spec import (
+from aigw.config import load_pulumi_config, load_stack_file
+from aigw.spec import (
     DlpPoliciesSpec,
     RateLimitSpec,
     RetrySpec,
@@ -402,7 +402,7 @@ def test_go_json_matches_what_the_cli_passes():
 
 def test_cli_refuses_authentication_false_as_offline(tmp_path, monkeypatch, pulumi_cli):
     # Under `pulumi up` too: new gateways require authentication (AI Gateway changelog 2026-11-03).
-    from infra.spec import AUTHENTICATION_FALSE
+    from aigw.spec import AUTHENTICATION_FALSE
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "Pulumi.yaml").write_text("name: ai-gateways\nruntime: python\n")

@@ -1,4 +1,4 @@
-"""The AiGateway field table (infra/fields.py) against the installed provider and SDK, the docs, and
+"""The AiGateway field table (aigw/fields.py) against the installed provider and SDK, the docs, and
 the code derived from it.
 
 A provider or SDK upgrade that brings a field fails here until the field is a row of the table or an
@@ -21,8 +21,8 @@ from cloudflare.types.ai_gateway import AIGatewayCreateParams
 from schema_helpers import _unwrap, wire_fields
 from typing_extensions import is_typeddict
 
-from infra import fields
-from infra.live import drift, importer, mapping
+from aigw import fields
+from aigw.live import drift, importer, mapping
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
 
@@ -148,8 +148,8 @@ def _docs_table(text: str, resource: str = "AiGateway") -> str:
 def test_the_docs_table_is_the_generated_one(resource):
     table, unsupported = fields.DOCS_TABLES[resource]
     assert _docs_table(DOCS.read_text(encoding="utf-8"), resource) == fields.markdown_table(table, unsupported), (
-        f"docs/configuration.md's {resource} field table differs from infra/fields.py: paste "
-        f"infra.fields.markdown_table(...) between its markers")
+        f"docs/configuration.md's {resource} field table differs from aigw/fields.py: paste "
+        f"aigw.fields.markdown_table(...) between its markers")
 
 
 def test_the_docs_table_check_sees_a_changed_row():
@@ -167,8 +167,8 @@ def test_every_spec_path_is_documented_as_a_gateway_setting():
 
 
 def test_the_reviewers_replacement_list_is_the_tables():
+    from aigw.review.diff import REPLACED_BY
     from aigw_policy.rules import GATEWAY
-    from infra.review.diff import REPLACED_BY
 
     assert REPLACED_BY[GATEWAY] == fields.replaced_by() == ("accountId", "aiGatewayId")
 
@@ -205,8 +205,8 @@ def test_the_sample_gateway_sets_every_api_field():
 def test_import_then_plan_gives_every_input_of_the_table():
     """A live gateway with every field set -> `aigw import`'s entry -> the component's inputs: one
     input per row (so a row without its transform or spec path fails here)."""
-    from infra.components.gateway import gateway_args
-    from infra.spec import GatewaySpec, Secret, StackSpec
+    from aigw.components.gateway import gateway_args
+    from aigw.spec import GatewaySpec, Secret, StackSpec
 
     name, entry, secrets = importer.gateway_config(FULL_GATEWAY, "prod", "chat")
     assert secrets == ["stripe.authorization"]
@@ -239,7 +239,7 @@ def test_import_writes_an_enum_the_api_returns_in_capitals_in_the_specs_case(api
     (mapping._LOWER_ENUMS), so `aigw import` writes them as the spec spells them, as it did the
     rate-limit technique. Before, an upper-case backoff or billing mode was written as it came, and
     the next `aigw plan` refused the stack file."""
-    from infra.spec import GatewaySettings
+    from aigw.spec import GatewaySettings
 
     gw = {**FULL_GATEWAY, api: live, "stripe": None}
     _, entry, _ = importer.gateway_config(gw, "prod", "chat")
@@ -251,7 +251,7 @@ def test_import_writes_an_enum_the_api_returns_in_capitals_in_the_specs_case(api
 
 
 def test_component_transforms_and_importer_transforms_exist_for_every_row():
-    from infra.components import gateway
+    from aigw.components import gateway
 
     for row in fields.AI_GATEWAY:
         if row.to_input is not None:
@@ -262,7 +262,7 @@ def test_component_transforms_and_importer_transforms_exist_for_every_row():
 
 def test_the_table_module_imports_nothing_of_the_project():
     source = Path(fields.__file__).read_text(encoding="utf-8")
-    assert not re.search(r"^\s*(from|import)\s+(\.|infra|aigw_policy|pulumi)", source, re.M)
+    assert not re.search(r"^\s*(from|import)\s+(\.|aigw|aigw_policy|pulumi)", source, re.M)
 
 
 def _settings_rows(text: str) -> dict[str, str]:
@@ -312,9 +312,9 @@ def test_every_logpush_job_input_and_create_param_is_a_row_or_explicitly_unsuppo
 
 
 def test_the_logpush_job_resource_agrees_with_the_table():
-    """infra/components/logpush_job.py keeps its own FIELDS, REPLACE_ON and SECRET_OUTPUTS (not derived
+    """aigw/components/logpush_job.py keeps its own FIELDS, REPLACE_ON and SECRET_OUTPUTS (not derived
     yet): they must say what the table says."""
-    from infra.components import logpush_job
+    from aigw.components import logpush_job
 
     rows = [f for f in fields.LOGPUSH_JOB if f.prop != "accountId"]
     assert logpush_job.FIELDS == {f.prop: f.api for f in rows}
@@ -331,8 +331,8 @@ def test_the_job_drift_compares_the_tables_fields_but_the_credential_and_the_cha
 
 def test_the_diffs_words_for_a_gateway_are_the_tables_labels():
     """`aigw diff` names a gateway's settings by the table's labels (an OTel exporter by its index)."""
+    from aigw.review.words import settings
     from aigw_policy.rules import GATEWAY
-    from infra.review.words import settings
 
     words = settings(GATEWAY, mapping.live_props(FULL_GATEWAY, "0" * 32))
     assert {re.sub(r"\[\d+\].*", "", key) for key in words} == {f.label for f in fields.AI_GATEWAY}

@@ -30,7 +30,7 @@ def aigw(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess
     run_env = {k: v for k, v in os.environ.items() if k != "AIGW_DEBUG"}
     run_env.update({"PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "policy")]), **(env or {})})
     try:
-        return subprocess.run([sys.executable, "-m", "infra.cli", *args], cwd=cwd, env=run_env,
+        return subprocess.run([sys.executable, "-m", "aigw.cli", *args], cwd=cwd, env=run_env,
                               capture_output=True, text=True, check=False, timeout=DEADLINE)
     except subprocess.TimeoutExpired:
         pytest.fail(f"`aigw {' '.join(args)}` hung (no answer within {DEADLINE} s)")
@@ -288,17 +288,17 @@ def test_a_latin1_sibling_does_not_stop_a_named_stack(project: Path):
 # --------------------------------------------------------------------------- the top-level handler
 
 def _crashing(monkeypatch) -> None:
-    import infra.plan
+    import aigw.plan
 
     def boom(*_args, **_kwargs):
         raise RuntimeError("an unforeseen state")
 
-    monkeypatch.setattr(infra.plan, "plan_targets", boom, raising=False)
-    monkeypatch.setattr(infra.plan, "run_plans", boom)
+    monkeypatch.setattr(aigw.plan, "plan_targets", boom, raising=False)
+    monkeypatch.setattr(aigw.plan, "run_plans", boom)
 
 
 def test_an_unexpected_exception_is_exit_4_this_is_a_bug_without_a_traceback(monkeypatch, project: Path):
-    from infra.cli import main
+    from aigw.cli import main
 
     monkeypatch.chdir(project)
     monkeypatch.delenv("AIGW_DEBUG", raising=False)
@@ -312,7 +312,7 @@ def test_an_unexpected_exception_is_exit_4_this_is_a_bug_without_a_traceback(mon
 
 
 def test_aigw_debug_1_shows_the_traceback(monkeypatch, project: Path):
-    from infra.cli import main
+    from aigw.cli import main
 
     monkeypatch.chdir(project)
     monkeypatch.setenv("AIGW_DEBUG", "1")
@@ -322,30 +322,30 @@ def test_aigw_debug_1_shows_the_traceback(monkeypatch, project: Path):
 
 
 def test_exit_codes_are_named_in_one_module():
-    from infra import exits
+    from aigw import exits
 
     assert (exits.OK, exits.FINDINGS, exits.INVALID, exits.API, exits.BUG) == (0, 1, 2, 3, 4)
 
 
 def _failing_runner(monkeypatch) -> None:
     """The plan subprocess of one stack dies the way a bug in the program would (a traceback, exit 1)."""
-    import infra.plan
+    import aigw.plan
 
     real = subprocess.run
 
     def run(cmd, *args, **kwargs):
-        if "infra.plan.runner" in cmd and str(cmd[-1]).endswith("Pulumi.bad.yaml"):
+        if "aigw.plan.runner" in cmd and str(cmd[-1]).endswith("Pulumi.bad.yaml"):
             return subprocess.CompletedProcess(cmd, 1, "", 'Traceback (most recent call last):\n  File "x.py", '
                                                'line 1, in <module>\nZeroDivisionError: division by zero\n')
         return real(cmd, *args, **kwargs)
 
-    monkeypatch.setattr(infra.plan.subprocess, "run", run)
+    monkeypatch.setattr(aigw.plan.subprocess, "run", run)
     # The per-stack process this replaces is the real spawn path, not the suite's plan server.
     monkeypatch.delenv("AIGW_PLAN_SERVER", raising=False)
 
 
 def test_a_program_failure_is_exit_4_one_line_and_the_other_stacks_still_shown(monkeypatch, project: Path):
-    from infra.cli import main
+    from aigw.cli import main
 
     (project / "Pulumi.bad.yaml").write_text(GOOD.replace("good", "bad"))
     monkeypatch.chdir(project)

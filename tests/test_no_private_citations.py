@@ -58,7 +58,7 @@ def hits(text: str) -> list[str]:
 @pytest.fixture(scope="module")
 def files() -> dict[str, str]:
     found = tracked_text_files()
-    assert "README.md" in found and "infra/cli/__init__.py" in found
+    assert "README.md" in found and "aigw/cli/__init__.py" in found
     return found
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.config import load_stack_file
-from infra.program import deploy
+from aigw.config import load_stack_file
+from aigw.program import deploy
 
 ROOT = Path(__file__).resolve().parents[1]
 REPO_STACKS = sorted(ROOT.glob("Pulumi.*.yaml"))

@@ -7,7 +7,7 @@ required inputs, types, and the Terraform validators, of which the enums
 package (the Args classes' type hints and their property docstrings), so a resource the
 provider would reject at preview fails here, offline. pulumi-cloudflare 6.23.1's LogpushJob
 `dataset` enum has no `ai_gateway_events`: that is why the stack's Logpush job is a dynamic
-resource (infra/components/logpush_job.py), and a test below proves the checker catches it.
+resource (aigw/components/logpush_job.py), and a test below proves the checker catches it.
 """
 
 from __future__ import annotations

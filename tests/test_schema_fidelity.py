@@ -27,9 +27,9 @@ from pydantic.alias_generators import to_camel
 from schema_helpers import api_body, api_problems, pydantic_problems, wire_fields
 from wire import is_secret, plain
 
-from infra import spec as spec_module
-from infra.program import deploy
-from infra.spec import GatewaySettings, Secret, is_credential_header
+from aigw import spec as spec_module
+from aigw.program import deploy
+from aigw.spec import GatewaySettings, Secret, is_credential_header
 
 ROOT = Path(__file__).resolve().parents[1]
 REPO_STACKS = sorted(ROOT.glob("Pulumi.*.yaml"))
@@ -268,7 +268,7 @@ SPEND_RULE = st.fixed_dictionaries(
         "metadata": st.dictionaries(TEXT, st.just("partition") | st.lists(TEXT, max_size=3), max_size=3),
     },
 )
-# One strategy per setting of infra.spec.GatewaySettings, within infra/spec's ranges (infra/spec/gateway.py).
+# One strategy per setting of aigw.spec.GatewaySettings, within aigw/spec's ranges (aigw/spec/gateway.py).
 SETTING_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
     "cache": st.fixed_dictionaries({}, optional={
         "ttl": st.integers(0, spec_module.CACHE_TTL_MAX), "invalidateOnUpdate": st.booleans()}),

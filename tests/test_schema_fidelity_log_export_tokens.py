@@ -6,7 +6,7 @@ the provider sends (camelCase -> snake_case, then the bridge's renames and the A
 and checked against cloudflare-python's create/update params, rejecting unknown keys.
 
 One documented exception: the SDK's `dataset` Literal does not list `ai_gateway_events`
-(infra/components/log_export.py says why it is used anyway). The dataset is asserted to be that
+(aigw/components/log_export.py says why it is used anyway). The dataset is asserted to be that
 constant, the rest of the body is validated without it, and a test fails once the SDK lists it.
 """
 
@@ -36,14 +36,14 @@ from pydantic.alias_generators import to_camel
 from schema_helpers import ITEM, api_body, api_problems, wire_fields
 from wire import plain
 
-from infra import spec as spec_module
-from infra.components import logpush_job
-from infra.components.log_export import AI_GATEWAY_LOGPUSH_DATASET, LogExport
-from infra.components.tokens import ApiToken
-from infra.spec import Secret
+from aigw import spec as spec_module
+from aigw.components import logpush_job
+from aigw.components.log_export import AI_GATEWAY_LOGPUSH_DATASET, LogExport
+from aigw.components.tokens import ApiToken
+from aigw.spec import Secret
 
 ROOT = Path(__file__).resolve().parents[1]
-LOGPUSH_JOB = "pulumi-python:dynamic/aigw:LogpushJob"  # infra/components/logpush_job.py
+LOGPUSH_JOB = "pulumi-python:dynamic/aigw:LogpushJob"  # aigw/components/logpush_job.py
 ACCOUNT_TOKEN = "cloudflare:index/accountToken:AccountToken"
 R2_BUCKET = "cloudflare:index/r2Bucket:R2Bucket"
 R2_LIFECYCLE = "cloudflare:index/r2BucketLifecycle:R2BucketLifecycle"
@@ -116,7 +116,7 @@ def test_the_sdk_still_lacks_the_ai_gateway_dataset_so_the_exception_is_still_ne
     assert "http_requests" in literal, "the Literal was found"
     assert AI_GATEWAY_LOGPUSH_DATASET not in literal, (
         "cloudflare-python now lists ai_gateway_events: drop the dataset exception in job_problems "
-        "and the comment in infra/components/log_export.py")
+        "and the comment in aigw/components/log_export.py")
     body = {"account_id": "a", "destination_conf": "r2://b/{DATE}", "dataset": AI_GATEWAY_LOGPUSH_DATASET}
     [problem] = api_problems(body, JobCreateParams)
     assert problem.startswith("body.dataset: matches no member of the union")
@@ -124,7 +124,7 @@ def test_the_sdk_still_lacks_the_ai_gateway_dataset_so_the_exception_is_still_ne
 
 
 def test_the_job_option_ranges_are_the_sdks_documented_ranges():
-    # The SDK types them as plain ints; the ranges are in its docstrings: infra/spec/logpush.py follows them.
+    # The SDK types them as plain ints; the ranges are in its docstrings: aigw/spec/logpush.py follows them.
     source = inspect.getsource(job_create_params)
     assert spec_module.MAX_UPLOAD_BYTES == (5_000_000, 1_000_000_000)
     assert "must be between `5 MB` and `1 GB`, or `0` to disable it" in source

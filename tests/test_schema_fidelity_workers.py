@@ -21,7 +21,6 @@ from __future__ import annotations
 import inspect
 import json
 import re
-import shutil
 import typing
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
@@ -46,9 +45,8 @@ from pydantic.alias_generators import to_camel
 from schema_helpers import check, snake_case, wire_fields
 from wire import plain
 
-from infra.components.workers import EDGE_MODULE
-from infra.program import deploy
-from infra.spec import RawConfig, Secret, build_stack_spec
+from aigw.program import deploy
+from aigw.spec import RawConfig, Secret, build_stack_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 REPO_STACKS = ("Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml")
@@ -338,8 +336,6 @@ def test_the_prod_edge_workers_send_the_token_as_secret_text(repo_plans):
 
 @pytest.fixture
 def project_dir(tmp_path) -> Path:
-    (tmp_path / EDGE_MODULE).parent.mkdir(parents=True)
-    shutil.copy(ROOT / EDGE_MODULE, tmp_path / EDGE_MODULE)
     (tmp_path / "workers").mkdir()
     (tmp_path / "workers" / "team.mjs").write_text("export default { fetch() { return new Response('ok'); } };\n")
     return tmp_path

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from spec_helpers import spki_pem, stack
 
-from infra.spec import (
+from aigw.spec import (
     DlpPoliciesSpec,
     DlpProfilesSpec,
     OtelSpec,
@@ -516,9 +516,9 @@ def test_the_spec_allows_and_defaults_to_the_vocabularys_values():
     """The Literal types spell the allowed values (a type cannot name a constant): they must be the vocabulary's."""
     from typing import get_args
 
+    from aigw.spec import GatewaySettings, OtelSpec, RateLimitSpec
+    from aigw.spec.gateway import SpendRuleSpec
     from aigw_policy import vocabulary as v
-    from infra.spec import GatewaySettings, OtelSpec, RateLimitSpec
-    from infra.spec.gateway import SpendRuleSpec
 
     for model, name, allowed, default in [
             (RateLimitSpec, "technique", v.RATE_LIMIT_TECHNIQUES, v.DEFAULT_RATE_LIMIT_TECHNIQUE),

@@ -15,7 +15,7 @@ import re
 import pytest
 from spec_helpers import stack
 
-from infra.spec import AUTHENTICATION_IMPORTED_OFF
+from aigw.spec import AUTHENTICATION_IMPORTED_OFF
 
 AUTH_FALSE = (
     "new AI Gateways require authentication (Cloudflare AI Gateway changelog, 2026-11-03): the API refuses "

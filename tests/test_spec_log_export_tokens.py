@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from spec_helpers import REPO, spki_pem, stack
 
-from infra.spec import (
+from aigw.spec import (
     DEFAULT_MAX_TOKEN_DAYS,
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_INTERVAL_SECONDS,

@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 from spec_helpers import Project, stack
 
-from infra.spec import EDGE_COMPATIBILITY_DATE, EDGE_MODULE, EdgeSpec, Secret
+from aigw.spec import EDGE_COMPATIBILITY_DATE, EDGE_MODULE, EdgeSpec, Secret
 
 SCRIPT_NAME_RULE = "must match ^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 BINDING_NAME_RULE = "must match ^[A-Za-z_][A-Za-z0-9_]*$"
@@ -64,9 +64,6 @@ def project(tmp_path, monkeypatch) -> Project:
     (tmp_path / "workers" / "summarise.mjs").write_text("export default { fetch() {} };\n")
     (tmp_path / "workers" / "legacy.js").write_text("export default { fetch() {} };\n")
     (tmp_path / "workers" / "typed.ts").write_text("export default {};\n")
-    # the edge Worker's module ships with the project
-    (tmp_path / EDGE_MODULE).parent.mkdir(parents=True)
-    (tmp_path / EDGE_MODULE).write_text("export default { fetch() {} };\n")
     return made
 
 
@@ -470,10 +467,16 @@ def test_an_edge_worker_needs_an_authenticated_gateway(project):
     ]
 
 
-def test_an_edge_worker_needs_its_module_in_the_project(project):
-    # A stack file planned from another directory: this project's edge Worker is not there.
-    (project.root / EDGE_MODULE).unlink()
+def test_the_edge_module_ships_inside_the_installed_package():
+    assert EDGE_MODULE.is_absolute() and EDGE_MODULE.is_file()
+    assert EDGE_MODULE.parts[-3:] == ("aigw", "workers", "edge.mjs")
+
+
+def test_an_edge_worker_needs_its_module_in_the_installed_package(project, monkeypatch):
+    # An install that lost its package data (a wheel built without aigw/workers/edge.mjs).
+    missing = project.root / "site-packages" / "aigw" / "workers" / "edge.mjs"
+    monkeypatch.setattr("aigw.spec.workers.EDGE_MODULE", missing)
     (line,) = project.errors(edge_stack("a:\n  edge: {token: edge-run}\n"))
     assert line.startswith(f"Pulumi.test.yaml:{AFTER_TOKENS + 2}: aigw:gateways.a.edge: 'edge-run': ")
-    assert line.endswith("the edge Worker's module infra/workers/edge.mjs is not in this stack's project "
-                         f"({project.root}): plan and deploy the stack from the aigw project")
+    assert line.endswith(f"the edge Worker's module {missing} is missing from the installed aigw package: "
+                         "reinstall it (pip install --force-reinstall aigw-infra)")

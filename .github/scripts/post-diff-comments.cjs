@@ -5,7 +5,7 @@
 // "type": "module" and github-script's require() on Node 20 cannot load an ES module.
 //
 // Each stack's markdown starts with its hidden marker (`<!-- aigw-diff: stack=NAME -->`,
-// infra/review/render.py). A comment is ours when a bot wrote it and its body starts with a
+// aigw/review/render.py). A comment is ours when a bot wrote it and its body starts with a
 // marker (a person quoting it starts with "> "). For every stack in the diff, its comment is
 // updated, or created if it has none. A stack that has a comment but is no longer in the diff
 // (the pull request changed it earlier, not any more) gets "no changes" instead of stale content.

@@ -1,6 +1,6 @@
 """The org's AI Gateway policy: one rule set for the CrossGuard pack (pack.py) and `aigw check`.
 
-Self-contained (no import of the project's `infra` package) so the pack folder can be published
+Self-contained (no import of the project's `aigw` package) so the pack folder can be published
 on its own with `pulumi policy publish`.
 """
 

@@ -32,7 +32,7 @@ from .waivers import DEFAULT_MAX_WAIVER_DAYS
 from .waivers import RULE_ID as RELAXATIONS_WAIVED
 from .waivers import judge as judge_waivers
 
-# The type strings live in .vocabulary (shared with infra); the names here stay for the rules and
+# The type strings live in .vocabulary (shared with aigw); the names here stay for the rules and
 # for readers importing them from aigw_policy.rules. The stack's Logpush job is a dynamic resource
 # whose props carry pulumi-cloudflare's LogpushJob names, so the rules read a job of either type.
 GATEWAY = AI_GATEWAY
@@ -40,7 +40,7 @@ GATEWAY = AI_GATEWAY
 # The Logpush dataset of AI Gateway events (Cloudflare Logs docs, Datasets > Account > AI Gateway events:
 # developers.cloudflare.com/logs/logpush/logpush-job/datasets/account/ai_gateway_events/).
 AI_GATEWAY_LOGPUSH_DATASET = "ai_gateway_events"
-# The edge Worker's main module (infra/workers/edge.mjs) as deployed.
+# The edge Worker's main module (aigw/workers/edge.mjs) as deployed.
 EDGE_MAIN_MODULE = "edge.mjs"
 RUN_PERMISSION = "AI Gateway Run"
 DEFAULT_GATEWAY_ID = "default"

@@ -2,7 +2,7 @@
 
 One place for each: the CrossGuard pack (this package), `aigw plan`, `aigw check`, `aigw diff`,
 `aigw compare`, the live commands and the components read them from here. Pure Python, no
-imports beyond the standard library, and no import of the project's `infra` package: the pack
+imports beyond the standard library, and no import of the project's `aigw` package: the pack
 folder must stay publishable alone (`pulumi policy publish policy`).
 """
 
@@ -18,7 +18,7 @@ CLOUDFLARE_LOGPUSH_JOB = "cloudflare:index/logpushJob:LogpushJob"
 WORKERS_SCRIPT_SUBDOMAIN = "cloudflare:index/workersScriptSubdomain:WorkersScriptSubdomain"
 R2_BUCKET = "cloudflare:index/r2Bucket:R2Bucket"
 R2_BUCKET_LIFECYCLE = "cloudflare:index/r2BucketLifecycle:R2BucketLifecycle"
-# The stack's Logpush job is a Pulumi dynamic resource of this project (infra/components/logpush_job.py):
+# The stack's Logpush job is a Pulumi dynamic resource of this project (aigw/components/logpush_job.py):
 # pulumi-cloudflare 6.23.1's LogpushJob rejects the ai_gateway_events dataset (its `dataset` enum).
 # A dynamic resource's type is `pulumi-python:dynamic/<module>:<name>` (Pulumi docs, Dynamic
 # Resource Providers: https://www.pulumi.com/docs/iac/concepts/resources/dynamic-providers/).

@@ -31,11 +31,10 @@ def check(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 
 
 def make_project(root: Path, edit: Callable[[dict[str, Any]], None] | None = None, stack: str = "prod") -> Path:
-    """A project in ``root``: the repo's Pulumi.yaml and edge Worker module, and its Pulumi.prod.yaml
-    as Pulumi.<stack>.yaml after ``edit`` changed its `config:` mapping. Returns the stack file."""
-    (root / "infra" / "workers").mkdir(parents=True, exist_ok=True)
+    """A project in ``root``: the repo's Pulumi.yaml and its Pulumi.prod.yaml as Pulumi.<stack>.yaml after
+    ``edit`` changed its `config:` mapping (the edge Worker comes with the installed aigw). Returns the stack file."""
+    root.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
-    shutil.copy(ROOT / "infra" / "workers" / "edge.mjs", root / "infra" / "workers" / "edge.mjs")
     doc = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
     if edit is not None:
         edit(doc["config"])

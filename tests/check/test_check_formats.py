@@ -11,11 +11,11 @@ from check_helpers import AI_GATEWAY, API_TOKEN, ROOT, WORKERS_SCRIPT, check, ga
 from jsonschema import Draft4Validator
 from junitparser import Failure, JUnitXml, Skipped
 
+from aigw.check import StackResult
+from aigw.check.config import settings_from
+from aigw.check.format import Locator, _escape_data, _escape_property, to_github, to_junit, to_markdown, to_sarif
 from aigw_policy import RULES, Finding
 from aigw_policy.engine import STACK_TYPE
-from infra.check import StackResult
-from infra.check.config import settings_from
-from infra.check.format import Locator, _escape_data, _escape_property, to_github, to_junit, to_markdown, to_sarif
 
 # The fixture's directory name has a comma: GitHub workflow-command properties must escape it.
 STACK = "ops,team/Pulumi.prod.yaml"

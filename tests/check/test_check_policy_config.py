@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from check_helpers import ACCOUNT_TOKEN, AI_GATEWAY, API_TOKEN, check, findings, gateway, make_project
 
+from aigw.check.config import PolicyConfigError, settings_from
 from aigw_policy import RULES
 from aigw_policy.engine import STACK_TYPE
-from infra.check.config import PolicyConfigError, settings_from
 
 OTEL_HOST = "otlp.example.net"
 

@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from wire import is_secret, plain
 
-from infra.components.gateway import PROVIDERS, Gateway
-from infra.spec import Secret, StackSpec
+from aigw.components.gateway import PROVIDERS, Gateway
+from aigw.spec import Secret, StackSpec
 
 AI_GATEWAY = "cloudflare:index/aiGateway:AiGateway"
 COMPONENT = "aigw:index:Gateway"

@@ -21,19 +21,19 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pulumi.runtime.sync_await import _sync_await
 from wire import SECRET_SIG, SIG_KEY, is_secret, plain
 
-from infra.components.log_export import (
+from aigw.components.log_export import (
     AI_GATEWAY_LOGPUSH_DATASET,
     RETENTION_RULE_ID,
     LogExport,
     r2_destination_conf,
 )
-from infra.program import deploy
-from infra.spec import Secret, StackSpec
+from aigw.program import deploy
+from aigw.spec import Secret, StackSpec
 
 COMPONENT = "aigw:index:LogExport"
 R2_BUCKET = "cloudflare:index/r2Bucket:R2Bucket"
 R2_LIFECYCLE = "cloudflare:index/r2BucketLifecycle:R2BucketLifecycle"
-LOGPUSH_JOB = "pulumi-python:dynamic/aigw:LogpushJob"  # infra/components/logpush_job.py
+LOGPUSH_JOB = "pulumi-python:dynamic/aigw:LogpushJob"  # aigw/components/logpush_job.py
 ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
 BUCKET = "acme-ai-gateway-logs"
 BASE_JOB_KEYS = {"accountId", "dataset", "destinationConf", "enabled", "name"}

@@ -1,6 +1,6 @@
 """`ApiToken` under Pulumi mocks, and the purpose -> permission table it reads (layer 2).
 
-Least privilege is two things: the table (infra/permissions.py) gives only `deploy` a permission
+Least privilege is two things: the table (aigw/permissions.py) gives only `deploy` a permission
 that changes anything, and every planned token carries exactly its purpose's permission groups,
 resolved by exact name from one permission-groups lookup per account, on its own account only.
 The `invokes` fixture answers that invoke as the provider does and records how it was called.
@@ -20,8 +20,8 @@ import pytest
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.sync_await import _sync_await
 
-from infra import permissions
-from infra.components.tokens import (
+from aigw import permissions
+from aigw.components.tokens import (
     PERMISSION_GROUPS_INVOKE,
     ApiToken,
     PermissionGroupNotFound,
@@ -29,10 +29,10 @@ from infra.components.tokens import (
     permission_group_id,
     token_name,
 )
-from infra.config import load_stack_file
-from infra.permissions import DESCRIPTIONS, PERMISSIONS, WRITE_PURPOSES, account_resource, is_write_permission
-from infra.program import deploy
-from infra.spec import StackSpec, TokenSpec
+from aigw.config import load_stack_file
+from aigw.permissions import DESCRIPTIONS, PERMISSIONS, WRITE_PURPOSES, account_resource, is_write_permission
+from aigw.program import deploy
+from aigw.spec import StackSpec, TokenSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPONENT = "aigw:index:ApiToken"
@@ -260,7 +260,7 @@ def test_no_exact_match_is_permission_group_not_found(engine, stack_spec, invoke
         permission_group_id(ACCOUNT_ID, "AI Gateway Run")
     assert str(info.value) == (
         f"no account API token permission group named 'AI Gateway Run' in account {ACCOUNT_ID}; "
-        "check infra/permissions.py against GET /accounts/{id}/tokens/permission_groups")
+        "check aigw/permissions.py against GET /accounts/{id}/tokens/permission_groups")
 
 
 def test_a_token_whose_group_is_missing_is_not_declared(engine, stack_spec, invokes):

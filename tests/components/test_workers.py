@@ -17,10 +17,10 @@ import pytest
 from pulumi.runtime import settings as pulumi_settings
 from wire import is_secret, plain
 
-from infra.components.gateway import Gateway, client_contract
-from infra.components.workers import EDGE_MODULE, EdgeWorker, TeamWorker
-from infra.program import deploy
-from infra.spec import RawConfig, Secret, StackSpec, build_stack_spec
+from aigw.components.gateway import Gateway, client_contract
+from aigw.components.workers import EdgeWorker, TeamWorker
+from aigw.program import deploy
+from aigw.spec import EDGE_MODULE, RawConfig, Secret, StackSpec, build_stack_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKERS_SCRIPT = "cloudflare:index/workersScript:WorkersScript"
@@ -42,11 +42,10 @@ RUN_TOKEN = {"purpose": "run", "validFrom": "2026-11-23", "expiresInDays": 30}
 
 @pytest.fixture
 def project_dir(tmp_path, monkeypatch) -> Path:
-    """A project root with the edge Worker's module (a copy of the repo's) and two team modules,
-    the program running in <project>/infra as under the Pulumi CLI (main: infra/)."""
-    (tmp_path / EDGE_MODULE).parent.mkdir(parents=True)
+    """A project root with two team modules, the program running in <project>/infra as under the Pulumi
+    CLI (main: infra/); the edge Worker's module is the installed aigw package's."""
+    (tmp_path / "infra").mkdir()
     monkeypatch.chdir(tmp_path / "infra")
-    shutil.copy(ROOT / EDGE_MODULE, tmp_path / EDGE_MODULE)
     (tmp_path / "workers" / "knowledge").mkdir(parents=True)
     (tmp_path / "workers" / "knowledge" / "summarise.mjs").write_text(TEAM_MODULE)
     (tmp_path / "workers" / "legacy.js").write_text(TEAM_MODULE)
@@ -126,8 +125,10 @@ def test_edge_worker_script_inputs(engine, spec_in, project_dir, token_values):
     assert inputs["accountId"] == ACCOUNT_ID
     assert inputs["scriptName"] == "prod-support-bot-edge"
     assert inputs["mainModule"] == "edge.mjs"
-    assert inputs["contentFile"] == "workers/edge.mjs", "relative to the program's directory (infra/)"
-    assert inputs["contentSha256"] == sha256(project_dir / EDGE_MODULE) == sha256(ROOT / EDGE_MODULE)
+    # The package's module, by a path relative to the program's directory (infra/), where the provider reads it.
+    assert not Path(inputs["contentFile"]).is_absolute()
+    assert (Path.cwd() / inputs["contentFile"]).resolve() == EDGE_MODULE == ROOT / "aigw" / "workers" / "edge.mjs"
+    assert inputs["contentSha256"] == sha256(EDGE_MODULE)
     assert inputs["compatibilityDate"] == "2026-11-01"
     assert bindings(script) == [
         {"name": "AI", "type": "ai"},
@@ -144,7 +145,7 @@ def test_edge_worker_script_inputs(engine, spec_in, project_dir, token_values):
 
 @pytest.mark.parametrize(("zdr", "text"), [(True, "true"), (False, "false")])
 def test_the_worker_is_told_the_gateways_zdr_setting(engine, spec_in, zdr, text):
-    # The Worker forces cf-aig-zdr to this value and strips callers' overrides (infra/workers/edge.mjs).
+    # The Worker forces cf-aig-zdr to this value and strips callers' overrides (aigw/workers/edge.mjs).
     program(engine, edge_stack(spec_in, {"zdr": zdr}))
     assert {b["name"]: b.get("text") for b in bindings(scripts(engine)["support-bot"])}["ZDR"] == text
 
@@ -300,7 +301,7 @@ def test_the_default_edge_fronts_every_gateway_unless_turned_off(engine, spec_in
 
 
 def test_the_repo_prod_stack_fronts_every_gateway_with_an_edge_worker(engine, token_values):
-    from infra.config import load_stack_file
+    from aigw.config import load_stack_file
 
     spec = load_stack_file(ROOT / "Pulumi.prod.yaml")
     exports = program(engine, spec)
@@ -403,12 +404,17 @@ def test_changing_the_module_changes_its_hash_so_up_redeploys(engine, spec_in, p
 
 
 def test_changing_the_edge_module_changes_the_edge_workers_hash(engine, spec_in, project_dir):
+    # The project's own copy of the package's module (as in the repository aigw is developed in) is the one
+    # deployed; a change to it changes the hash.
+    copy = project_dir / "aigw" / "workers" / "edge.mjs"
+    copy.parent.mkdir(parents=True)
+    shutil.copy(EDGE_MODULE, copy)
     program(engine, edge_stack(spec_in))
     before = scripts(engine)["support-bot"].inputs["contentSha256"]
-    with (project_dir / EDGE_MODULE).open("a") as module:
+    with copy.open("a") as module:
         module.write("// a one-line change\n")
     engine.run(lambda: deploy(edge_stack(spec_in)))
-    assert scripts(engine)["support-bot"].inputs["contentSha256"] == sha256(project_dir / EDGE_MODULE) != before
+    assert scripts(engine)["support-bot"].inputs["contentSha256"] == sha256(copy) != before
 
 
 def test_team_worker_alone(engine, spec_in, project_dir):
@@ -437,7 +443,7 @@ def test_team_workers_and_edge_workers_together(engine, spec_in, token_values):
 
 @pytest.mark.parametrize("stack_file", ["Pulumi.dev.yaml", "Pulumi.staging.yaml"])
 def test_the_repo_summarise_worker(engine, stack_file, monkeypatch):
-    from infra.config import load_stack_file
+    from aigw.config import load_stack_file
 
     spec = load_stack_file(ROOT / stack_file)
     monkeypatch.chdir(ROOT / "infra")  # where `pulumi up` runs the program (main: infra/)

@@ -28,12 +28,12 @@ from standin import WRITE_TOKEN, StandIn
 ROOT = Path(__file__).resolve().parents[2]
 AIGW = str(Path(sys.executable).parent / "aigw")
 AI_GATEWAY = "cloudflare:index/aiGateway:AiGateway"
-LOGPUSH_JOB = "pulumi-python:dynamic/aigw:LogpushJob"  # infra/components/logpush_job.py
+LOGPUSH_JOB = "pulumi-python:dynamic/aigw:LogpushJob"  # aigw/components/logpush_job.py
 PLAN_SECRET = "[secret]"  # how the offline plan shows a secret
 LIVE_CREDENTIAL = "live-credential-Zq7x9W"  # what the live account holds in its place (never to be printed)
-# The Logpush destination as the API holds it: a secret, never compared (infra/live/drift.py).
+# The Logpush destination as the API holds it: a secret, never compared (aigw/live/drift.py).
 LIVE_DESTINATION = "r2://acme-prod-ai-gateway-logs/{DATE}?account-id=acct&access-key-id=k&secret-access-key=s"
-# Logpush job prop -> API field (the fields infra/live/drift.py compares, plus the secret destination).
+# Logpush job prop -> API field (the fields aigw/live/drift.py compares, plus the secret destination).
 _JOB_FIELDS = {"dataset": "dataset", "enabled": "enabled", "name": "name", "filter": "filter",
                "maxUploadBytes": "max_upload_bytes", "maxUploadIntervalSeconds": "max_upload_interval_seconds",
                "maxUploadRecords": "max_upload_records"}
@@ -59,11 +59,9 @@ def aigw(*args: str, token: str | None, api: StandIn | None = None, cwd: Path = 
 
 
 def new_project(directory: Path) -> Path:
-    """An empty project: the repo's Pulumi.yaml (org defaults) and the edge Worker module it ships."""
+    """An empty project: the repo's Pulumi.yaml (org defaults); the edge Worker comes with the installed aigw."""
     directory.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "Pulumi.yaml", directory / "Pulumi.yaml")
-    (directory / "infra" / "workers").mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "infra" / "workers" / "edge.mjs", directory / "infra" / "workers" / "edge.mjs")
     return directory
 
 

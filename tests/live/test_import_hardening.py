@@ -16,7 +16,7 @@ import yaml
 from live_helpers import aigw, new_project
 from standin import DEFAULT_ACCOUNT, READ_TOKEN, StandIn
 
-from infra.live import importer
+from aigw.live import importer
 
 PROD = DEFAULT_ACCOUNT
 OTHER = "0123456789abcdef0123456789abcdef"
@@ -141,7 +141,7 @@ def test_when_every_gateway_is_declared_elsewhere_nothing_is_written_and_it_says
     assert proc.stderr.splitlines()[-1] == (
         "aigw: nothing to import into Pulumi.newstack.yaml: no gateway chosen can be adopted (see above); "
         "no file written")
-    assert sorted(p.name for p in project.iterdir()) == ["Pulumi.staging.yaml", "Pulumi.yaml", "infra"]
+    assert sorted(p.name for p in project.iterdir()) == ["Pulumi.staging.yaml", "Pulumi.yaml"]
 
 
 def test_an_unreadable_sibling_stack_stops_the_import_before_anything_is_written(standin: StandIn,
@@ -285,7 +285,7 @@ def test_a_declared_name_with_another_id_is_not_adopted_under_it(standin: StandI
 
 
 def test_url_credentials_keep_everything_else_byte_for_byte() -> None:
-    from infra.live.mapping import url_credentials
+    from aigw.live.mapping import url_credentials
 
     url = "https://u:p@h.example:4318/v1/traces?a=%20x&api%5Fkey=k1&empty_token=&X-Amz-Signature=s#frag"
     assert url_credentials(url) == ("https://h.example:4318/v1/traces?a=%20x&empty_token=#frag",
@@ -304,11 +304,11 @@ def test_an_account_with_nothing_to_adopt_writes_no_empty_import_file(standin: S
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert proc.stderr.splitlines()[-1] == (
         f"aigw: nothing to import into Pulumi.newstack.yaml: account {PROD} has no gateway to adopt; no file written")
-    assert sorted(p.name for p in project.iterdir()) == ["Pulumi.yaml", "infra"]
+    assert sorted(p.name for p in project.iterdir()) == ["Pulumi.yaml"]
 
 
 def test_drift_compares_a_declared_secret_header_and_url_credentials_by_presence() -> None:
-    from infra.live.mapping import SECRET_FIELD, differences
+    from aigw.live.mapping import SECRET_FIELD, differences
 
     declared = {"otels": [{"url": "https://h.example/v1/traces?region=eu", "headers": {"x-team": "[secret]"}}]}
     live = {"otels": [{"url": "https://h.example/v1/traces?region=eu&api_key=live-k", "headers": {"x-team": "v"}}]}
@@ -319,7 +319,7 @@ def test_drift_compares_a_declared_secret_header_and_url_credentials_by_presence
 
 
 def test_a_fifo_beside_the_stacks_is_never_opened(standin: StandIn, tmp_path: Path) -> None:
-    """Opening a FIFO blocks: it is not a stack file (infra/config.py list_stacks leaves it out by its stat)."""
+    """Opening a FIFO blocks: it is not a stack file (aigw/config.py list_stacks leaves it out by its stat)."""
     seed(standin, "newstack-mine")
     project = new_project(tmp_path / "p")
     os.mkfifo(project / "Pulumi.pipe.yaml")
@@ -367,7 +367,7 @@ def test_import_refuses_a_utf16_stack_file(standin: StandIn, tmp_path: Path) -> 
 
 def test_import_refuses_an_oversized_stack_file(standin: StandIn, tmp_path: Path) -> None:
     """Before: a file of any size was read whole."""
-    from infra.yamlfast import MAX_FILE_BYTES
+    from aigw.yamlfast import MAX_FILE_BYTES
 
     line = _import_into(standin, tmp_path, b"config: {}\n" + b"#" * MAX_FILE_BYTES + b"\n")
     assert "Pulumi.newstack.yaml: (file): 'file too large': larger than 4 MiB: allowed: at most 4,194,304 bytes" \

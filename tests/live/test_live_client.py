@@ -1,4 +1,4 @@
-"""infra/live/client.py and infra/live/mapping.py in-process: the official SDK over real HTTP against
+"""aigw/live/client.py and aigw/live/mapping.py in-process: the official SDK over real HTTP against
 the stand-in (tests/live/standin.py), and the live -> props mapping with its normalisation.
 
 Client: pages of 100 (counted in the stand-in's request log), every failure a LiveError (exit 3)
@@ -39,9 +39,9 @@ from standin import (
     StandIn,
 )
 
+from aigw.live.client import EXIT_API, MAX_REQUESTS, PER_PAGE, Client, LiveError, TokenMissing
+from aigw.live.mapping import SECRET_FIELD, differences, live_props, mark_credentials, normalise
 from aigw_policy.values import Secret
-from infra.live.client import EXIT_API, MAX_REQUESTS, PER_PAGE, Client, LiveError, TokenMissing
-from infra.live.mapping import SECRET_FIELD, differences, live_props, mark_credentials, normalise
 
 ACCOUNT = DEFAULT_ACCOUNT
 GATEWAYS = f"/accounts/{ACCOUNT}/ai-gateway/gateways"
@@ -469,7 +469,7 @@ def test_plans_fixture_is_the_repos(plans) -> None:
 def test_retry_after_reads_seconds_and_http_dates():
     from email.utils import formatdate
 
-    from infra.live.client import BLOCK_SECONDS, retry_after_seconds
+    from aigw.live.client import BLOCK_SECONDS, retry_after_seconds
 
     assert retry_after_seconds("2") == 2.0
     assert retry_after_seconds(formatdate(1030.0, usegmt=True), now=1000.0) == 30.0
@@ -607,7 +607,7 @@ def test_a_larger_max_wait_waits_a_longer_retry_after(clocked) -> None:
 
 
 def test_retry_after_never_overflows() -> None:
-    from infra.live.client import BLOCK_SECONDS, retry_after_seconds
+    from aigw.live.client import BLOCK_SECONDS, retry_after_seconds
 
     assert retry_after_seconds("1" + "0" * 400) == float("inf") == retry_after_seconds("inf")
     assert retry_after_seconds("-5") == 0.0 and retry_after_seconds("nan") == BLOCK_SECONDS

@@ -48,11 +48,11 @@ from standin import (
     StandIn,
 )
 
-from infra.check.config import load_settings
-from infra.live import audit as auditing
-from infra.live import importer
-from infra.live.client import Client
-from infra.live.drift import drift
+from aigw.check.config import load_settings
+from aigw.live import audit as auditing
+from aigw.live import importer
+from aigw.live.client import Client
+from aigw.live.drift import drift
 
 PROD = DEFAULT_ACCOUNT  # the prod stack's account (Pulumi.prod.yaml) is the stand-in's default account
 OTHER = "0123456789abcdef0123456789abcdef"
@@ -759,8 +759,7 @@ def test_import_does_not_leave_temporary_files(standin: StandIn, tmp_path: Path)
     project = new_project(tmp_path / "p")
     proc = aigw("import", "--account", PROD, "--stack", "adopted", token=READ_TOKEN, api=standin, cwd=project)
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.name for p in project.iterdir()) == ["Pulumi.adopted.yaml", "Pulumi.yaml", "import-adopted.json",
-                                                        "infra"]
+    assert sorted(p.name for p in project.iterdir()) == ["Pulumi.adopted.yaml", "Pulumi.yaml", "import-adopted.json"]
 
 
 def test_import_with_a_test_token_set_uses_only_the_list(standin: StandIn, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The Logpush job's dynamic provider (infra/components/logpush_job.py), driven as the engine drives it.
+"""The Logpush job's dynamic provider (aigw/components/logpush_job.py), driven as the engine drives it.
 
 Pulumi runs a Python dynamic resource's code in its own provider host, `python -m pulumi.dynamic`
 (pulumi/dynamic/__main__.py): the engine starts it, reads its port from stdout, sends Configure
@@ -26,7 +26,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from standin import DEFAULT_ACCOUNT, GATEWAYS_ONLY_TOKEN, WRITE_TOKEN, StandIn
 
-from infra.components.logpush_job import FIELDS, LogpushJobProvider
+from aigw.components.logpush_job import FIELDS, LogpushJobProvider
 
 R2_CONF = ("r2://acme-logs/ai-gateway/{DATE}?account-id=9a8b7c6d5e4f30210f1e2d3c4b5a6978"
            "&access-key-id=AKIDEXAMPLE&secret-access-key=S3CR3T-DO-NOT-PRINT")
@@ -251,7 +251,7 @@ def test_the_serialized_provider_never_holds_the_token():
 
 def test_the_job_fields_are_the_stacks_logpush_settings():
     # Every aigw:logpush setting that reaches the job has a field here (and nothing else does).
-    from infra.spec import LogpushSpec
+    from aigw.spec import LogpushSpec
 
     settings = {"filter", "ownership_challenge", "max_upload_bytes", "max_upload_interval_seconds",
                 "max_upload_records", "name"}

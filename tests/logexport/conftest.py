@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from infra.logexport.keys import KeyPair, generate_key_pair
+from aigw.logexport.keys import KeyPair, generate_key_pair
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """A test stand-in for the gateway's side of Logpush encryption.
 
-Encrypts a field exactly as the format in ``infra/logexport/decrypt.py`` describes it: a fresh
+Encrypts a field exactly as the format in ``aigw/logexport/decrypt.py`` describes it: a fresh
 AES-256-GCM key and 12-byte iv per field, the ciphertext with its 16-byte tag appended (as
 WebCrypto produces it), the AES key wrapped with RSA-OAEP (MGF1-SHA256, SHA-256, no label).
 Written against the ``cryptography`` primitives directly, not against the decryptor's code.

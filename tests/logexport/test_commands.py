@@ -15,9 +15,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from ruamel.yaml import YAML
 
-from infra.logexport import keys
-from infra.logexport.commands import logpush, logs
-from infra.logexport.keys import KeyPair
+from aigw.logexport import keys
+from aigw.logexport.commands import logpush, logs
+from aigw.logexport.keys import KeyPair
 
 from .encryptor import encrypt_record, flip_byte, ndjson, plain_record
 
@@ -48,7 +48,7 @@ def block(pem: str) -> str:
 @click.option("--project-dir", "-C", type=click.Path(file_okay=False, path_type=Path), default=None)
 @click.pass_context
 def cli(ctx: click.Context, project_dir: Path | None) -> None:
-    """Stands in for `aigw` (infra/cli/): the same context object."""
+    """Stands in for `aigw` (aigw/cli/): the same context object."""
     ctx.obj = {"project_dir": project_dir}
 
 

@@ -1,4 +1,4 @@
-"""infra.logexport.decrypt: fields, records, files (plain and gzipped), the private key."""
+"""aigw.logexport.decrypt: fields, records, files (plain and gzipped), the private key."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from infra.logexport import InvalidInput
-from infra.logexport.decrypt import (
+from aigw.logexport import InvalidInput
+from aigw.logexport.decrypt import (
     MAX_DEPTH,
     MAX_LINE_BYTES,
     FieldError,
@@ -28,7 +28,7 @@ from infra.logexport.decrypt import (
     is_encrypted,
     load_private_key,
 )
-from infra.logexport.keys import KeyPair
+from aigw.logexport.keys import KeyPair
 
 from .encryptor import LAYOUTS, encrypt_field, encrypt_record, flip_byte, ndjson, plain_record
 

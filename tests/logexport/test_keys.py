@@ -1,4 +1,4 @@
-"""infra.logexport.keys: the key pair, where the private key may go, and the stack-file edit."""
+"""aigw.logexport.keys: the key pair, where the private key may go, and the stack-file edit."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from ruamel.yaml import YAML
 
-from infra.logexport import InvalidInput
-from infra.logexport.keys import (
+from aigw.logexport import InvalidInput
+from aigw.logexport.keys import (
     PUBLIC_KEY_MAX_CHARS,
     KeyPair,
     check_private_key_location,

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.logexport.decrypt import MAX_LINE_BYTES
-from infra.logexport.keys import KeyPair
+from aigw.logexport.decrypt import MAX_LINE_BYTES
+from aigw.logexport.keys import KeyPair
 
 from .encryptor import encrypt_record, ndjson, plain_record
 

@@ -1,6 +1,6 @@
 """`aigw plan` in a subprocess, on the repo's own stacks and on fixture stacks (testing layer 3).
 
-The contract tests on the repo's stacks are `real_runner`: one `python -m infra.plan.runner` per
+The contract tests on the repo's stacks are `real_runner`: one `python -m aigw.plan.runner` per
 stack, as `make plan` runs it (the others plan through the suite's plan server, tests/conftest.py)."""
 
 from __future__ import annotations

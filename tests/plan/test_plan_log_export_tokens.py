@@ -17,7 +17,7 @@ import yaml
 from plan_helpers import ROOT, aigw
 
 AI_GATEWAY = "cloudflare:index/aiGateway:AiGateway"
-LOGPUSH_JOB = "pulumi-python:dynamic/aigw:LogpushJob"  # infra/components/logpush_job.py
+LOGPUSH_JOB = "pulumi-python:dynamic/aigw:LogpushJob"  # aigw/components/logpush_job.py
 ACCOUNT_TOKEN = "cloudflare:index/accountToken:AccountToken"
 TOKEN_COMPONENT = "aigw:index:ApiToken"
 R2_BUCKET = "cloudflare:index/r2Bucket:R2Bucket"

@@ -1,5 +1,5 @@
-"""The plan fork server (infra/plan/server.py, AIGW_PLAN_SERVER) is the runner, imported once:
-the same stdout, stderr and exit status as a fresh `python -m infra.plan.runner` for every repo
+"""The plan fork server (aigw/plan/server.py, AIGW_PLAN_SERVER) is the runner, imported once:
+the same stdout, stderr and exit status as a fresh `python -m aigw.plan.runner` for every repo
 stack (with and without --check), from any working directory, and an unreachable server is an
 error naming the variable and the socket."""
 
@@ -16,7 +16,7 @@ import pytest
 from plan_helpers import ROOT, aigw
 from plan_server_helpers import PLAN_SERVER_ENV, suite_server
 
-from infra.plan.server import request
+from aigw.plan.server import request
 
 STACKS = sorted(p.name for p in ROOT.glob("Pulumi.*.yaml"))
 
@@ -28,7 +28,7 @@ def server() -> str:
 
 
 def fresh(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
-    proc = subprocess.run([sys.executable, "-m", "infra.plan.runner", *args], cwd=cwd, env=env,
+    proc = subprocess.run([sys.executable, "-m", "aigw.plan.runner", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, check=False)
     return proc.returncode, proc.stdout, proc.stderr
 
@@ -92,5 +92,5 @@ def test_an_unreachable_server_is_an_error_naming_the_variable_and_the_socket(tm
     assert proc.stdout == ""
     assert proc.stderr.strip().splitlines() == [
         f"aigw: AIGW_PLAN_SERVER={socket_path}: the plan server cannot be reached (cannot connect: No such file or "
-        f"directory): start it with `python -m infra.plan.server {socket_path}`, or unset AIGW_PLAN_SERVER to plan "
+        f"directory): start it with `python -m aigw.plan.server {socket_path}`, or unset AIGW_PLAN_SERVER to plan "
         "each stack in its own process"]

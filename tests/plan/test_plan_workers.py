@@ -23,7 +23,7 @@ TEAM_COMPONENT = "aigw:index:TeamWorker"
 AI_GATEWAY = "cloudflare:index/aiGateway:AiGateway"
 PROD_ACCOUNT = "9a8b7c6d5e4f30210f1e2d3c4b5a6978"
 PROD_GATEWAYS = ("batch-summariser", "docs-search", "support-bot")
-EDGE_MODULE = ROOT / "infra" / "workers" / "edge.mjs"
+EDGE_MODULE = ROOT / "aigw" / "workers" / "edge.mjs"
 SUMMARISE_MODULE = ROOT / "workers" / "summarise.mjs"
 # Lines of the modules' source: none may appear in a plan.
 EDGE_SOURCE_LINES = ("function payloadsAllowed(env)", 'const PAYLOAD_HEADERS = ["cf-aig-collect-log"',
@@ -98,7 +98,7 @@ def test_prod_edge_worker_bindings_with_the_token_redacted(prod, gateway):
 @pytest.mark.parametrize("gateway", PROD_GATEWAYS)
 def test_prod_edge_worker_module_by_path_and_hash(prod, gateway):
     props = of_type(prod, WORKERS_SCRIPT)[gateway]["props"]
-    assert props["contentFile"] == "workers/edge.mjs", "relative to infra/, where the engine runs the program"
+    assert props["contentFile"] == "../aigw/workers/edge.mjs", "relative to infra/, where the engine runs the program"
     assert props["contentSha256"] == sha256(EDGE_MODULE)
     assert props["mainModule"] == "edge.mjs"
     assert props["compatibilityDate"] == "2026-11-01"
@@ -186,7 +186,7 @@ def test_table_shows_each_worker_in_words():
     unwrapped = out.replace(" \n", " ")
     edge_hash = sha256(EDGE_MODULE)[:12]
     for gateway in PROD_GATEWAYS:
-        assert (f"  + worker prod-{gateway}-edge: module workers/edge.mjs (sha256 {edge_hash}), "
+        assert (f"  + worker prod-{gateway}-edge: module ../aigw/workers/edge.mjs (sha256 {edge_hash}), "
                 f'compatibility date 2026-11-01, bindings AI: ai, GATEWAY_URL: "https://gateway.ai.cloudflare.com/v1/'
                 f'{PROD_ACCOUNT}/prod-{gateway}", GATEWAY_ID: "prod-{gateway}", GATEWAY_NAME: "{gateway}", '
                 f'ENVIRONMENT: "prod", APP: "{gateway}", PAYLOADS: "false", ZDR: "false", '

@@ -14,7 +14,7 @@ from pulumi.runtime import mocks
 from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
 
-from infra.plan.runner import SECRET_SIG, SIG_KEY
+from aigw.plan.runner import SECRET_SIG, SIG_KEY
 
 
 def test_mock_helpers_exist_with_the_signatures_the_runner_uses():

@@ -62,10 +62,10 @@ PUBLIC_KEY = "".join(line + "\n" for line in (
     "aqozPSKd+cXyKBV88kXB+NUCAwEAAQ==",
     "-----END PUBLIC KEY-----",
 ))
-# An R2 destination as infra/components/log_export.py builds it (credentials in the query).
+# An R2 destination as aigw/components/log_export.py builds it (credentials in the query).
 R2_DESTINATION_CONF = (f"r2://acme-prod-ai-gateway-logs/{{DATE}}?account-id={ACCOUNT_ID}"
                        "&access-key-id=AKIAEXAMPLE&secret-access-key=wJalrXUtnFEMIEXAMPLEKEY")
-# Binding order of the edge Worker's script (infra/components/workers.py).
+# Binding order of the edge Worker's script (aigw/components/workers.py).
 EDGE_BINDINGS = ("AI", "GATEWAY_URL", "GATEWAY_ID", "GATEWAY_NAME", "ENVIRONMENT", "APP", "PAYLOADS", "ZDR",
                  "AIG_TOKEN")
 
@@ -122,7 +122,7 @@ def edge_script(name: str, environment: str = "prod") -> Resource:
         "accountId": ACCOUNT_ID,
         "bindings": bindings,
         "compatibilityDate": "2026-11-01",
-        "contentFile": "workers/edge.mjs",
+        "contentFile": "../aigw/workers/edge.mjs",
         "contentSha256": "d412abcc42ca1c4cff44fc94026dd6d50ccee37500f38b980db0576b99f98cef",
         "mainModule": "edge.mjs",
         "scriptName": f"{gateway_id(name, environment)}-edge",

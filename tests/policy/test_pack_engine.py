@@ -89,12 +89,11 @@ def _shared(tmp_path_factory, name: str, compute: Callable[[Path], Any]) -> Any:
 
 
 def _fixture_stack_files(root: Path) -> list[str]:
-    """A project (Pulumi.yaml, the edge Worker module) with the fixture stacks, each the repo's
+    """A project (Pulumi.yaml; the edge Worker comes with the installed aigw) with the fixture stacks, each the repo's
     prod stack with one change."""
     project = root / "pack-engine-project"
-    (project / "infra" / "workers").mkdir(parents=True, exist_ok=True)
+    project.mkdir(parents=True, exist_ok=True)
     (project / "Pulumi.yaml").write_text(PROJECT_FILE.read_text())
-    (project / "infra" / "workers" / "edge.mjs").write_text((ROOT / "infra" / "workers" / "edge.mjs").read_text())
     prod = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
 
     payloads = copy.deepcopy(prod)
@@ -212,8 +211,8 @@ def _with_otel(plan: Mapping[str, Any], authorization: str, secret_paths: list[s
 
 
 def _check_plan_rows(plan: Mapping[str, Any], policy_config: Mapping[str, Any] | None = None) -> list[Row]:
-    from infra.check import check_plan
-    from infra.check.config import settings_from
+    from aigw.check import check_plan
+    from aigw.check.config import settings_from
 
     result = check_plan(dict(plan), Path(f"Pulumi.{plan['stack']}.yaml"), settings_from(policy_config or {}, "test"))
     # A waived finding is listed by check (as waived) and not reported by the pack.

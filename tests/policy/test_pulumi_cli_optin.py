@@ -14,7 +14,7 @@ What they need:
   (`PULUMI_BACKEND_URL=file://<tmp>`, the same as `pulumi login file://<tmp>` without changing
   your login) and a throwaway `PULUMI_CONFIG_PASSPHRASE`.
 - No Cloudflare credentials and no account. Preview makes exactly one Cloudflare API call: the
-  permission-group lookup of the stack's tokens (infra/components/tokens.py). Against Cloudflare
+  permission-group lookup of the stack's tokens (aigw/components/tokens.py). Against Cloudflare
   that needs a real token (`cloudflare:apiToken` or CLOUDFLARE_API_TOKEN) with "Account API
   Tokens Read" on the stack's account; here `cloudflare:baseUrl` sends it to a stand-in on
   127.0.0.1 instead, and CLOUDFLARE_API_TOKEN is a placeholder (the provider only checks a token's
@@ -46,7 +46,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from infra.permissions import PERMISSIONS
+from aigw.permissions import PERMISSIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 PROD_ACCOUNT = "9a8b7c6d5e4f30210f1e2d3c4b5a6978"  # aigw:accountId of Pulumi.prod.yaml
@@ -64,7 +64,7 @@ def needs_pulumi(test: Callable[..., None]) -> Callable[..., None]:
 @dataclass
 class PermissionGroupsStandIn:
     """GET /client/v4/accounts/{id}/tokens/permission_groups on 127.0.0.1, answered with a v4
-    envelope holding every name of infra/permissions.py; records every request it gets."""
+    envelope holding every name of aigw/permissions.py; records every request it gets."""
 
     requests: list[dict[str, str]] = field(default_factory=list)
     base_url: str = ""

@@ -138,13 +138,13 @@ def _imports(path: Path) -> list[str]:
     return modules
 
 
-def test_the_policy_folder_does_not_import_infra():
+def test_the_policy_folder_does_not_import_aigw():
     sources = sorted(POLICY_DIR.rglob("*.py"))
     assert {p.name for p in sources} >= {"__main__.py", "engine.py", "rules.py", "values.py", "pack.py"}
     for path in sources:
         text = path.read_text()
-        assert not re.search(r"^\s*(import infra|from infra)\b", text, re.M), path
-        assert not [m for m in _imports(path) if m == "infra" or m.startswith("infra.")], path
+        assert not re.search(r"^\s*(import aigw|from aigw)\b", text, re.M), path
+        assert not [m for m in _imports(path) if m == "aigw" or m.startswith("aigw.")], path
 
 
 def _pins(lines: list[str]) -> dict[str, str]:

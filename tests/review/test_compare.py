@@ -1,4 +1,4 @@
-"""`aigw compare STACK STACK` (infra/review/compare.py): effective settings side by side.
+"""`aigw compare STACK STACK` (aigw/review/compare.py): effective settings side by side.
 
 In process on the prod plan and a copy of it relabelled as another environment (so only what a
 test changes differs), then the command line on the repo's staging and prod stacks.
@@ -13,7 +13,7 @@ from typing import Any
 
 from review_helpers import EDGE_WORKER, GATEWAY, aigw, props, stray_html, without
 
-from infra.review.compare import ABSENT, Row, compare, to_json, to_markdown
+from aigw.review.compare import ABSENT, Row, compare, to_json, to_markdown
 
 OTHER_ACCOUNT = "0d1e2f3a4b5c6d7e8f90a1b2c3d4e5f6"
 TEAM_WORKER = "aigw:index:TeamWorker"

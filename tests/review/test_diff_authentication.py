@@ -15,9 +15,9 @@ import json
 from review_helpers import GATEWAY, aigw, edited
 from test_diff_git import branch_repo, replace
 
-from infra.review import DiffResult, StackDiff
-from infra.review.diff import diff_plans
-from infra.review.render import to_json, to_markdown
+from aigw.review import DiffResult, StackDiff
+from aigw.review.diff import diff_plans
+from aigw.review.render import to_json, to_markdown
 
 
 def only(changes):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from test_diff_git import ROOT, copy_project
 
-from infra.review.git import _plan_base, same_program
+from aigw.review.git import _plan_base, same_program
 
 
 @pytest.fixture()
@@ -22,15 +22,15 @@ def test_a_copy_of_the_installed_program_is_the_same_program(base: Path):
 
 
 def test_one_byte_or_one_file_more_or_less_is_another_program(base: Path):
-    runner = base / "infra" / "plan" / "runner.py"
+    runner = base / "aigw" / "plan" / "runner.py"
     runner.write_bytes(runner.read_bytes() + b"\n")
     assert not same_program(base)
-    runner.write_bytes((ROOT / "infra" / "plan" / "runner.py").read_bytes())
+    runner.write_bytes((ROOT / "aigw" / "plan" / "runner.py").read_bytes())
     assert same_program(base)
     (base / "policy" / "aigw_policy" / "extra.py").write_text("X = 1\n")
     assert not same_program(base)
     (base / "policy" / "aigw_policy" / "extra.py").unlink()
-    (base / "infra" / "fields.py").unlink()
+    (base / "aigw" / "fields.py").unlink()
     assert not same_program(base)
 
 

@@ -1,4 +1,4 @@
-"""The diff engine (infra/review/diff.py, words.py, secrets.py) on plan fixtures.
+"""The diff engine (aigw/review/diff.py, words.py, secrets.py) on plan fixtures.
 
 Fixtures are the repo's prod plan (`aigw plan prod --format json`, once per worker) and copies of
 it with one property edited, as a pull request would change it. Each test pins the exact words a
@@ -27,11 +27,11 @@ from review_helpers import (
     without,
 )
 
+from aigw.check import check_plan
+from aigw.check.config import load_settings
+from aigw.review.diff import CHANGED, Change, diff_plans, finding_changes
+from aigw.review.secrets import secret_changes, secure_values
 from aigw_policy import Finding
-from infra.check import check_plan
-from infra.check.config import load_settings
-from infra.review.diff import CHANGED, Change, diff_plans, finding_changes
-from infra.review.secrets import secret_changes, secure_values
 
 SECRET = "[secret]"
 LOST_LOGS = "the old gateway is deleted with all its stored logs"
@@ -335,7 +335,7 @@ def test_the_logpush_key_and_worker_secrets_read_changed(prod_plan):
     assert {c.action for c in by.values()} == {"update"}
 
 
-# --- infra.review.secrets: which secrets a change touched, from the stack files -------------------
+# --- aigw.review.secrets: which secrets a change touched, from the stack files -------------------
 
 STACK_TEXT = """\
 config:

@@ -1,7 +1,7 @@
 """`aigw diff --base GITREF` on a temporary git repository (layer 3: the command line in a subprocess).
 
 The repository holds a copy of this project (its program and policy packages too, so that the base
-revision is planned with its own code from a worktree, as infra/review/git.py does) in three commits:
+revision is planned with its own code from a worktree, as aigw/review/git.py does) in three commits:
 
     empty   a README only (no project yet)
     main    the project; prod's support-bot exports OTel with a secure authorization
@@ -55,7 +55,8 @@ def copy_project(repo: Path) -> None:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
     for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"):
         shutil.copy(ROOT / name, repo / name)
-    shutil.copytree(ROOT / "infra", repo / "infra", ignore=ignore)  # the program, with infra/workers/edge.mjs
+    shutil.copytree(ROOT / "infra", repo / "infra", ignore=ignore)  # the program folder (main: infra/)
+    shutil.copytree(ROOT / "aigw", repo / "aigw", ignore=ignore)  # the program, with aigw/workers/edge.mjs
     shutil.copytree(ROOT / "policy", repo / "policy", ignore=ignore)  # the rules the base is checked with
     (repo / "workers").mkdir()
     shutil.copy(ROOT / "workers" / "summarise.mjs", repo / "workers" / "summarise.mjs")

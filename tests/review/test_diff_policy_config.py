@@ -31,9 +31,9 @@ import pytest
 from review_helpers import WORKERS_SCRIPT
 from test_diff_git import committed_project, diff, git, replace
 
+from aigw.review import DiffResult, StackDiff
+from aigw.review.render import to_markdown
 from aigw_policy import Finding
-from infra.review import DiffResult, StackDiff
-from infra.review.render import to_markdown
 
 RULE = "production-payloads-not-stored"
 CHANGE = f"policy config: {RULE} mandatory -> disabled"
@@ -240,8 +240,8 @@ def test_a_rule_that_no_longer_judges_a_stack_as_production_is_said_in_settings_
 
 
 def test_policy_status_warnings_both_ways():
-    from infra.check.config import settings_from
-    from infra.review.diff import policy_status_warnings
+    from aigw.check.config import settings_from
+    from aigw.review.diff import policy_status_warnings
 
     defaults = settings_from({}, "(defaults)")
     staging = {"stack": "staging", "environment": "staging", "production": False}

@@ -1,4 +1,4 @@
-"""`aigw diff` output (infra/review/render.py): markdown per stack for pull-request comments, and JSON.
+"""`aigw diff` output (aigw/review/render.py): markdown per stack for pull-request comments, and JSON.
 
 Built from DiffResults written out here, so each test shows exactly what a reviewer is given.
 """
@@ -11,10 +11,10 @@ import re
 import pytest
 from review_helpers import ACCOUNT_TOKEN, GATEWAY, LOGPUSH_JOB, stray_html
 
+from aigw.review import DiffResult, StackDiff
+from aigw.review.diff import CHANGED, Change
+from aigw.review.render import LIMIT, MAX_WARNINGS, marker, render, summary_line, to_json, to_markdown
 from aigw_policy import Finding
-from infra.review import DiffResult, StackDiff
-from infra.review.diff import CHANGED, Change
-from infra.review.render import LIMIT, MAX_WARNINGS, marker, render, summary_line, to_json, to_markdown
 
 GITHUB_LIMIT = 65_536
 LOST_LOGS = ("Replaces gateway prod-batch-summariser with prod-batch: the old gateway is deleted with all its stored "
@@ -208,8 +208,8 @@ def test_a_secret_reads_changed_and_never_a_value():
 
 def test_secrets_from_stack_files_end_to_end_never_show_ciphertext():
     """From two stack files' ciphertext to the comment: only "changed"."""
-    from infra.review.diff import diff_plans
-    from infra.review.secrets import secret_changes
+    from aigw.review.diff import diff_plans
+    from aigw.review.secrets import secret_changes
 
     text = ("config:\n  aigw:gateways:\n    support-bot:\n      otel:\n        - url: https://otlp.example.com\n"
             "          authorization:\n            secure: v1:{}\n  cloudflare:apiToken:\n    secure: v1:{}\n")

@@ -31,10 +31,10 @@ from review_helpers import (
 )
 from test_diff_git import branch_repo, replace
 
-from infra.plan import PlanError
-from infra.review import DiffResult, StackDiff, review_date
-from infra.review.diff import StackAccount, diff_plans, standing_warnings, status_warnings
-from infra.review.render import to_json, to_markdown
+from aigw.plan import PlanError
+from aigw.review import DiffResult, StackDiff, review_date
+from aigw.review.diff import StackAccount, diff_plans, standing_warnings, status_warnings
+from aigw.review.render import to_json, to_markdown
 
 PROD_ACCOUNT = "9a8b7c6d5e4f30210f1e2d3c4b5a6978"
 SHARED_ACCOUNT = "0d1e2f3a4b5c6d7e8f90a1b2c3d4e5f6"  # dev's and staging's

@@ -1,6 +1,6 @@
 """One fingerprint for a public key: what `aigw diff` and `aigw compare` show for the Logpush key is
 what `aigw logpush keygen` prints for it (`Fingerprint: SHA256:<hex>`: the SHA-256 of the DER
-SubjectPublicKeyInfo, infra/logexport/keys.py), whatever the PEM's spelling."""
+SubjectPublicKeyInfo, aigw/logexport/keys.py), whatever the PEM's spelling."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from cryptography.hazmat.primitives import serialization
 from review_helpers import GATEWAY, edited, props
 from ruamel.yaml import YAML
 
-from infra.keyprint import public_key_fingerprint
-from infra.logexport import keys
-from infra.review.compare import compare
-from infra.review.diff import diff_plans
+from aigw.keyprint import public_key_fingerprint
+from aigw.logexport import keys
+from aigw.review.compare import compare
+from aigw.review.diff import diff_plans
 
 ROOT = Path(__file__).resolve().parents[2]
 

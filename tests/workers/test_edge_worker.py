@@ -1,4 +1,4 @@
-"""The edge Worker (infra/workers/edge.mjs) running in workerd, in front of a capture server.
+"""The edge Worker (aigw/workers/edge.mjs) running in workerd, in front of a capture server.
 
 One workerd process per test module serves the Worker under five configurations, each on its own
 socket: `prod` (payloads off, ZDR on), `dev` (payloads on, no ZDR binding, Workers AI through a fake
@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-EDGE_WORKER = ROOT / "infra" / "workers" / "edge.mjs"
+EDGE_WORKER = ROOT / "aigw" / "workers" / "edge.mjs"
 WORKERD = ROOT / "node_modules" / ".bin" / "workerd"
 LOOPBACK = "127.0.0.1"
 COMPATIBILITY_DATE = "2026-11-01"

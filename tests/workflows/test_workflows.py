@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.review.render import marker
+from aigw.review.render import marker
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"

@@ -1,0 +1,5 @@
+"""`python -m aigw`: the `aigw` command line."""
+
+from aigw.cli import main
+
+main()

@@ -1,0 +1,5 @@
+"""`python -m aigw.cli`: the same as `aigw`."""
+
+from . import main
+
+main()

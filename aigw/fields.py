@@ -1,0 +1,311 @@
+"""One field table per Cloudflare resource: where each setting is declared, what it is called in
+Pulumi and in the API, how the plan and the diff word it, what the API assumes when it is left out,
+whether changing it replaces the resource, and whether it holds a credential.
+
+Everything that maps one of these names to another is derived from the table: the `Gateway`
+component's inputs (aigw/components/gateway.py), the live mapping and its normalisation
+(aigw/live/mapping.py), `aigw import` (aigw/live/importer.py), the drift hints
+(aigw/live/drift.py), the gateway field table of docs/configuration.md (:func:`markdown_table`)
+and the schema-fidelity tests' rename tables (tests/schema_helpers.py). A transform that is more
+than a rename is a small named function in the module that applies it, referenced here by name.
+Checked against the table, not yet derived from it (tests/test_field_table.py): the reviewers'
+replace-on-change list (aigw/review/diff.py `REPLACED_BY`), the diff's setting words
+(aigw/review/words.py), the LogpushJob resource's field names, replace list and secret outputs
+(aigw/components/logpush_job.py), and the `input` column of docs/configuration.md's settings tables.
+
+Sources:
+- Pulumi inputs: pulumi-cloudflare `pulumi_cloudflare/ai_gateway.py` (`AiGatewayArgs`; camelCase as
+  the engine and `aigw plan --format json` show them).
+- API keys: cloudflare-python `cloudflare/types/ai_gateway/ai_gateway_create_params.py`
+  (`AIGatewayCreateParams`), the body of "Create a new Gateway"
+  (https://developers.cloudflare.com/api/resources/ai_gateway/methods/create/).
+- Replacement and defaults: terraform-provider-cloudflare `internal/services/ai_gateway/schema.go`
+  (pulumi-cloudflare is bridged from it): `id` and `account_id` are `RequiresReplace`;
+  `workers_ai_billing_mode` defaults to "postpaid".
+
+tests/test_field_table.py fails when the installed provider or SDK has a field that is neither a
+row nor an explicit :class:`Unsupported` entry, so an upgrade cannot bring a field (above all one
+that stores or exports data) without a decision, and when the docs table differs from this one.
+This module imports nothing from the rest of the project (the policy pack never imports it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+ITEM = "[]"  # a path step into a list item (nested API paths)
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()  # no value: nothing may be assumed
+
+
+@dataclass(frozen=True)
+class Field:
+    """One top-level input of a resource."""
+
+    prop: str  # Pulumi input, camelCase (the plan's props)
+    api: str  # API JSON key
+    spec: str | None  # key path in the stack file's gateway entry (None: not set there)
+    label: str  # the setting's words in the plan and the diff
+    api_default: Any = UNSET  # what the API means when the field is left out (compared as equal to absent)
+    replaces: bool = False  # a change forces the resource to be replaced
+    credential: bool = False  # holds a credential (secret in state, never compared or written by value)
+    case: str | None = None  # "lower" / "upper": an enum the API returns in any case
+    values: Mapping[str, str] = field(default_factory=dict)  # spec value -> input/API value, where they differ
+    when_absent: Any = UNSET  # the input sent when the spec's enclosing setting is absent (rateLimit: 0)
+    import_default: Any = UNSET  # what `aigw import` writes when the API leaves it out (default: api_default)
+    import_unset: str = "null"  # "null": written as null when unset; "omit": left out of the entry
+    absent_unknown: bool = False  # left out by the API says nothing (never compared when absent)
+    also: str | None = None  # where else the stack file can set it (for the drift hint)
+    to_input: str | None = None  # name of the component's transform (spec value -> input), if not plain
+    to_config: str | None = None  # name of the importer's transform (API value -> stack file), if not plain
+    nested: tuple[str, ...] = ()  # API paths below this key the project knows ("a[].b"; "*" a map value)
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """A provider input or API field deliberately not supported, and why."""
+
+    name: str  # Pulumi input (camelCase) or API path
+    reason: str
+
+
+@dataclass(frozen=True)
+class Rename:
+    """A nested key whose Pulumi name is not the camelCase of its API key (a bridge rename or a
+    JSON tag of the provider's model)."""
+
+    parent: tuple[str, ...]  # API path of the enclosing object (ITEM for a list item)
+    api: str
+    prop: str
+
+
+_SNAKE = re.compile(r"_([a-z0-9])")
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def camel(key: str) -> str:
+    return _SNAKE.sub(lambda m: m.group(1).upper(), key)
+
+
+def snake(name: str) -> str:
+    return _CAMEL_BOUNDARY.sub("_", name).lower()
+
+
+# --- AiGateway ------------------------------------------------------------------------------------
+
+GUARDRAIL_CATEGORIES = ("P1", *(f"S{i}" for i in range(1, 14)))  # the API's keys (`GuardrailsPrompt`)
+LOG_STRATEGY = {"deleteOldest": "DELETE_OLDEST", "stopInserting": "STOP_INSERTING"}
+
+_DLP = ("action", "enabled", "profiles", "policies", "policies[].id", "policies[].action", "policies[].check",
+        "policies[].enabled", "policies[].profiles")
+_GUARDRAILS = ("prompt", *(f"prompt.{c}" for c in GUARDRAIL_CATEGORIES),
+               "response", *(f"response.{c}" for c in GUARDRAIL_CATEGORIES))
+_OTEL = ("[].url", "[].headers", "[].authorization", "[].content_type")
+_SPEND = ("enabled", "rules", *(f"rules[].{k}" for k in (
+    "limit", "limitType", "window", "id", "enabled", "technique", "model", "model.mode", "model.values",
+    "provider", "provider.mode", "provider.values", "metadata", "metadata.*.mode", "metadata.*.values")))
+_STRIPE = ("authorization", "usage_events", "usage_events[].payload")
+
+# In the order of a gateway entry as `aigw import` writes it (and as docs/configuration.md lists it).
+AI_GATEWAY: tuple[Field, ...] = (
+    Field("accountId", "account_id", None, "account", replaces=True),
+    Field("aiGatewayId", "id", "id", "id", replaces=True, to_config="id"),
+    Field("cacheTtl", "cache_ttl", "cache.ttl", "cache", api_default=0),
+    Field("cacheInvalidateOnUpdate", "cache_invalidate_on_update", "cache.invalidateOnUpdate", "cache",
+          api_default=False),
+    Field("rateLimitingLimit", "rate_limiting_limit", "rateLimit.limit", "rate limit", when_absent=0),
+    Field("rateLimitingInterval", "rate_limiting_interval", "rateLimit.interval", "rate limit", when_absent=0),
+    Field("rateLimitingTechnique", "rate_limiting_technique", "rateLimit.technique", "rate limit", case="lower",
+          import_default="fixed"),
+    Field("collectLogs", "collect_logs", "logging.collect", "logs", import_default=False),
+    Field("logClassification", "log_classification", "logging.classification", "log classification",
+          api_default=False),
+    Field("logpush", "logpush", "logging.logpush", "logpush", api_default=False),
+    Field("logManagement", "log_management", "logging.maxLogs", "logs"),
+    Field("logManagementStrategy", "log_management_strategy", "logging.onFull", "logs", case="upper",
+          values=LOG_STRATEGY),
+    Field("logpushPublicKey", "logpush_public_key", "logging.logpushPublicKey", "logpush public key",
+          import_unset="omit", also="aigw:logpush.publicKey", to_config="pem"),
+    Field("authentication", "authentication", "authentication", "authentication", absent_unknown=True,
+          to_config="authentication"),
+    Field("retryMaxAttempts", "retry_max_attempts", "retry.maxAttempts", "retry"),
+    Field("retryDelay", "retry_delay", "retry.delayMs", "retry"),
+    Field("retryBackoff", "retry_backoff", "retry.backoff", "retry", case="lower"),
+    Field("dlp", "dlp", "dlp", "DLP", to_input="dlp", to_config="dlp", nested=_DLP),
+    Field("guardrails", "guardrails", "guardrails", "guardrails", to_input="guardrails", to_config="guardrails",
+          nested=_GUARDRAILS),
+    Field("otels", "otel", "otel", "otel", credential=True, to_input="otel", to_config="otel", nested=_OTEL),
+    Field("spendLimits", "spend_limits", "spendLimits", "spend limits", to_input="spend_limits",
+          to_config="spend_limits", nested=_SPEND),
+    Field("stripe", "stripe", "stripe", "stripe", credential=True, to_input="stripe", to_config="stripe",
+          nested=_STRIPE),
+    Field("zdr", "zdr", "zdr", "zdr", api_default=False),
+    Field("byokOnly", "byok_only", "byokOnly", "byokOnly", api_default=False),
+    Field("workersAiBillingMode", "workers_ai_billing_mode", "workersAiBillingMode", "workersAiBillingMode",
+          api_default="postpaid", case="lower"),
+    Field("storeId", "store_id", "storeId", "storeId", import_unset="omit"),
+)
+
+# Every input of the installed provider and every create param of the SDK is a row above: none is
+# left out today. A field added by an upgrade goes into the table, or here with the reason.
+AI_GATEWAY_UNSUPPORTED: tuple[Unsupported, ...] = ()
+
+# Settings of the gateway entry the API turns off as a whole: present only when these API keys are
+# all set (non-zero); otherwise `aigw import` writes the setting as null.
+AI_GATEWAY_GROUPS: dict[str, tuple[str, ...]] = {
+    "rateLimit": ("rate_limiting_limit", "rate_limiting_interval"),  # the API's 0/0 is off
+    "retry": ("retry_max_attempts",),
+}
+
+# Nested keys renamed by the bridge (pulumi-cloudflare `AiGatewayDlpPolicyArgs.checks`,
+# `AiGatewaySpendLimitsRuleArgs.ai_gateway_provider`) or by the model's JSON tags (guardrail
+# categories `P1`.., `limitType`, in terraform-provider-cloudflare `internal/services/ai_gateway/model.go`).
+AI_GATEWAY_RENAMES: tuple[Rename, ...] = (
+    Rename(("dlp", "policies", ITEM), "check", "checks"),
+    Rename(("spend_limits", "rules", ITEM), "provider", "aiGatewayProvider"),
+    Rename(("spend_limits", "rules", ITEM), "limitType", "limitType"),
+    *(Rename(("guardrails", side), c, c.lower()) for side in ("prompt", "response") for c in GUARDRAIL_CATEGORIES),
+)
+# Maps whose keys are data (header names, metadata keys), never renamed: API paths.
+AI_GATEWAY_FREE_FORM = (("otel", ITEM, "headers"), ("spend_limits", "rules", ITEM, "metadata"))
+
+
+# --- LogpushJob -----------------------------------------------------------------------------------
+# The job is a dynamic resource over the SDK (aigw/components/logpush_job.py) with the props of
+# pulumi-cloudflare's `LogpushJob` (`pulumi_cloudflare/logpush_job.py` `LogpushJobArgs`); API keys:
+# cloudflare-python `cloudflare/types/logpush/job_create_params.py` (`JobCreateParams`), "Create
+# Logpush job" (https://developers.cloudflare.com/api/resources/logpush/subresources/jobs/methods/create/).
+# Spec paths are keys of the stack's `aigw:logpush` entry; `aigw diff` words a job's settings by their
+# prop names.
+
+LOGPUSH_JOB: tuple[Field, ...] = (
+    Field("accountId", "account_id", None, "account", replaces=True),
+    # The update endpoint takes no dataset: a new dataset is a new job.
+    Field("dataset", "dataset", None, "dataset", replaces=True),
+    Field("destinationConf", "destination_conf", "destination", "destinationConf", credential=True),
+    Field("enabled", "enabled", None, "enabled"),
+    Field("name", "name", "name", "name"),
+    Field("filter", "filter", "filter", "filter"),
+    Field("ownershipChallenge", "ownership_challenge", "ownershipChallenge", "ownershipChallenge"),
+    Field("maxUploadBytes", "max_upload_bytes", "maxUploadBytes", "maxUploadBytes"),
+    Field("maxUploadIntervalSeconds", "max_upload_interval_seconds", "maxUploadIntervalSeconds",
+          "maxUploadIntervalSeconds"),
+    Field("maxUploadRecords", "max_upload_records", "maxUploadRecords", "maxUploadRecords"),
+)
+LOGPUSH_JOB_UNSUPPORTED: tuple[Unsupported, ...] = (
+    Unsupported("zoneId", "the job exports an account dataset (ai_gateway_events); zone jobs are out of scope "
+                          "(the provider: mutually exclusive with the account id)"),
+    Unsupported("filterAttackTraffic", "only for the http_requests, firewall_events and network_analytics_logs "
+                                       "datasets (the provider's description)"),
+    Unsupported("frequency", "deprecated: the max upload bounds replace it (the provider's description)"),
+    Unsupported("kind", "Edge Log Delivery jobs are not used: the default kind (a Logpush job)"),
+    Unsupported("logpullOptions", "deprecated: output options replace it (the provider's description)"),
+    Unsupported("outputOptions", "not exposed by aigw: the dataset's default fields and format are exported"),
+)
+
+
+def by_prop(table: Iterable[Field] = AI_GATEWAY) -> dict[str, Field]:
+    return {f.prop: f for f in table}
+
+
+def props(table: Iterable[Field] = AI_GATEWAY) -> frozenset[str]:
+    return frozenset(f.prop for f in table)
+
+
+def top_renames(table: Iterable[Field] = AI_GATEWAY) -> dict[str, str]:
+    """API key -> Pulumi input, where the input is not the camelCase of the key."""
+    return {f.api: f.prop for f in table if camel(f.api) != f.prop}
+
+
+def replaced_by(table: Iterable[Field] = AI_GATEWAY) -> tuple[str, ...]:
+    """The inputs whose change replaces the resource."""
+    return tuple(f.prop for f in table if f.replaces)
+
+
+def credential_props(table: Iterable[Field] = AI_GATEWAY) -> list[str]:
+    return [f.prop for f in table if f.credential]
+
+
+def config_keys(table: Iterable[Field] = AI_GATEWAY) -> dict[str, str]:
+    """Pulumi input -> where the stack file sets it (for the drift hint)."""
+    return {f.prop: f.spec + (f" (or {f.also})" if f.also else "") for f in table if f.spec is not None}
+
+
+def api_defaults(table: Iterable[Field] = AI_GATEWAY) -> dict[str, Any]:
+    return {f.prop: f.api_default for f in table if f.api_default is not UNSET}
+
+
+def pulumi_renames(table: Iterable[Field] = AI_GATEWAY,
+                   renames: Iterable[Rename] = AI_GATEWAY_RENAMES) -> dict[tuple[str, ...], dict[str, str]]:
+    """(API path of the parent) -> {snake_case of the Pulumi name: API key}, where they differ: the
+    props -> API body direction (tests/schema_helpers.py)."""
+    out: dict[tuple[str, ...], dict[str, str]] = {(): {snake(f.prop): f.api for f in table if snake(f.prop) != f.api}}
+    for r in renames:
+        if snake(r.prop) != r.api:
+            out.setdefault(r.parent, {})[snake(r.prop)] = r.api
+    return out
+
+
+def nested_props(renames: Iterable[Rename] = AI_GATEWAY_RENAMES) -> dict[str, dict[str, str]]:
+    """(API key of the enclosing object or list) -> {API key: Pulumi name}, where the name is not the
+    camelCase of the key and not merely its lower case: the API -> props direction (live/mapping.py)."""
+    out: dict[str, dict[str, str]] = {}
+    for r in renames:
+        if r.prop not in (camel(r.api), r.api.lower()):
+            parent = [step for step in r.parent if step != ITEM][-1]
+            out.setdefault(parent, {})[r.api] = r.prop
+    return out
+
+
+def lower_case_parents(renames: Iterable[Rename] = AI_GATEWAY_RENAMES) -> frozenset[str]:
+    """Objects whose keys the Pulumi names carry in lower case (guardrail categories)."""
+    return frozenset(r.parent[-1] for r in renames if r.prop == r.api.lower() and r.prop != r.api)
+
+
+# --- the docs table -------------------------------------------------------------------------------
+
+def docs_markers(resource: str) -> tuple[str, str]:
+    """The lines around a resource's generated table in docs/configuration.md."""
+    return (f"<!-- field table: {resource} (generated from aigw/fields.py; tests/test_field_table.py) -->",
+            f"<!-- end of field table: {resource} -->")
+
+
+DOCS_BEGIN, DOCS_END = docs_markers("AiGateway")
+
+
+def _cell(value: Any) -> str:
+    if value is UNSET:
+        return ""
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    return f"`{value}`"
+
+
+def markdown_table(table: Iterable[Field] = AI_GATEWAY,
+                   unsupported: Iterable[Unsupported] = AI_GATEWAY_UNSUPPORTED) -> str:
+    """A field table as docs/configuration.md shows it (between its docs_markers)."""
+    lines = ["| key | input | API key | words in plan and diff | API default | change replaces | credential |",
+             "|---|---|---|---|---|---|---|"]
+    for f in table:
+        spec = f"`{f.spec}`" if f.spec else "`aigw:accountId` (stack)" if f.prop == "accountId" else "(set by aigw)"
+        default = "unknown (never compared when absent)" if f.absent_unknown else _cell(f.api_default)
+        lines.append(f"| {spec} | `{f.prop}` | `{f.api}` | {f.label} | {default} | "
+                     f"{'yes' if f.replaces else ''} | {'yes' if f.credential else ''} |")
+    rows = list(unsupported)
+    if rows:
+        lines += ["", "Not supported:", ""]
+        lines += [f"- `{u.name}`: {u.reason}" for u in rows]
+    return "\n".join(lines)
+
+
+# The resources with a generated table in docs/configuration.md.
+DOCS_TABLES = {"AiGateway": (AI_GATEWAY, AI_GATEWAY_UNSUPPORTED), "LogpushJob": (LOGPUSH_JOB, LOGPUSH_JOB_UNSUPPORTED)}

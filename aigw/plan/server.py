@@ -1,0 +1,196 @@
+"""A plan fork server: `python -m aigw.plan.server SOCKET`, for many plans in a row.
+
+Each stack plan is a fresh `python -m aigw.plan.runner FILE` process, and most of its second is
+importing pulumi and pulumi_cloudflare. The server imports them once, in a clean single-threaded
+process (no plan run, no Pulumi runtime configured, no thread started), then listens on the Unix
+socket SOCKET and forks one child per request: the child is that freshly imported process, and
+runs the runner exactly as `python -m aigw.plan.runner ARGS` would (same stdout, stderr and exit
+status). With ``AIGW_PLAN_SERVER=SOCKET`` in the environment, `aigw` sends its per-stack plans
+there instead of starting Python (aigw/plan/__init__.py); the test suite uses it.
+
+A request is one JSON document ``{"argv": [...], "cwd": DIR, "env": {...}}`` after a 4-byte length;
+the reply is ``{"returncode": N, "stdout": TEXT, "stderr": TEXT}`` the same way. The child chdirs
+to ``cwd`` and replaces ``os.environ`` with ``env`` before the runner starts: nothing the runner
+imports reads the environment at import time (pulumi reads PULUMI_CONFIG* and
+PULUMI_ENABLE_LEGACY_APPLY when the runtime is configured, the policy reads AIGW_TODAY when it
+judges), so the child honours the request's environment as a fresh process would. Interpreter
+options (PYTHONPATH, -X, PYTHONHASHSEED) are the server's own: it runs the code it imported when it
+started.
+
+This module imports nothing heavy at import time: :func:`request` is the client `aigw` uses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import struct
+import sys
+from typing import Any
+
+_LENGTH = struct.Struct("!I")
+# The warning filters the server imports under: those `aigw` gives every plan process (aigw/plan/__init__.py).
+IMPORT_WARNINGS = "ignore"
+
+
+class ServerUnreachable(OSError):
+    """The socket could not be reached, or the server ended the conversation without a reply."""
+
+
+def _send(sock: socket.socket, doc: dict[str, Any]) -> None:
+    data = json.dumps(doc).encode()
+    sock.sendall(_LENGTH.pack(len(data)) + data)
+
+
+def _receive(sock: socket.socket) -> dict[str, Any] | None:
+    def exactly(n: int) -> bytes | None:
+        chunks = []
+        while n:
+            chunk = sock.recv(min(n, 1 << 20))
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            n -= len(chunk)
+        return b"".join(chunks)
+
+    head = exactly(_LENGTH.size)
+    if head is None:
+        return None
+    body = exactly(_LENGTH.unpack(head)[0])
+    return None if body is None else json.loads(body)
+
+
+def request(path: str, argv: list[str], cwd: str, env: dict[str, str]) -> tuple[int, str, str]:
+    """Run the runner with ``argv`` (its arguments, without the program name) in the server at ``path``.
+
+    Returns (returncode, stdout, stderr) as a `python -m aigw.plan.runner` subprocess would;
+    ServerUnreachable when the socket cannot be reached or no reply comes.
+    """
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        try:
+            sock.connect(path)
+        except OSError as exc:
+            raise ServerUnreachable(f"cannot connect: {exc.strerror or exc}") from None
+        _send(sock, {"argv": argv, "cwd": cwd, "env": env})
+        reply = _receive(sock)
+    finally:
+        sock.close()
+    if reply is None:
+        raise ServerUnreachable("the server closed the connection without a reply")
+    return int(reply["returncode"]), str(reply["stdout"]), str(reply["stderr"])
+
+
+def _run_request(doc: dict[str, Any]) -> dict[str, Any]:
+    """In the forked child: the runner as a fresh process would run it, its output captured."""
+    import io
+    import tempfile
+    import traceback
+    import warnings
+
+    from . import runner
+
+    out = tempfile.TemporaryFile()
+    err = tempfile.TemporaryFile()
+    os.dup2(out.fileno(), 1)
+    os.dup2(err.fileno(), 2)
+    sys.stdout = io.TextIOWrapper(open(1, "wb", closefd=False), encoding="utf-8", line_buffering=False)
+    sys.stderr = io.TextIOWrapper(open(2, "wb", closefd=False), encoding="utf-8", errors="backslashreplace",
+                                  line_buffering=True)
+    os.chdir(doc["cwd"])
+    os.environ.clear()
+    os.environ.update(doc["env"])
+    warnings_option = os.environ.get("PYTHONWARNINGS", "")
+    if warnings_option != IMPORT_WARNINGS:
+        # Imports ran under the server's filters: a fresh process with other filters could differ
+        # (PYTHONWARNINGS=error fails importing pulumi_cloudflare), so it is refused, not approximated.
+        sys.stderr.write(f"plan server: PYTHONWARNINGS={warnings_option!r}: the server imported the runner under "
+                         f"PYTHONWARNINGS={IMPORT_WARNINGS!r} (as `aigw` runs it): plan in a fresh process instead\n")
+        return _captured(1, out, err)
+    # What PYTHONWARNINGS sets at interpreter start.
+    warnings.resetwarnings()
+    for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+        warnings.simplefilter("ignore", category, append=True)
+    warnings.filterwarnings("default", category=DeprecationWarning, module="__main__")
+    warnings._processoptions(  # type: ignore[attr-defined]  # how the interpreter applies -W options
+        [o for o in os.environ.get("PYTHONWARNINGS", "").split(",") if o])
+    # `python -m` puts the working directory first on sys.path.
+    sys.path[0] = os.getcwd()
+    argv = [runner.__file__, *doc["argv"]]
+    sys.argv = argv
+    try:
+        code = runner.main(argv)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if exc.code is not None and not isinstance(exc.code, int):
+            sys.stderr.write(f"{exc.code}\n")
+    except BaseException:  # noqa: BLE001 - as the interpreter reports an uncaught exception
+        traceback.print_exc()
+        code = 1
+    return _captured(code or 0, out, err)
+
+
+def _captured(code: int, out: Any, err: Any) -> dict[str, Any]:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    texts = []
+    for f in (out, err):
+        f.seek(0)
+        texts.append(f.read().decode("utf-8", errors="backslashreplace"))
+    return {"returncode": code, "stdout": texts[0], "stderr": texts[1]}
+
+
+def serve(path: str) -> None:
+    import gc
+    import importlib
+    import socketserver
+    import warnings
+
+    # The filters a plan process imports under (PYTHONWARNINGS=ignore), whatever the server's own.
+    warnings.resetwarnings()
+    warnings.simplefilter(IMPORT_WARNINGS)
+    # The runner first (it disables the collector while the rest is imported, as in a plan process),
+    # then everything a plan imports, once.
+    importlib.import_module("aigw.plan.runner")
+    for name in ("pulumi", "pulumi_cloudflare", "pulumi.runtime.mocks", "pulumi.runtime.stack",
+                 "pulumi.runtime.sync_await", "aigw_policy.values", "aigw.config", "aigw.components.tokens",
+                 "aigw.program"):
+        importlib.import_module(name)
+
+    gc.collect()
+    gc.freeze()
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self) -> None:  # in the forked child
+            doc = _receive(self.request)
+            if doc is None:
+                return
+            try:
+                reply = _run_request(doc)
+            except BaseException as exc:  # noqa: BLE001 - the client gets a reply, never a hang
+                reply = {"returncode": 1, "stdout": "", "stderr": f"plan server: {type(exc).__name__}: {exc}\n"}
+            _send(self.request, reply)
+
+    class Server(socketserver.ForkingMixIn, socketserver.UnixStreamServer):
+        """Each connection in its own forked child (which exits after it); the parent only accepts."""
+
+    if os.path.exists(path):
+        os.unlink(path)
+    with Server(path, Handler) as server:
+        server.serve_forever(poll_interval=0.5)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        sys.stderr.write("usage: python -m aigw.plan.server SOCKET\n")
+        return 2
+    try:
+        serve(argv[1])
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

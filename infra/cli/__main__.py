@@ -1,5 +1,0 @@
-"""`python -m infra.cli`: the same as `aigw`."""
-
-from . import main
-
-main()
