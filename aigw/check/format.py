@@ -30,7 +30,27 @@ from .config import LEVEL_RANK, Settings, relaxed_rules
 FORMATS = ("text", "json", "markdown", "sarif", "junit", "github")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL_NAME = "aigw"
-TOOL_URI = "https://github.com/acme/ai-gateways"  # informational: where docs/policy.md lives
+DISTRIBUTION = "aigw-infra"
+
+
+def tool_driver(rules: list[dict[str, Any]]) -> dict[str, Any]:
+    """SARIF's `tool.driver`: the name and the installed version, and `informationUri` only when the
+    installed distribution declares a home page (its `Project-URL`/`Home-page` metadata): never a link to
+    an example organisation a fork would inherit (SARIF 2.1.0 makes `informationUri` optional)."""
+    from importlib import metadata
+
+    driver: dict[str, Any] = {"name": TOOL_NAME}
+    try:
+        meta = metadata.metadata(DISTRIBUTION)
+        driver["version"] = metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        meta = None
+    if meta is not None:
+        urls = [u.split(",", 1)[1].strip() for u in (meta.get_all("Project-URL") or []) if "," in u]
+        home = meta.get("Home-page") or next(iter(urls), None)
+        if home:
+            driver["informationUri"] = home
+    return {**driver, "rules": rules}
 
 # Stack-file sections where a resource of each type is declared (for file:line locations).
 _SECTIONS = {
@@ -217,7 +237,7 @@ def to_sarif(results: Sequence[StackResult], settings: Settings) -> str:
                                                           + (f"/{f.path}" if isinstance(f, ConfigFinding) else "")},
             })
     run: dict[str, Any] = {
-        "tool": {"driver": {"name": TOOL_NAME, "informationUri": TOOL_URI, "rules": rules}},
+        "tool": {"driver": tool_driver(rules)},
         "results": sarif_results,
         "columnKind": "unicodeCodePoints",
     }

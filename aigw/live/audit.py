@@ -154,7 +154,7 @@ def to_markdown(r: AuditResult) -> str:
 
 
 def to_sarif(r: AuditResult) -> str:
-    from ..check.format import SARIF_SCHEMA, TOOL_NAME, TOOL_URI
+    from ..check.format import SARIF_SCHEMA, tool_driver
 
     rules = [{"id": "unmanaged-gateway",
               "shortDescription": {"text": "A gateway no stack of this repository declares."}},
@@ -176,5 +176,5 @@ def to_sarif(r: AuditResult) -> str:
                            f"{d.hint(s.stack)}", d.live_id) for d in s.drift]
     results += [result(f.policy, "error" if f.level == "mandatory" else "warning", f.message, g) for g, f in r.findings]
     return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [{
-        "tool": {"driver": {"name": TOOL_NAME, "informationUri": TOOL_URI, "rules": rules}},
+        "tool": {"driver": tool_driver(rules)},
         "results": results}]}, indent=2)

@@ -3,6 +3,7 @@ stack (and the repo's clean prod stack), and the format functions on hand-built 
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 from pathlib import Path
 
@@ -78,6 +79,10 @@ def test_sarif_of_a_clean_run_is_valid_and_lists_every_rule(sarif_validator):
     levels = {r["id"]: r["defaultConfiguration"]["level"] for r in rules}
     assert levels["production-payloads-not-stored"] == "error"
     assert levels["cache-ttl-bounded"] == "warning"
+    # The driver names the installed tool, and links no example organisation a fork would inherit.
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "aigw" and driver["version"] == importlib.metadata.version("aigw-infra")
+    assert "informationUri" not in driver and "acme" not in json.dumps(driver)
 
 
 def test_sarif_of_a_failing_run_locates_each_finding(failing: Path, sarif_validator):
