@@ -6,7 +6,10 @@ Everything that maps one of these names to another is derived from the table: th
 component's inputs (aigw/components/gateway.py), the live mapping and its normalisation
 (aigw/live/mapping.py), `aigw import` (aigw/live/importer.py), the drift hints
 (aigw/live/drift.py), the gateway field table of docs/configuration.md (:func:`markdown_table`)
-and the schema-fidelity tests' rename tables (tests/schema_helpers.py). A transform that is more
+and the schema-fidelity tests' rename tables (tests/schema_helpers.py); for the Workers and the API
+tokens (WORKERS_SCRIPT, WORKERS_SCRIPT_SUBDOMAIN, ACCOUNT_TOKEN): the components' inputs (each a row,
+:func:`inputs`), the token's replace_on_changes, the reviewers' replace-on-change lists, a Worker's
+diff words, and the tables of docs/workers.md and docs/tokens.md. A transform that is more
 than a rename is a small named function in the module that applies it, referenced here by name.
 Checked against the table, not yet derived from it (tests/test_field_table.py): the reviewers'
 replace-on-change list (aigw/review/diff.py `REPLACED_BY`), the diff's setting words
@@ -68,6 +71,8 @@ class Field:
     to_input: str | None = None  # name of the component's transform (spec value -> input), if not plain
     to_config: str | None = None  # name of the importer's transform (API value -> stack file), if not plain
     nested: tuple[str, ...] = ()  # API paths below this key the project knows ("a[].b"; "*" a map value)
+    program_replaces: bool = False  # the program replaces it on a change (replace_on_changes) that the
+    # provider would make in place
 
 
 @dataclass(frozen=True)
@@ -213,6 +218,99 @@ LOGPUSH_JOB_UNSUPPORTED: tuple[Unsupported, ...] = (
 )
 
 
+# --- WorkersScript, WorkersScriptSubdomain ---------------------------------------------------------
+# Both Workers of aigw/components/workers.py (the edge Worker in front of a gateway, a team's own
+# Worker) are a pulumi-cloudflare `WorkersScript` (`pulumi_cloudflare/workers_script.py`
+# `WorkersScriptArgs`); the edge Worker's workers.dev route is a `WorkersScriptSubdomain`
+# (`pulumi_cloudflare/workers_script_subdomain.py`). API keys: cloudflare-python
+# `cloudflare/types/workers/script_update_params.py` (`ScriptUpdateParams` and its `Metadata`, the
+# body of "Upload Worker Module", https://developers.cloudflare.com/api/resources/workers/subresources/scripts/methods/update/)
+# and `cloudflare/types/workers/scripts/subdomain_create_params.py` (`SubdomainCreateParams`); the
+# script name is the URL's `{script_name}`. Replacement: terraform-provider-cloudflare
+# `internal/services/workers_script/schema.go` and `internal/services/workers_script_subdomain/schema.go`
+# (`account_id`, `script_name`: `RequiresReplace`). Spec paths: a team Worker's keys under
+# `aigw:workers.<name>`, the edge Worker's under its gateway's `edge` (the rest of the edge Worker
+# is set by aigw, docs/workers.md "Binding contract"). Labels: the diff's words (aigw/review/words.py).
+NO_API = ""  # a provider input the API never receives (the provider's own bookkeeping)
+
+WORKERS_SCRIPT: tuple[Field, ...] = (
+    Field("accountId", "account_id", None, "account", replaces=True),
+    Field("scriptName", "script_name", "aigw:workers.<name>.scriptName", "script", replaces=True),
+    # The module goes as a file part of the upload, read by the provider: the plan and the state show
+    # its path and hash, never the source text.
+    Field("mainModule", "main_module", "aigw:workers.<name>.module", "module"),
+    Field("contentFile", "files", "aigw:workers.<name>.module", "module"),
+    Field("contentSha256", NO_API, "aigw:workers.<name>.module", "module"),
+    Field("compatibilityDate", "compatibility_date",
+          "aigw:workers.<name>.compatibilityDate, aigw:gateways.<name>.edge.compatibilityDate", "compatibility date"),
+    Field("compatibilityFlags", "compatibility_flags", "aigw:workers.<name>.compatibilityFlags", "compatibilityFlags"),
+    # secret_text bindings hold credentials (the edge Worker's Run token, a team Worker's secrets).
+    Field("bindings", "bindings", "aigw:workers.<name>.vars, aigw:workers.<name>.secrets", "binding",
+          credential=True),
+)
+WORKERS_SCRIPT_UNSUPPORTED: tuple[Unsupported, ...] = (
+    Unsupported("annotations", "version annotations are not set: a change is described by its pull request"),
+    Unsupported("assets", "no static assets: the Workers are request handlers"),
+    Unsupported("bindingsInherit", "every binding is declared: none is inherited from an earlier version"),
+    Unsupported("bodyPart", "service-worker syntax: aigw uploads ES modules (mainModule)"),
+    Unsupported("cacheOptions", "not exposed by aigw: it would provision a zone for the Worker (the provider's "
+                                "description)"),
+    Unsupported("content", "the source text would be in the plan and the state: aigw sends contentFile and "
+                           "contentSha256"),
+    Unsupported("contentType", "service-worker syntax: aigw uploads ES modules (mainModule)"),
+    Unsupported("exports", "not exposed by aigw: one default entrypoint"),
+    Unsupported("files", "one module per Worker, sent as contentFile"),
+    Unsupported("force", "a deletion that would break other Workers' references fails instead"),
+    Unsupported("keepAssets", "no static assets"),
+    Unsupported("keepBindings", "every binding is declared: none is kept from an earlier version"),
+    Unsupported("limits", "not exposed by aigw"),
+    Unsupported("logpush", "not exposed by aigw: Workers Trace Events would export request data outside the "
+                           "gateway's log policy"),
+    Unsupported("migrations", "no Durable Objects"),
+    Unsupported("observability", "not exposed by aigw: Workers Logs would store request data outside the "
+                                 "gateway's log policy"),
+    Unsupported("packageDependencies", "not exposed by aigw: the module is uploaded as written, not built"),
+    Unsupported("placement", "not exposed by aigw"),
+    Unsupported("tags", "not exposed by aigw (the SDK's metadata; not a provider input)"),
+    Unsupported("tailConsumers", "not exposed by aigw: a Tail Worker would receive the Worker's events"),
+    Unsupported("usageModel", "not exposed by aigw"),
+)
+
+WORKERS_SCRIPT_SUBDOMAIN: tuple[Field, ...] = (
+    Field("accountId", "account_id", None, "accountId", replaces=True),
+    Field("scriptName", "script_name", None, "scriptName", replaces=True),  # the edge Worker's
+    Field("enabled", "enabled", None, "enabled"),  # true: the edge Worker is reached at its workers.dev URL
+)
+WORKERS_SCRIPT_SUBDOMAIN_UNSUPPORTED: tuple[Unsupported, ...] = (
+    Unsupported("previewsEnabled", "not set by aigw: no preview versions are uploaded"),
+)
+
+
+# --- AccountToken ---------------------------------------------------------------------------------
+# `ApiToken` (aigw/components/tokens.py) is a pulumi-cloudflare `AccountToken`
+# (`pulumi_cloudflare/account_token.py` `AccountTokenArgs`). API keys: cloudflare-python
+# `cloudflare/types/accounts/token_create_params.py` (`TokenCreateParams`) and
+# `token_update_params.py` (`TokenUpdateParams`), "Create Token"
+# (https://developers.cloudflare.com/api/resources/accounts/subresources/tokens/methods/create/).
+# Replacement: terraform-provider-cloudflare `internal/services/account_token/schema.go`
+# (`account_id`: `RequiresReplace`); the validity window is updated in place by the provider, and
+# the program replaces the token on it (`program_replaces`: rotation, docs/tokens.md). The token's
+# value is an output, a secret (never an input).
+
+ACCOUNT_TOKEN: tuple[Field, ...] = (
+    Field("accountId", "account_id", None, "accountId", replaces=True),
+    Field("name", "name", None, "name"),  # aigw-<stack>-<name>
+    Field("policies", "policies", "aigw:tokens.<name>.purpose", "policies"),
+    Field("condition", "condition", "aigw:tokens.<name>.allowIps, aigw:tokens.<name>.denyIps", "condition"),
+    Field("notBefore", "not_before", "aigw:tokens.<name>.validFrom", "notBefore", program_replaces=True),
+    Field("expiresOn", "expires_on", "aigw:tokens.<name>.validFrom, aigw:tokens.<name>.expiresInDays", "expiresOn",
+          program_replaces=True),
+)
+ACCOUNT_TOKEN_UNSUPPORTED: tuple[Unsupported, ...] = (
+    Unsupported("status", "not set by aigw: a token is retired by expiry or by rotation, not by disabling it"),
+)
+
+
 def by_prop(table: Iterable[Field] = AI_GATEWAY) -> dict[str, Field]:
     return {f.prop: f for f in table}
 
@@ -229,6 +327,21 @@ def top_renames(table: Iterable[Field] = AI_GATEWAY) -> dict[str, str]:
 def replaced_by(table: Iterable[Field] = AI_GATEWAY) -> tuple[str, ...]:
     """The inputs whose change replaces the resource."""
     return tuple(f.prop for f in table if f.replaces)
+
+
+def program_replaced(table: Iterable[Field]) -> list[str]:
+    """The inputs the program replaces the resource on (its `replace_on_changes`)."""
+    return [f.prop for f in table if f.program_replaces]
+
+
+def inputs(table: Iterable[Field], **values: Any) -> dict[str, Any]:
+    """A component's keyword arguments for the resource (snake_case names), each a row of the table:
+    an input the table does not know is refused, so a component cannot set a field without a row."""
+    known = {snake(f.prop) for f in table}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise KeyError(f"not a row of the field table (aigw/fields.py): {', '.join(unknown)}")
+    return values
 
 
 def credential_props(table: Iterable[Field] = AI_GATEWAY) -> list[str]:
@@ -296,10 +409,13 @@ def markdown_table(table: Iterable[Field] = AI_GATEWAY,
     lines = ["| key | input | API key | words in plan and diff | API default | change replaces | credential |",
              "|---|---|---|---|---|---|---|"]
     for f in table:
-        spec = f"`{f.spec}`" if f.spec else "`aigw:accountId` (stack)" if f.prop == "accountId" else "(set by aigw)"
+        spec = (", ".join(f"`{s}`" for s in f.spec.split(", ")) if f.spec else
+                "`aigw:accountId` (stack)" if f.prop == "accountId" else "(set by aigw)")
         default = "unknown (never compared when absent)" if f.absent_unknown else _cell(f.api_default)
-        lines.append(f"| {spec} | `{f.prop}` | `{f.api}` | {f.label} | {default} | "
-                     f"{'yes' if f.replaces else ''} | {'yes' if f.credential else ''} |")
+        api = f"`{f.api}`" if f.api != NO_API else "(not sent: the provider's)"
+        replaces = "yes" if f.replaces else "yes (by aigw)" if f.program_replaces else ""
+        lines.append(f"| {spec} | `{f.prop}` | {api} | {f.label} | {default} | "
+                     f"{replaces} | {'yes' if f.credential else ''} |")
     rows = list(unsupported)
     if rows:
         lines += ["", "Not supported:", ""]
@@ -309,3 +425,40 @@ def markdown_table(table: Iterable[Field] = AI_GATEWAY,
 
 # The resources with a generated table in docs/configuration.md.
 DOCS_TABLES = {"AiGateway": (AI_GATEWAY, AI_GATEWAY_UNSUPPORTED), "LogpushJob": (LOGPUSH_JOB, LOGPUSH_JOB_UNSUPPORTED)}
+
+
+# --- the resources, for the checks ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Resource:
+    """A resource with a field table, and where tests/test_field_table.py checks it: the installed
+    provider's Args class and the SDK's params (each "module:Class"; a key in `containers` is an
+    object whose keys are the fields, as the script upload's `metadata`), the API's fields that are
+    URL path parameters, and the docs file that shows the generated table (between docs_markers)."""
+
+    name: str  # the Pulumi type's name (cloudflare:index/<name>:<name>)
+    rows: tuple[Field, ...]
+    unsupported: tuple[Unsupported, ...]
+    provider: str  # e.g. "pulumi_cloudflare.workers_script:WorkersScriptArgs"
+    sdk: tuple[str, ...]  # e.g. ("cloudflare.types.workers.script_update_params:ScriptUpdateParams",)
+    docs: str  # a path from the repository root
+    path_params: tuple[str, ...] = ()
+    containers: tuple[str, ...] = ()
+
+
+RESOURCES: tuple[Resource, ...] = (
+    Resource("WorkersScript", WORKERS_SCRIPT, WORKERS_SCRIPT_UNSUPPORTED,
+             "pulumi_cloudflare.workers_script:WorkersScriptArgs",
+             ("cloudflare.types.workers.script_update_params:ScriptUpdateParams",
+              "cloudflare.types.workers.script_update_params:Metadata"),
+             "docs/workers.md", path_params=("script_name",), containers=("metadata",)),
+    Resource("WorkersScriptSubdomain", WORKERS_SCRIPT_SUBDOMAIN, WORKERS_SCRIPT_SUBDOMAIN_UNSUPPORTED,
+             "pulumi_cloudflare.workers_script_subdomain:WorkersScriptSubdomainArgs",
+             ("cloudflare.types.workers.scripts.subdomain_create_params:SubdomainCreateParams",),
+             "docs/workers.md", path_params=("script_name",)),
+    Resource("AccountToken", ACCOUNT_TOKEN, ACCOUNT_TOKEN_UNSUPPORTED,
+             "pulumi_cloudflare.account_token:AccountTokenArgs",
+             ("cloudflare.types.accounts.token_create_params:TokenCreateParams",
+              "cloudflare.types.accounts.token_update_params:TokenUpdateParams"),
+             "docs/tokens.md"),
+)

@@ -1,5 +1,6 @@
-"""The AiGateway field table (aigw/fields.py) against the installed provider and SDK, the docs, and
-the code derived from it.
+"""The field tables (aigw/fields.py: AiGateway, LogpushJob, and the `RESOURCES` WorkersScript,
+WorkersScriptSubdomain, AccountToken) against the installed provider and SDK, the docs, and the code
+derived from them.
 
 A provider or SDK upgrade that brings a field fails here until the field is a row of the table or an
 explicit `Unsupported` entry with its reason: a new field may store or export data, and must not
@@ -336,3 +337,112 @@ def test_the_diffs_words_for_a_gateway_are_the_tables_labels():
 
     words = settings(GATEWAY, mapping.live_props(FULL_GATEWAY, "0" * 32))
     assert {re.sub(r"\[\d+\].*", "", key) for key in words} == {f.label for f in fields.AI_GATEWAY}
+
+
+# --- the other resources (fields.RESOURCES): WorkersScript, WorkersScriptSubdomain, AccountToken ---
+
+ROOT = Path(__file__).resolve().parent.parent
+RESOURCES = {r.name: r for r in fields.RESOURCES}
+
+
+def _load(ref: str) -> Any:
+    import importlib
+
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def resource_provider_inputs(resource: fields.Resource) -> set[str]:
+    """The installed provider's Args inputs, camelCase."""
+    params = inspect.signature(_load(resource.provider).__init__).parameters
+    return {fields.camel(n) for n in params if n not in ("self", "__self__")}
+
+
+def resource_sdk_keys(resource: fields.Resource) -> set[str]:
+    """The SDK params' keys (the containers' keys instead of the containers) and the URL's path params."""
+    keys = set(resource.path_params)
+    for ref in resource.sdk:
+        keys |= set(wire_fields(_load(ref)))
+    return keys - set(resource.containers)
+
+
+def resource_undecided(resource: fields.Resource, rows: Sequence[fields.Field] | None = None) -> dict[str, list[str]]:
+    """What the installed provider or SDK has that is neither a row nor Unsupported, and the rows
+    neither knows (stale)."""
+    rows = resource.rows if rows is None else rows
+    unsupported = {u.name for u in resource.unsupported}
+    provider, sdk = resource_provider_inputs(resource), resource_sdk_keys(resource)
+    api_rows = {f.api for f in rows if f.api != fields.NO_API}
+    return {
+        "provider": undecided(provider, fields.props(rows) | unsupported),
+        "sdk": undecided({fields.camel(k) for k in sdk}, {fields.camel(k) for k in api_rows} | unsupported),
+        "stale rows": sorted((fields.props(rows) - provider) | (api_rows - sdk)),
+        "stale unsupported": sorted(unsupported - provider - {fields.camel(k) for k in sdk}),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(RESOURCES))
+def test_every_provider_input_and_sdk_param_of_the_resource_is_decided(name):
+    assert resource_undecided(RESOURCES[name]) == {"provider": [], "sdk": [], "stale rows": [],
+                                                   "stale unsupported": []}
+
+
+def test_the_resource_check_names_a_field_the_table_does_not_know():
+    """Without its bindings row the script table leaves the provider's and the SDK's `bindings`
+    undecided; a row the provider lacks is stale."""
+    script = RESOURCES["WorkersScript"]
+    rows = tuple(f for f in script.rows if f.prop != "bindings")
+    assert resource_undecided(script, rows)["provider"] == ["bindings"]
+    assert resource_undecided(script, rows)["sdk"] == ["bindings"]
+    extra = (*script.rows, fields.Field("fooBar", "foo_bar", None, "foo"))
+    assert resource_undecided(script, extra)["stale rows"] == ["fooBar", "foo_bar"]
+
+
+def test_the_sdk_keys_of_the_script_upload_are_its_metadata_and_the_script_name():
+    keys = resource_sdk_keys(RESOURCES["WorkersScript"])
+    assert {"script_name", "main_module", "compatibility_date", "bindings", "files"} <= keys
+    assert "metadata" not in keys
+
+
+@pytest.mark.parametrize("name", sorted(RESOURCES))
+def test_the_resources_docs_table_is_the_generated_one(name):
+    resource = RESOURCES[name]
+    text = (ROOT / resource.docs).read_text(encoding="utf-8")
+    begin_marker, end_marker = fields.docs_markers(name)
+    begin, end = text.find(begin_marker), text.find(end_marker)
+    assert begin != -1 and end > begin, f"{resource.docs}: the {name} field table markers are missing"
+    assert text[begin + len(begin_marker):end].strip("\n") == fields.markdown_table(
+        resource.rows, resource.unsupported), (
+        f"{resource.docs}'s {name} field table differs from aigw/fields.py: paste "
+        f"aigw.fields.markdown_table(...) between its markers")
+
+
+def test_the_reviewers_replacement_lists_of_workers_and_tokens_are_the_tables():
+    from aigw.review.diff import REPLACED_BY
+    from aigw.review.words import SUBDOMAIN
+    from aigw_policy.vocabulary import ACCOUNT_TOKEN, WORKERS_SCRIPT
+
+    assert REPLACED_BY[WORKERS_SCRIPT] == fields.replaced_by(fields.WORKERS_SCRIPT) == ("accountId", "scriptName")
+    assert REPLACED_BY[SUBDOMAIN] == fields.replaced_by(fields.WORKERS_SCRIPT_SUBDOMAIN) == ("accountId",
+                                                                                           "scriptName")
+    assert REPLACED_BY[ACCOUNT_TOKEN] == fields.replaced_by(fields.ACCOUNT_TOKEN) == ("accountId",)
+    assert fields.program_replaced(fields.ACCOUNT_TOKEN) == ["notBefore", "expiresOn"]
+
+
+def test_a_component_cannot_set_an_input_without_a_row():
+    assert fields.inputs(fields.ACCOUNT_TOKEN, account_id="a", name="n") == {"account_id": "a", "name": "n"}
+    with pytest.raises(KeyError, match="not a row of the field table .*: status"):
+        fields.inputs(fields.ACCOUNT_TOKEN, account_id="a", status="disabled")
+
+
+def test_the_diffs_words_for_a_worker_are_the_tables_labels():
+    """`aigw diff` names a Worker's settings by the table's labels (a binding by its name); an input
+    whose label is its own name reads by that name."""
+    from aigw.review.words import settings
+    from aigw_policy.vocabulary import WORKERS_SCRIPT
+
+    props = {"accountId": "0" * 32, "scriptName": "dev-s", "mainModule": "s.mjs", "contentFile": "../w/s.mjs",
+             "contentSha256": "ab", "compatibilityDate": "2026-11-01", "compatibilityFlags": ["nodejs_compat"],
+             "bindings": [{"name": "AI", "type": "ai"}]}
+    words = settings(WORKERS_SCRIPT, props)
+    assert {re.sub(r" AI$", "", key) for key in words} == {f.label for f in fields.WORKERS_SCRIPT}

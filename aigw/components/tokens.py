@@ -12,6 +12,7 @@ from pulumi.runtime import settings as pulumi_settings
 
 from aigw_policy.vocabulary import API_TOKEN
 
+from .. import fields
 from ..permissions import PERMISSIONS, account_resource
 from ..spec import StackSpec, TokenSpec
 
@@ -134,10 +135,11 @@ class ApiToken(pulumi.ComponentResource):
         # Moving validFrom forward is how a token is rotated: the provider would update the
         # validity window in place and keep the old secret, so a changed window replaces the
         # token instead (a new value; the new token is created before the old one is deleted).
+        # (The table's program_replaces rows: notBefore, expiresOn.)
         self.resource = cloudflare.AccountToken(
-            token.name, **args,
+            token.name, **fields.inputs(fields.ACCOUNT_TOKEN, **args),
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["value"],
-                                        replace_on_changes=["notBefore", "expiresOn"]))
+                                        replace_on_changes=fields.program_replaced(fields.ACCOUNT_TOKEN)))
         # The same description as outputs: the engine gives policies a component's inputs in
         # Analyze and its outputs in AnalyzeStack (tokens-least-privilege reads them).
         self.register_outputs(described)

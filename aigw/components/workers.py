@@ -17,6 +17,7 @@ import pulumi_cloudflare as cloudflare
 
 from aigw_policy.vocabulary import EDGE_WORKER, TEAM_WORKER
 
+from .. import fields
 from ..spec import GatewaySpec, StackSpec, WorkerSpec, edge_module
 from .gateway import base_url, edge_script_name, secret, workers_dev_url
 
@@ -55,8 +56,8 @@ class EdgeWorker(pulumi.ComponentResource):
         described = {"gateway": gw.id, "scriptName": self.script_name, "payloads": payloads, "token": edge.token}
         super().__init__(self.TYPE, gw.name, described, opts)
         self.url = workers_dev_url(stack, self.script_name)
-        self.script = cloudflare.WorkersScript(
-            gw.name,
+        self.script = cloudflare.WorkersScript(gw.name, **fields.inputs(
+            fields.WORKERS_SCRIPT,
             account_id=stack.account_id,
             script_name=self.script_name,
             main_module=EDGE_MAIN_MODULE,
@@ -75,13 +76,11 @@ class EdgeWorker(pulumi.ComponentResource):
                 {"name": "ZDR", "type": "plain_text", "text": "true" if gw.zdr else "false"},
                 {"name": "AIG_TOKEN", "type": "secret_text", "text": pulumi.Output.secret(run_token)},
             ],
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        ), opts=pulumi.ResourceOptions(parent=self))
         self.subdomain = cloudflare.WorkersScriptSubdomain(
             f"{gw.name}-workers-dev",
-            account_id=stack.account_id,
-            script_name=self.script_name,
-            enabled=True,
+            **fields.inputs(fields.WORKERS_SCRIPT_SUBDOMAIN, account_id=stack.account_id,
+                            script_name=self.script_name, enabled=True),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.script]),
         )
         # Outputs = inputs: AnalyzeStack sees a component's outputs (production-payloads-not-stored
@@ -118,7 +117,8 @@ class TeamWorker(pulumi.ComponentResource):
         }
         if worker.compatibility_flags:
             args["compatibility_flags"] = list(worker.compatibility_flags)
-        self.script = cloudflare.WorkersScript(worker.name, **args, opts=pulumi.ResourceOptions(parent=self))
+        self.script = cloudflare.WorkersScript(worker.name, **fields.inputs(fields.WORKERS_SCRIPT, **args),
+                                               opts=pulumi.ResourceOptions(parent=self))
 
     def exports(self) -> dict[str, Any]:
         return {"module": self.module, "sha256": self.sha256, "scriptName": self.script.script_name}

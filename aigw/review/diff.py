@@ -46,11 +46,11 @@ REPLACED_BY: dict[str, tuple[str, ...]] = {
     # The resources with a field table (aigw/fields.py) take it from there.
     GATEWAY: fields.replaced_by(fields.AI_GATEWAY),
     LOGPUSH_JOB: fields.replaced_by(fields.LOGPUSH_JOB),
-    WORKERS_SCRIPT: ("accountId", "scriptName"),
-    SUBDOMAIN: ("accountId", "scriptName"),
+    WORKERS_SCRIPT: fields.replaced_by(fields.WORKERS_SCRIPT),
+    SUBDOMAIN: fields.replaced_by(fields.WORKERS_SCRIPT_SUBDOMAIN),
     R2_BUCKET: ("accountId", "name", "jurisdiction", "location"),
     R2_LIFECYCLE: ("accountId", "bucketName"),
-    ACCOUNT_TOKEN: ("accountId",),
+    ACCOUNT_TOKEN: fields.replaced_by(fields.ACCOUNT_TOKEN),
 }
 CHANGED = "changed"  # the words for a secret whose value changed (never the value)
 # Why a resource is replaced, in settings words.

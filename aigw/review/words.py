@@ -24,6 +24,7 @@ from aigw_policy.vocabulary import (
 from aigw_policy.vocabulary import R2_BUCKET_LIFECYCLE as R2_LIFECYCLE
 from aigw_policy.vocabulary import WORKERS_SCRIPT_SUBDOMAIN as SUBDOMAIN
 
+from .. import fields
 from .. import wording as w
 
 GATEWAY = AI_GATEWAY
@@ -93,20 +94,25 @@ def _gateway(p: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
+# A Worker's settings by the field table's labels (aigw/fields.py); the props whose label is not their
+# own name have words of their own, the rest read by prop name.
+_SCRIPT_LABEL = {f.prop: f.label for f in fields.WORKERS_SCRIPT}
+_SCRIPT_WORDED = frozenset(prop for prop, label in _SCRIPT_LABEL.items() if label != prop)
+
+
 def _script(p: Mapping[str, Any]) -> dict[str, str]:
+    label = _SCRIPT_LABEL
     out = {
-        "script": _compact(p.get("scriptName")),
-        "module": w.module(p),
-        "compatibility date": _compact(p.get("compatibilityDate")),
+        label["scriptName"]: _compact(p.get("scriptName")),
+        label["mainModule"]: w.module(p),  # mainModule, contentFile, contentSha256
+        label["compatibilityDate"]: _compact(p.get("compatibilityDate")),
     }
     for b in p.get("bindings") or []:
         if isinstance(b, Mapping):
-            out[f"binding {b.get('name')}"] = w.binding(b)
-    rest = set(p) - {"scriptName", "contentFile", "mainModule", "contentSha256", "compatibilityDate", "bindings",
-                     "accountId"}
-    for prop in sorted(rest):
+            out[f"{label['bindings']} {b.get('name')}"] = w.binding(b)
+    for prop in sorted(set(p) - _SCRIPT_WORDED):
         out[prop] = _compact(p[prop])
-    out["account"] = _compact(p.get("accountId"))
+    out[label["accountId"]] = _compact(p.get("accountId"))
     return out
 
 
