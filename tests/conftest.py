@@ -180,7 +180,8 @@ def dependencies(engine) -> dict[tuple[str, str], list[str]]:
 @pytest.fixture
 def project(tmp_path, monkeypatch):
     """A project in tmp_path with the repo's Pulumi.yaml (org defaults), run from there.
-    (Test modules that need another project layout define their own `project`.)"""
+    `project` is always a spec_helpers.Project (a module that needs another layout defines its own
+    `project` of that type); a fixture that is a bare directory is `project_dir: Path`."""
     from spec_helpers import Project
 
     monkeypatch.chdir(tmp_path)

@@ -18,7 +18,7 @@ OTEL_HOST = "otlp.example.net"
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
+def project_dir(tmp_path_factory) -> Path:
     """The prod stack with one advisory finding (cache TTL) and one mandatory (OTel export) by default."""
     root = tmp_path_factory.mktemp("policy-config")
 
@@ -36,16 +36,16 @@ def project(tmp_path_factory) -> Path:
     return root
 
 
-def run(project: Path, config: object | None = None):
+def run(project_dir: Path, config: object | None = None):
     args = ["Pulumi.prod.yaml", "--format", "json"]
     if config is not None:
-        (project / "policy.json").write_text(json.dumps(config))
+        (project_dir / "policy.json").write_text(json.dumps(config))
         args += ["--policy-config", "policy.json"]
-    return check(*args, cwd=project)
+    return check(*args, cwd=project_dir)
 
 
-def test_without_a_config_the_default_levels_apply(project: Path):
-    proc = run(project)
+def test_without_a_config_the_default_levels_apply(project_dir: Path):
+    proc = run(project_dir)
     assert proc.returncode == 1, proc.stderr
     assert findings(proc.stdout) == [
         ("prod", "production-no-payload-export", "mandatory", AI_GATEWAY, "docs-search"),
@@ -53,8 +53,8 @@ def test_without_a_config_the_default_levels_apply(project: Path):
     ]
 
 
-def test_disabled_rules_report_nothing_and_raised_advisories_fail(project: Path):
-    proc = run(project, {"production-no-payload-export": "disabled",
+def test_disabled_rules_report_nothing_and_raised_advisories_fail(project_dir: Path):
+    proc = run(project_dir, {"production-no-payload-export": "disabled",
                          "cache-ttl-bounded": {"enforcementLevel": "mandatory"}})
     assert proc.returncode == 1, proc.stderr
     # Disabling a mandatory rule in production is itself a finding (a waiver is the only relaxation there).
@@ -62,8 +62,8 @@ def test_disabled_rules_report_nothing_and_raised_advisories_fail(project: Path)
                                      ("prod", "relaxations-waived", "mandatory", STACK_TYPE, "prod")]
 
 
-def test_all_advisory_makes_mandatory_findings_advisory(project: Path):
-    proc = run(project, {"all": "advisory"})
+def test_all_advisory_makes_mandatory_findings_advisory(project_dir: Path):
+    proc = run(project_dir, {"all": "advisory"})
     # ... and, in production, each mandatory rule so lowered is a mandatory finding of relaxations-waived,
     # which "all" does not lower.
     assert proc.returncode == 1, proc.stderr
@@ -79,8 +79,8 @@ def test_all_advisory_makes_mandatory_findings_advisory(project: Path):
     assert json.loads(proc.stdout)["summary"]["passed"] is False
 
 
-def test_properties_take_effect(project: Path):
-    proc = run(project, {
+def test_properties_take_effect(project_dir: Path):
+    proc = run(project_dir, {
         "cache-ttl-bounded": {"maxCacheTtl": 500},
         "production-no-payload-export": {"allowedOtelHosts": [OTEL_HOST]},
         "gateway-id-naming": {"gatewayIdPattern": "{environment}-(support|docs)-[a-z-]+"},

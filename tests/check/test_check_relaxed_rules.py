@@ -25,7 +25,7 @@ INDEX = {rule.id: i for i, rule in enumerate(RULES)}
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
+def project_dir(tmp_path_factory) -> Path:
     """The prod stack storing payloads on support-bot (a mandatory finding the config disables)."""
     root = tmp_path_factory.mktemp("relaxed")
     make_project(root, lambda config: gateway(config, "support-bot").update(logging={"payloads": True}))
@@ -33,31 +33,31 @@ def project(tmp_path_factory) -> Path:
     return root
 
 
-def run(project: Path, fmt: str) -> str:
-    proc = check("Pulumi.prod.yaml", "--format", fmt, "--policy-config", "policy-config.json", cwd=project)
+def run(project_dir: Path, fmt: str) -> str:
+    proc = check("Pulumi.prod.yaml", "--format", fmt, "--policy-config", "policy-config.json", cwd=project_dir)
     # The one violation's rule is disabled; what fails is relaxing two mandatory rules in production.
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert proc.stderr == ""
     return proc.stdout
 
 
-def test_without_the_config_the_stack_fails_that_rule(project):
-    proc = check("Pulumi.prod.yaml", "--format", "json", cwd=project)
+def test_without_the_config_the_stack_fails_that_rule(project_dir):
+    proc = check("Pulumi.prod.yaml", "--format", "json", cwd=project_dir)
     assert proc.returncode == 1, proc.stderr
     doc = json.loads(proc.stdout)
     assert {f["policy"] for s in doc["stacks"] for f in s["findings"] if f["level"] == "mandatory"} == {DISABLED}
     assert doc["summary"]["relaxedRules"] == []
 
 
-def test_text(project):
-    out = run(project, "text")
+def test_text(project_dir):
+    out = run(project_dir, "text")
     assert f"policy config: {DISABLED} disabled (default mandatory)" in out.splitlines()
     assert f"policy config: {LOWERED} advisory (default mandatory)" in out.splitlines()
     assert out.splitlines()[-1] == "check FAILED: 2 mandatory, 0 advisory in 1 stack(s)"
 
 
-def test_json_summary_relaxed_rules(project):
-    doc = json.loads(run(project, "json"))
+def test_json_summary_relaxed_rules(project_dir):
+    doc = json.loads(run(project_dir, "json"))
     assert doc["summary"]["relaxedRules"] == [
         {"policy": rule, "default": "mandatory", "level": level} for rule, level in
         sorted(CONFIG.items(), key=lambda item: INDEX[item[0]])]
@@ -67,8 +67,8 @@ def test_json_summary_relaxed_rules(project):
         f"the policy config sets {DISABLED} to disabled", f"the policy config sets {LOWERED} to advisory"]
 
 
-def test_markdown(project):
-    out = run(project, "markdown")
+def test_markdown(project_dir):
+    out = run(project_dir, "markdown")
     assert out.startswith("## :x: aigw check: 2 mandatory, 0 advisory")
     warning = out.splitlines()[2]
     assert warning.startswith("> :warning: **the policy config relaxes 2 rule(s)**: ")
@@ -76,8 +76,8 @@ def test_markdown(project):
     assert f"`{LOWERED}` advisory (default mandatory)" in warning
 
 
-def test_sarif_rule_configuration_overrides(project, sarif_validator):
-    doc = json.loads(run(project, "sarif"))
+def test_sarif_rule_configuration_overrides(project_dir, sarif_validator):
+    doc = json.loads(run(project_dir, "sarif"))
     assert list(sarif_validator.iter_errors(doc)) == []
     (run_,) = doc["runs"]
     (invocation,) = run_["invocations"]
@@ -97,8 +97,8 @@ def test_sarif_without_a_relaxed_rule_has_no_overrides(tmp_path):
     assert "invocations" not in run_ and "properties" not in run_
 
 
-def test_junit(project):
-    xml = JUnitXml.fromstring(run(project, "junit"))
+def test_junit(project_dir):
+    xml = JUnitXml.fromstring(run(project_dir, "junit"))
     (suite,) = list(xml)
     cases = {case.name: case for case in suite}
     (skipped,) = cases[DISABLED].result
@@ -106,7 +106,7 @@ def test_junit(project):
     assert cases[LOWERED].system_out.startswith("level lowered by the policy config: advisory (default mandatory)")
 
 
-def test_github(project):
-    lines = run(project, "github").splitlines()
+def test_github(project_dir):
+    lines = run(project_dir, "github").splitlines()
     assert f"::warning title=aigw policy config::policy config: {DISABLED} disabled (default mandatory)" in lines
     assert f"::warning title=aigw policy config::policy config: {LOWERED} advisory (default mandatory)" in lines

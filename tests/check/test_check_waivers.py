@@ -22,33 +22,33 @@ EXPIRED = {RULE: {"waivers": [{**WAIVER, "expires": "2026-11-15"}]}}
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
+def project_dir(tmp_path_factory) -> Path:
     """The prod stack storing payloads on support-bot: one mandatory finding, on its edge Worker."""
     root = tmp_path_factory.mktemp("waivers")
     make_project(root, lambda config: gateway(config, "support-bot").update(logging={"payloads": True}))
     return root
 
 
-def run(project: Path, config: object, *args: str):
+def run(project_dir: Path, config: object, *args: str):
     name = f"pc-{abs(hash(json.dumps(config, sort_keys=True)))}.json"
-    (project / name).write_text(json.dumps(config))
-    return check("Pulumi.prod.yaml", "--policy-config", name, *args, cwd=project)
+    (project_dir / name).write_text(json.dumps(config))
+    return check("Pulumi.prod.yaml", "--policy-config", name, *args, cwd=project_dir)
 
 
-def test_acceptance_an_expired_waiver_makes_check_prod_exit_1_naming_the_waiver(project: Path):
-    proc = run(project, EXPIRED)
+def test_acceptance_an_expired_waiver_makes_check_prod_exit_1_naming_the_waiver(project_dir: Path):
+    proc = run(project_dir, EXPIRED)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert (f"             waiver {RULE}.waivers[0] (owner @acme/platform) expired on 2026-11-15 (today is "
             "2026-12-01) and waives nothing: fix the resources it names, or renew it with a new expiry and "
             "reason.") in proc.stdout.splitlines()
     # ... and the finding it was to waive counts again.
-    proc = run(project, EXPIRED, "--format", "json")
+    proc = run(project_dir, EXPIRED, "--format", "json")
     assert findings(proc.stdout) == [("prod", RULE, "mandatory", WORKERS_SCRIPT, "support-bot"),
                                      ("prod", "relaxations-waived", "mandatory", STACK_TYPE, "prod")]
 
 
-def test_a_holding_waiver_passes_the_check_and_says_so(project: Path):
-    proc = run(project, HOLDING)
+def test_a_holding_waiver_passes_the_check_and_says_so(project_dir: Path):
+    proc = run(project_dir, HOLDING)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0] == "prod (prod, production; Pulumi.prod.yaml): 0 mandatory, 0 advisory, 1 waived"
@@ -58,8 +58,8 @@ def test_a_holding_waiver_passes_the_check_and_says_so(project: Path):
     assert lines[-1] == "check passed: 0 mandatory, 0 advisory, 1 waived in 1 stack(s)"
 
 
-def test_json_marks_the_waived_finding_and_counts_it_apart(project: Path):
-    doc = json.loads(run(project, HOLDING, "--format", "json").stdout)
+def test_json_marks_the_waived_finding_and_counts_it_apart(project_dir: Path):
+    doc = json.loads(run(project_dir, HOLDING, "--format", "json").stdout)
     (finding,) = doc["stacks"][0]["findings"]
     assert (finding["policy"], finding["level"]) == (RULE, "mandatory")
     assert finding["waived"] == {"waiver": f"{RULE}.waivers[0]", "owner": "@acme/platform", "reason": REASON,
@@ -67,8 +67,8 @@ def test_json_marks_the_waived_finding_and_counts_it_apart(project: Path):
     assert (doc["summary"]["mandatory"], doc["summary"]["waived"], doc["summary"]["passed"]) == (0, 1, True)
 
 
-def test_sarif_carries_the_waived_result_as_a_suppression_with_the_justification(project: Path, sarif_validator):
-    doc = json.loads(run(project, HOLDING, "--format", "sarif").stdout)
+def test_sarif_carries_the_waived_result_as_a_suppression_with_the_justification(project_dir: Path, sarif_validator):
+    doc = json.loads(run(project_dir, HOLDING, "--format", "sarif").stdout)
     assert list(sarif_validator.iter_errors(doc)) == []
     (result,) = doc["runs"][0]["results"]
     assert result["ruleId"] == RULE and result["level"] == "error"
@@ -76,29 +76,29 @@ def test_sarif_carries_the_waived_result_as_a_suppression_with_the_justification
         "kind": "external", "status": "accepted", "justification": REASON,
         "properties": {"waiver": f"{RULE}.waivers[0]", "owner": "@acme/platform", "reason": REASON,
                        "expires": "2026-12-20", "resources": ["support-bot"]}}]
-    expired = json.loads(run(project, EXPIRED, "--format", "sarif").stdout)
+    expired = json.loads(run(project_dir, EXPIRED, "--format", "sarif").stdout)
     assert all("suppressions" not in r for r in expired["runs"][0]["results"])
 
 
-def test_junit_markdown_and_github_list_the_waiver(project: Path):
-    xml = JUnitXml.fromstring(run(project, HOLDING, "--format", "junit").stdout)
+def test_junit_markdown_and_github_list_the_waiver(project_dir: Path):
+    xml = JUnitXml.fromstring(run(project_dir, HOLDING, "--format", "junit").stdout)
     (suite,) = list(xml)
     case = next(c for c in suite if c.name == RULE)
     assert not any(isinstance(r, Failure) for r in case.result)
     assert case.system_out.startswith("waived: WorkersScript support-bot: ")
     assert f"waived by {RULE}.waivers[0] (owner @acme/platform, until 2026-12-20)" in case.system_out
-    markdown = run(project, HOLDING, "--format", "markdown").stdout
+    markdown = run(project_dir, HOLDING, "--format", "markdown").stdout
     assert markdown.startswith("## :white_check_mark: aigw check: 0 mandatory, 0 advisory, 1 waived")
     assert f"| waived (mandatory) | `{RULE}` | WorkersScript support-bot |" in markdown
-    github = run(project, HOLDING, "--format", "github").stdout.splitlines()
+    github = run(project_dir, HOLDING, "--format", "github").stdout.splitlines()
     assert github[0].startswith("::notice file=Pulumi.prod.yaml,line=") and f"title={RULE} (prod) waived::" in (
         github[0])
     assert github[-1] == "aigw check: 0 mandatory, 0 advisory, 1 waived in 1 stack(s)"
 
 
-def test_a_malformed_waiver_is_a_mandatory_finding_and_waives_nothing(project: Path):
+def test_a_malformed_waiver_is_a_mandatory_finding_and_waives_nothing(project_dir: Path):
     config = {RULE: {"waivers": [{**WAIVER, "expiry": "2026-12-20"}]}}
-    proc = run(project, config, "--format", "json")
+    proc = run(project_dir, config, "--format", "json")
     assert proc.returncode == 1
     doc = json.loads(proc.stdout)
     guard = [f["message"] for f in doc["stacks"][0]["findings"] if f["policy"] == "relaxations-waived"]
@@ -108,8 +108,8 @@ def test_a_malformed_waiver_is_a_mandatory_finding_and_waives_nothing(project: P
     assert doc["summary"]["waived"] == 0
 
 
-def test_disabling_the_rule_in_production_is_a_finding_a_waiver_is_not(project: Path):
-    proc = run(project, {RULE: "disabled"}, "--format", "json")
+def test_disabling_the_rule_in_production_is_a_finding_a_waiver_is_not(project_dir: Path):
+    proc = run(project_dir, {RULE: "disabled"}, "--format", "json")
     assert proc.returncode == 1
     assert findings(proc.stdout) == [("prod", "relaxations-waived", "mandatory", STACK_TYPE, "prod")]
 
@@ -132,11 +132,11 @@ def test_relaxations_waived_cannot_be_relaxed(tmp_path: Path, level: str):
         "relaxation visible); allowed: mandatory, remediate"]
 
 
-def test_relaxations_waived_findings_point_at_the_policy_config_line_of_their_rule(project: Path, sarif_validator):
+def test_relaxations_waived_findings_point_at_the_policy_config_line_of_their_rule(project_dir: Path, sarif_validator):
     text = ('{\n  "production-rate-limited": {\n    "waivers": [{"resources": ["x"], "owner": "@a", "reason": "r",'
             ' "expires": "2026-11-01"}]\n  },\n  "production-payloads-not-stored": "disabled"\n}\n')
-    (project / "located.json").write_text(text)
-    proc = check("Pulumi.prod.yaml", "--policy-config", "located.json", "--format", "sarif", cwd=project)
+    (project_dir / "located.json").write_text(text)
+    proc = check("Pulumi.prod.yaml", "--policy-config", "located.json", "--format", "sarif", cwd=project_dir)
     doc = json.loads(proc.stdout)
     assert list(sarif_validator.iter_errors(doc)) == []
     located = {r["message"]["text"].split(" (")[0][:60]: r["locations"][0]["physicalLocation"]
@@ -148,6 +148,6 @@ def test_relaxations_waived_findings_point_at_the_policy_config_line_of_their_ru
     assert fingerprints == {"prod/relaxations-waived/pulumi:pulumi:Stack/prod/production-rate-limited.waivers[0]",
                             "prod/relaxations-waived/pulumi:pulumi:Stack/prod/production-payloads-not-stored"}
     findings_json = json.loads(check("Pulumi.prod.yaml", "--policy-config", "located.json", "--format", "json",
-                                     cwd=project).stdout)["stacks"][0]["findings"]
+                                     cwd=project_dir).stdout)["stacks"][0]["findings"]
     assert {f["location"]["path"] for f in findings_json if f["policy"] == "relaxations-waived"} == {
         "production-rate-limited.waivers[0]", "production-payloads-not-stored"}

@@ -65,14 +65,14 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def project(tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    project = tmp_path / "proj"
-    project.mkdir()
-    (project / "Pulumi.yaml").write_text("name: t\n")
-    (project / "Pulumi.dev.yaml").write_text(DEV)
-    (project / "Pulumi.dev.yaml").chmod(0o644)
-    monkeypatch.chdir(project)
-    return project
+def project_dir(tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    project_dir = tmp_path / "proj"
+    project_dir.mkdir()
+    (project_dir / "Pulumi.yaml").write_text("name: t\n")
+    (project_dir / "Pulumi.dev.yaml").write_text(DEV)
+    (project_dir / "Pulumi.dev.yaml").chmod(0o644)
+    monkeypatch.chdir(project_dir)
+    return project_dir
 
 
 @pytest.fixture
@@ -90,8 +90,8 @@ def default_key(home: Path) -> Path:
     return home / ".config" / "aigw" / "keys" / "t-dev-logpush.pem"
 
 
-def stack_public_key(project: Path) -> str:
-    return YAML(typ="safe", pure=True).load((project / "Pulumi.dev.yaml").read_text())["config"]["aigw:logpush"][
+def stack_public_key(project_dir: Path) -> str:
+    return YAML(typ="safe", pure=True).load((project_dir / "Pulumi.dev.yaml").read_text())["config"]["aigw:logpush"][
         "publicKey"]
 
 
@@ -112,7 +112,7 @@ def test_groups_are_named_for_registration() -> None:
 # --------------------------------------------------------------------------- keygen then decrypt
 
 
-def test_keygen_then_decrypt_round_trip(project: Path, home: Path, tmp_path: Path) -> None:
+def test_keygen_then_decrypt_round_trip(project_dir: Path, home: Path, tmp_path: Path) -> None:
     result = invoke("logpush", "keygen", "dev")  # a real RSA 4096 generation
     assert result.exit_code == 0, result.stderr
 
@@ -122,14 +122,14 @@ def test_keygen_then_decrypt_round_trip(project: Path, home: Path, tmp_path: Pat
         assert stat.S_IMODE(directory.stat().st_mode) == 0o700
     private = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
 
-    public_pem = stack_public_key(project)
+    public_pem = stack_public_key(project_dir)
     assert len(public_pem) <= 1024
     public = serialization.load_pem_public_key(public_pem.encode())
     assert isinstance(public, rsa.RSAPublicKey) and public.key_size == 4096
     assert public.public_numbers() == private.public_key().public_numbers()  # type: ignore[union-attr]
-    assert (project / "Pulumi.dev.yaml").read_text() == DEV_HEAD + block(public_pem) + DEV_TAIL
-    assert stat.S_IMODE((project / "Pulumi.dev.yaml").stat().st_mode) == 0o644
-    assert sorted(p.name for p in project.iterdir()) == ["Pulumi.dev.yaml", "Pulumi.yaml"]  # no temp files
+    assert (project_dir / "Pulumi.dev.yaml").read_text() == DEV_HEAD + block(public_pem) + DEV_TAIL
+    assert stat.S_IMODE((project_dir / "Pulumi.dev.yaml").stat().st_mode) == 0o644
+    assert sorted(p.name for p in project_dir.iterdir()) == ["Pulumi.dev.yaml", "Pulumi.yaml"]  # no temp files
 
     assert str(key_path) in result.stdout
     assert f"SHA256:{keys.public_key_fingerprint(public_pem)}" in result.stdout
@@ -307,26 +307,26 @@ def test_out_equal_to_the_key_is_refused(tmp_path: Path, key_pair: KeyPair, key_
     assert key_file.read_bytes() == key_pair.private_pem
 
 
-def test_out_inside_the_project_is_refused(project: Path, tmp_path: Path, key_pair: KeyPair, key_file: Path,
+def test_out_inside_the_project_is_refused(project_dir: Path, tmp_path: Path, key_pair: KeyPair, key_file: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     write_batch(tmp_path / "a.ndjson", key_pair, 1, gz=False)
-    (project / "logs").mkdir()
-    (tmp_path / "into-project").symlink_to(project / "logs")
+    (project_dir / "logs").mkdir()
+    (tmp_path / "into-project").symlink_to(project_dir / "logs")
     message = ("is inside the project directory ({}): decrypted logs hold prompts and responses and must never "
                "be committed; write them outside it")
-    for out in ("decrypted.ndjson", "logs/decrypted.ndjson", str(project / "d.ndjson"),
+    for out in ("decrypted.ndjson", "logs/decrypted.ndjson", str(project_dir / "d.ndjson"),
                 str(tmp_path / "into-project" / "d.ndjson")):
         result = invoke("logs", "decrypt", "--key", str(key_file), "--out", out, str(tmp_path / "a.ndjson"))
-        stderr = usage_error(result, f"aigw: --out {out}: " + message.format(project))
+        stderr = usage_error(result, f"aigw: --out {out}: " + message.format(project_dir))
         assert len(stderr.splitlines()) == 1
     # -C names the project when the current directory is elsewhere.
     monkeypatch.chdir(tmp_path)
-    usage_error(invoke("-C", str(project), "logs", "decrypt", "--key", str(key_file), "--out",
-                       str(project / "d.ndjson"), "a.ndjson"), message.format(project))
-    assert sorted(p.name for p in project.iterdir()) == ["Pulumi.dev.yaml", "Pulumi.yaml", "logs"]
-    assert list((project / "logs").iterdir()) == []
+    usage_error(invoke("-C", str(project_dir), "logs", "decrypt", "--key", str(key_file), "--out",
+                       str(project_dir / "d.ndjson"), "a.ndjson"), message.format(project_dir))
+    assert sorted(p.name for p in project_dir.iterdir()) == ["Pulumi.dev.yaml", "Pulumi.yaml", "logs"]
+    assert list((project_dir / "logs").iterdir()) == []
     # Outside it: written.
-    assert invoke("-C", str(project), "logs", "decrypt", "--key", str(key_file), "--out",
+    assert invoke("-C", str(project_dir), "logs", "decrypt", "--key", str(key_file), "--out",
                   str(tmp_path / "d.ndjson"), "a.ndjson").exit_code == 0
 
 
@@ -348,9 +348,9 @@ def test_out_inside_the_projects_git_repository_is_refused(tmp_path: Path, key_p
     assert sorted(p.name for p in repo.rglob("*")) == [".git", "infra"]
 
 
-def test_every_usage_problem_is_named_at_once(project: Path, tmp_path: Path, key_pair: KeyPair,
+def test_every_usage_problem_is_named_at_once(project_dir: Path, tmp_path: Path, key_pair: KeyPair,
                                              key_file: Path) -> None:
-    write_batch(project / "a.ndjson", key_pair, 1, gz=False)
+    write_batch(project_dir / "a.ndjson", key_pair, 1, gz=False)
     stderr = usage_error(invoke("logs", "decrypt", "--key", str(key_file), "--out", "a.ndjson", "a.ndjson", "nope"),
                          "aigw: nope: no such file", "aigw: --out a.ndjson: is the input file",
                          "aigw: --out a.ndjson: is inside the project directory")
@@ -361,32 +361,32 @@ def test_every_usage_problem_is_named_at_once(project: Path, tmp_path: Path, key
 
 
 def test_out_inside_the_project_is_refused_and_nothing_is_written(
-    project: Path, home: Path, monkeypatch: pytest.MonkeyPatch,
+    project_dir: Path, home: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     def must_not_generate(bits: int = 4096) -> KeyPair:
         raise AssertionError("a key was generated")
 
     monkeypatch.setattr(keys, "generate_key_pair", must_not_generate)
-    for out in ("secrets/logpush.pem", str(project / "logpush.pem")):
+    for out in ("secrets/logpush.pem", str(project_dir / "logpush.pem")):
         stderr = usage_error(invoke("logpush", "keygen", "dev", "--out", out),
                              "inside the project directory", "must never be stored in the repository")
         assert len(stderr.splitlines()) == 1
-    assert (project / "Pulumi.dev.yaml").read_text() == DEV
-    assert sorted(p.name for p in project.iterdir()) == ["Pulumi.dev.yaml", "Pulumi.yaml"]
+    assert (project_dir / "Pulumi.dev.yaml").read_text() == DEV
+    assert sorted(p.name for p in project_dir.iterdir()) == ["Pulumi.dev.yaml", "Pulumi.yaml"]
     assert list(home.iterdir()) == []
 
 
-def test_existing_public_key_is_refused_without_force(project: Path, home: Path, fixed_key: KeyPair,
+def test_existing_public_key_is_refused_without_force(project_dir: Path, home: Path, fixed_key: KeyPair,
                                                       tmp_path: Path) -> None:
     assert invoke("logpush", "keygen", "dev").exit_code == 0
-    written = (project / "Pulumi.dev.yaml").read_text()
+    written = (project_dir / "Pulumi.dev.yaml").read_text()
     key_bytes = default_key(home).read_bytes()
 
     result = invoke("logpush", "keygen", "dev", "--out", str(tmp_path / "second.pem"))
     stderr = usage_error(result, "Pulumi.dev.yaml:13: aigw:logpush.publicKey: ",
                          "only be read with its private key", "--force", fixed_key.fingerprint)
     assert len(stderr.splitlines()) == 1
-    assert (project / "Pulumi.dev.yaml").read_text() == written
+    assert (project_dir / "Pulumi.dev.yaml").read_text() == written
     assert not (tmp_path / "second.pem").exists()
 
     # Same default path too: both conflicts are named at once.
@@ -396,19 +396,19 @@ def test_existing_public_key_is_refused_without_force(project: Path, home: Path,
     result = invoke("logpush", "keygen", "dev", "--force")
     assert result.exit_code == 0, result.stderr
     assert f"Replaced the previous public key (SHA256:{fixed_key.fingerprint})" in result.stdout
-    assert (project / "Pulumi.dev.yaml").read_text() == written  # same fixed key: same text, nothing doubled
+    assert (project_dir / "Pulumi.dev.yaml").read_text() == written  # same fixed key: same text, nothing doubled
 
 
-def test_existing_private_key_file_is_refused_without_force(project: Path, home: Path, fixed_key: KeyPair) -> None:
+def test_existing_private_key_file_is_refused_without_force(project_dir: Path, home: Path, fixed_key: KeyPair) -> None:
     key_path = default_key(home)
     key_path.parent.mkdir(parents=True)
     key_path.write_bytes(b"an older key")
     usage_error(invoke("logpush", "keygen", "dev"), f"aigw: {key_path}: already exists", "--force")
     assert key_path.read_bytes() == b"an older key"
-    assert (project / "Pulumi.dev.yaml").read_text() == DEV
+    assert (project_dir / "Pulumi.dev.yaml").read_text() == DEV
 
 
-def test_force_replaces_a_different_key_and_keeps_the_comments(project: Path, home: Path, key_pair: KeyPair,
+def test_force_replaces_a_different_key_and_keeps_the_comments(project_dir: Path, home: Path, key_pair: KeyPair,
                                                                other_key_pair: KeyPair,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(keys, "generate_key_pair", lambda bits=4096: other_key_pair)
@@ -416,7 +416,7 @@ def test_force_replaces_a_different_key_and_keeps_the_comments(project: Path, ho
     monkeypatch.setattr(keys, "generate_key_pair", lambda bits=4096: key_pair)
     result = invoke("logpush", "keygen", "dev", "--force")
     assert result.exit_code == 0, result.stderr
-    assert (project / "Pulumi.dev.yaml").read_text() == DEV_HEAD + block(key_pair.public_pem) + DEV_TAIL
+    assert (project_dir / "Pulumi.dev.yaml").read_text() == DEV_HEAD + block(key_pair.public_pem) + DEV_TAIL
     assert default_key(home).read_bytes() == key_pair.private_pem
     assert stat.S_IMODE(default_key(home).stat().st_mode) == 0o600
 
@@ -424,28 +424,28 @@ def test_force_replaces_a_different_key_and_keeps_the_comments(project: Path, ho
 # --------------------------------------------------------------------------- which stack
 
 
-def test_project_dir_from_the_context_object(project: Path, home: Path, fixed_key: KeyPair, tmp_path: Path,
+def test_project_dir_from_the_context_object(project_dir: Path, home: Path, fixed_key: KeyPair, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    result = invoke("-C", str(project), "logpush", "keygen", "dev")
+    result = invoke("-C", str(project_dir), "logpush", "keygen", "dev")
     assert result.exit_code == 0, result.stderr
-    assert stack_public_key(project) == fixed_key.public_pem
+    assert stack_public_key(project_dir) == fixed_key.public_pem
     assert default_key(home).is_file()
 
 
-def test_stack_file_path(project: Path, home: Path, fixed_key: KeyPair, tmp_path: Path,
+def test_stack_file_path(project_dir: Path, home: Path, fixed_key: KeyPair, tmp_path: Path,
                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "elsewhere" / "k.pem"
-    result = invoke("logpush", "keygen", str(project / "Pulumi.dev.yaml"), "--out", str(out))
+    result = invoke("logpush", "keygen", str(project_dir / "Pulumi.dev.yaml"), "--out", str(out))
     assert result.exit_code == 0, result.stderr
     assert out.read_bytes() == fixed_key.private_pem
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
-    assert stack_public_key(project) == fixed_key.public_pem
+    assert stack_public_key(project_dir) == fixed_key.public_pem
     assert not (home / ".config").exists()
 
 
-def test_unknown_stack_and_no_project(project: Path, fixed_key: KeyPair, tmp_path: Path,
+def test_unknown_stack_and_no_project(project_dir: Path, fixed_key: KeyPair, tmp_path: Path,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     usage_error(invoke("logpush", "keygen", "qa"), "aigw: qa: no such stack (stacks in ", ": dev)")
     monkeypatch.chdir(tmp_path)
@@ -468,17 +468,17 @@ def test_unknown_stack_and_no_project(project: Path, fixed_key: KeyPair, tmp_pat
     (("config:\n  aigw:environment: dev\n  x: &a [1]\n  y: [" + ", ".join(["*a"] * 101) + "]\n").encode(),
      ["Pulumi.dev.yaml:4: (yaml): 'too many aliases': more than 100 aliases (*name): allowed: at most 100"]),
 ])
-def test_keygen_reads_the_stack_file_with_the_bounded_reader(project: Path, home: Path, fixed_key: KeyPair,
+def test_keygen_reads_the_stack_file_with_the_bounded_reader(project_dir: Path, home: Path, fixed_key: KeyPair,
                                                              text: bytes, fragments: list[str]) -> None:
-    (project / "Pulumi.dev.yaml").write_bytes(text)
+    (project_dir / "Pulumi.dev.yaml").write_bytes(text)
     result = invoke("logpush", "keygen", "dev")
     usage_error(result, *fragments)
-    assert (project / "Pulumi.dev.yaml").read_bytes() == text  # nothing written
+    assert (project_dir / "Pulumi.dev.yaml").read_bytes() == text  # nothing written
     assert not default_key(home).exists()
 
 
-def test_keygen_reads_pulumi_yaml_with_the_bounded_reader(project: Path, home: Path, fixed_key: KeyPair) -> None:
-    (project / "Pulumi.yaml").write_text("name: t\nname: u\n")
+def test_keygen_reads_pulumi_yaml_with_the_bounded_reader(project_dir: Path, home: Path, fixed_key: KeyPair) -> None:
+    (project_dir / "Pulumi.yaml").write_text("name: t\nname: u\n")
     usage_error(invoke("logpush", "keygen", "dev"),
                 "Pulumi.yaml:2: name: 'name': given twice in one mapping, on Pulumi.yaml:1 and Pulumi.yaml:2")
     assert not default_key(home).exists()

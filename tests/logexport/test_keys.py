@@ -210,31 +210,31 @@ def test_bad_stack_files_are_reported_with_file_line_and_key(text: str, message:
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def project_dir(tmp_path: Path) -> Path:
     repo = tmp_path / "repo"
     (repo / ".git").mkdir(parents=True)
-    project = repo / "infra"
-    project.mkdir()
-    (project / "Pulumi.yaml").write_text("name: t\n")
-    return project
+    project_dir = repo / "infra"
+    project_dir.mkdir()
+    (project_dir / "Pulumi.yaml").write_text("name: t\n")
+    return project_dir
 
 
 @pytest.mark.parametrize("where", ["infra/key.pem", "infra/sub/dir/key.pem", "key.pem", "infra"])
-def test_key_inside_the_project_or_its_repository_is_refused(project: Path, where: str) -> None:
+def test_key_inside_the_project_or_its_repository_is_refused(project_dir: Path, where: str) -> None:
     with pytest.raises(InvalidInput) as info:
-        check_private_key_location(project.parent / where, project)
+        check_private_key_location(project_dir.parent / where, project_dir)
     assert "must never be stored in the repository" in info.value.lines[0]
 
 
-def test_symlink_into_the_project_is_refused(project: Path, tmp_path: Path) -> None:
+def test_symlink_into_the_project_is_refused(project_dir: Path, tmp_path: Path) -> None:
     link = tmp_path / "keys"
-    link.symlink_to(project)
+    link.symlink_to(project_dir)
     with pytest.raises(InvalidInput):
-        check_private_key_location(link / "key.pem", project)
+        check_private_key_location(link / "key.pem", project_dir)
 
 
-def test_key_outside_the_repository_is_allowed(project: Path, tmp_path: Path) -> None:
-    check_private_key_location(tmp_path / "home" / ".config" / "aigw" / "keys" / "t.pem", project)
+def test_key_outside_the_repository_is_allowed(project_dir: Path, tmp_path: Path) -> None:
+    check_private_key_location(tmp_path / "home" / ".config" / "aigw" / "keys" / "t.pem", project_dir)
 
 
 def test_private_key_file_is_0600_and_new_dirs_0700_whatever_the_umask(tmp_path: Path) -> None:

@@ -124,14 +124,14 @@ config:
 
 
 @pytest.fixture()
-def project(tmp_path: Path) -> Path:
+def project_dir(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
     return tmp_path
 
 
-def test_invalid_config_exits_2_with_one_line_per_problem(project: Path):
-    (project / "Pulumi.bad.yaml").write_text(BAD)
-    proc = aigw("plan", str(project / "Pulumi.bad.yaml"))
+def test_invalid_config_exits_2_with_one_line_per_problem(project_dir: Path):
+    (project_dir / "Pulumi.bad.yaml").write_text(BAD)
+    proc = aigw("plan", str(project_dir / "Pulumi.bad.yaml"))
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stdout == ""
@@ -147,10 +147,10 @@ def test_invalid_config_exits_2_with_one_line_per_problem(project: Path):
     assert "pattern ^[a-z0-9_]+(?:-[a-z0-9_]+)*$" in lines[4]
 
 
-def test_problems_of_several_stacks_are_all_reported(project: Path):
-    (project / "Pulumi.a.yaml").write_text(BAD)
-    (project / "Pulumi.b.yaml").write_text(BAD.replace("environment: dev", "environment: Not Valid"))
-    proc = aigw("plan", cwd=project)
+def test_problems_of_several_stacks_are_all_reported(project_dir: Path):
+    (project_dir / "Pulumi.a.yaml").write_text(BAD)
+    (project_dir / "Pulumi.b.yaml").write_text(BAD.replace("environment: dev", "environment: Not Valid"))
+    proc = aigw("plan", cwd=project_dir)
     assert proc.returncode == 2
     assert "Pulumi.a.yaml:6:" in proc.stderr
     assert "Pulumi.b.yaml:3: aigw:environment: 'Not Valid': must match" in proc.stderr
@@ -163,9 +163,9 @@ def test_unknown_stack_name_is_a_usage_error():
     assert "dev, prod, staging" in proc.stderr
 
 
-def test_invalid_yaml_names_file_and_line(project: Path):
-    (project / "Pulumi.x.yaml").write_text("config:\n  aigw:environment: [dev\n")
-    proc = aigw("plan", str(project / "Pulumi.x.yaml"))
+def test_invalid_yaml_names_file_and_line(project_dir: Path):
+    (project_dir / "Pulumi.x.yaml").write_text("config:\n  aigw:environment: [dev\n")
+    proc = aigw("plan", str(project_dir / "Pulumi.x.yaml"))
     assert proc.returncode == 2
     assert "Pulumi.x.yaml:" in proc.stderr and "(yaml): 'invalid YAML'" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -177,12 +177,12 @@ def test_bad_format_is_a_usage_error():
     assert "Invalid value for '--format'" in proc.stderr
 
 
-def test_a_gateway_id_shared_by_two_stacks_of_one_account_is_refused(project: Path):
+def test_a_gateway_id_shared_by_two_stacks_of_one_account_is_refused(project_dir: Path):
     for env in ("dev", "qa"):
-        (project / f"Pulumi.{env}.yaml").write_text(
+        (project_dir / f"Pulumi.{env}.yaml").write_text(
             "config:\n  aigw:accountId: 0123456789abcdef0123456789abcdef\n"
             f"  aigw:environment: {env}\n  aigw:gateways:\n    bot:\n      id: shared-bot\n")
-    proc = aigw("plan", cwd=project)
+    proc = aigw("plan", cwd=project_dir)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "aigw: Pulumi.qa.yaml: aigw:gateways.bot: 'shared-bot': the same gateway id is declared by Pulumi.dev.yaml "
@@ -192,18 +192,18 @@ def test_a_gateway_id_shared_by_two_stacks_of_one_account_is_refused(project: Pa
 
 
 @pytest.mark.slow
-def test_more_than_four_logpush_jobs_in_one_account_are_refused(project: Path):
+def test_more_than_four_logpush_jobs_in_one_account_are_refused(project_dir: Path):
     stacks = ["a", "b", "c", "d", "e"]
     for env in stacks:
-        (project / f"Pulumi.{env}.yaml").write_text(
+        (project_dir / f"Pulumi.{env}.yaml").write_text(
             "config:\n  aigw:accountId: 0123456789abcdef0123456789abcdef\n"
             f"  aigw:environment: {env}\n  aigw:gateways: {{bot: {{}}}}\n"
             "  aigw:logpush:\n    destination:\n      conf:\n        secure: v1:x\n")
-    proc = aigw("plan", cwd=project)
+    proc = aigw("plan", cwd=project_dir)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "aigw: " + ", ".join(f"Pulumi.{env}.yaml" for env in stacks) + ": aigw:logpush: 5 Logpush jobs in account "
         "0123456789abcdef0123456789abcdef: Cloudflare allows 4 per account (jobs made outside this project count too)",
     ]
-    (project / "Pulumi.e.yaml").unlink()
-    assert aigw("plan", cwd=project).returncode == 0
+    (project_dir / "Pulumi.e.yaml").unlink()
+    assert aigw("plan", cwd=project_dir).returncode == 0

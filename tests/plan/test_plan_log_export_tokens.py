@@ -191,7 +191,7 @@ def test_markdown_lists_the_token_and_logpush_lines(prod_config):
 
 
 @pytest.fixture()
-def project(tmp_path: Path) -> Path:
+def project_dir(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
     return tmp_path
 
@@ -208,25 +208,25 @@ config:
 """
 
 
-def test_a_job_with_no_exporting_gateway_is_planned_disabled(project: Path):
-    (project / "Pulumi.dev.yaml").write_text(QUIET)
-    proc = aigw("plan", "dev", "--format", "json", cwd=project)
+def test_a_job_with_no_exporting_gateway_is_planned_disabled(project_dir: Path):
+    (project_dir / "Pulumi.dev.yaml").write_text(QUIET)
+    proc = aigw("plan", "dev", "--format", "json", cwd=project_dir)
     assert proc.returncode == 0, proc.stderr
     (stack,) = json.loads(proc.stdout)["stacks"]
     job = of_type(stack, LOGPUSH_JOB)["logpush-job"]
     assert job["props"]["enabled"] is False and job["props"]["destinationConf"] == "[secret]"
     assert of_type(stack, R2_BUCKET) == {} and "bucket" not in stack["outputs"]["logExport"]
     assert "devDestinationConfCiphertext" not in proc.stdout
-    table = aigw("plan", "dev", cwd=project)
+    table = aigw("plan", "dev", cwd=project_dir)
     assert table.returncode == 0, table.stderr
     assert ("+ logpush job aigw-dev-ai-gateway-logs: dataset ai_gateway_events, disabled (no gateway has "
             "logging.logpush), destination [secret], gateways -") in " ".join(table.stdout.split())
 
 
-def test_a_run_token_beyond_the_maximum_exits_2(project: Path):
-    (project / "Pulumi.dev.yaml").write_text(
+def test_a_run_token_beyond_the_maximum_exits_2(project_dir: Path):
+    (project_dir / "Pulumi.dev.yaml").write_text(
         QUIET + "  aigw:tokens:\n    app: {purpose: run, validFrom: 2026-11-23, expiresInDays: 120}\n")
-    proc = aigw("plan", "dev", cwd=project)
+    proc = aigw("plan", "dev", cwd=project_dir)
     assert proc.returncode == 2
     assert proc.stdout == "" and "Traceback" not in proc.stderr
     assert proc.stderr.strip().endswith(

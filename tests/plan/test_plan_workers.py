@@ -230,7 +230,7 @@ NIGHTLY = "export default { async scheduled() { /* nightly-distinctive-source-ma
 
 
 @pytest.fixture()
-def project(tmp_path: Path) -> Path:
+def project_dir(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
     (tmp_path / "team").mkdir()
     (tmp_path / "team" / "nightly.mjs").write_text(NIGHTLY)
@@ -238,19 +238,19 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def plan_of(project: Path) -> tuple[str, dict[str, Any]]:
-    proc = aigw("plan", "qa", "--format", "json", cwd=project)
+def plan_of(project_dir: Path) -> tuple[str, dict[str, Any]]:
+    proc = aigw("plan", "qa", "--format", "json", cwd=project_dir)
     assert proc.returncode == 0, proc.stderr
     (stack,) = json.loads(proc.stdout)["stacks"]
     return proc.stdout, stack
 
 
-def test_a_team_worker_with_a_secret_plans_it_redacted(project: Path):
-    output, stack = plan_of(project)
+def test_a_team_worker_with_a_secret_plans_it_redacted(project_dir: Path):
+    output, stack = plan_of(project_dir)
     script = of_type(stack, WORKERS_SCRIPT)["nightly"]
     props = script["props"]
     assert props["contentFile"] == "team/nightly.mjs"
-    assert props["contentSha256"] == sha256(project / "team" / "nightly.mjs")
+    assert props["contentSha256"] == sha256(project_dir / "team" / "nightly.mjs")
     assert props["compatibilityFlags"] == ["nodejs_compat"]
     assert props["scriptName"] == "qa-nightly"
     assert by_name(props["bindings"])["VENDOR_KEY"] == {"name": "VENDOR_KEY", "type": "secret_text", "text": "[secret]"}
@@ -260,18 +260,18 @@ def test_a_team_worker_with_a_secret_plans_it_redacted(project: Path):
     assert "nightly-distinctive-source-marker" not in output
 
 
-def test_changing_the_module_changes_the_planned_hash(project: Path):
-    _, before = plan_of(project)
-    (project / "team" / "nightly.mjs").write_text(NIGHTLY.replace("nightly", "weekly"))
-    _, after = plan_of(project)
+def test_changing_the_module_changes_the_planned_hash(project_dir: Path):
+    _, before = plan_of(project_dir)
+    (project_dir / "team" / "nightly.mjs").write_text(NIGHTLY.replace("nightly", "weekly"))
+    _, after = plan_of(project_dir)
     old = of_type(before, WORKERS_SCRIPT)["nightly"]["props"]["contentSha256"]
     new = of_type(after, WORKERS_SCRIPT)["nightly"]["props"]["contentSha256"]
-    assert old != new == sha256(project / "team" / "nightly.mjs")
+    assert old != new == sha256(project_dir / "team" / "nightly.mjs")
 
 
-def test_a_missing_module_exits_2_naming_file_line_and_key(project: Path):
-    (project / "team" / "nightly.mjs").unlink()
-    proc = aigw("plan", "qa", cwd=project)
+def test_a_missing_module_exits_2_naming_file_line_and_key(project_dir: Path):
+    (project_dir / "team" / "nightly.mjs").unlink()
+    proc = aigw("plan", "qa", cwd=project_dir)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines() == [
@@ -280,9 +280,10 @@ def test_a_missing_module_exits_2_naming_file_line_and_key(project: Path):
     ]
 
 
-def test_a_plan_run_from_elsewhere_finds_the_module_in_the_project(project: Path, tmp_path_factory):
+def test_a_plan_run_from_elsewhere_finds_the_module_in_the_project(project_dir: Path, tmp_path_factory):
     elsewhere = tmp_path_factory.mktemp("elsewhere")
-    proc = aigw("plan", str(project / "Pulumi.qa.yaml"), "--format", "json", cwd=elsewhere)
+    proc = aigw("plan", str(project_dir / "Pulumi.qa.yaml"), "--format", "json", cwd=elsewhere)
     assert proc.returncode == 0, proc.stderr
     (stack,) = json.loads(proc.stdout)["stacks"]
-    assert of_type(stack, WORKERS_SCRIPT)["nightly"]["props"]["contentSha256"] == sha256(project / "team/nightly.mjs")
+    props = of_type(stack, WORKERS_SCRIPT)["nightly"]["props"]
+    assert props["contentSha256"] == sha256(project_dir / "team/nightly.mjs")

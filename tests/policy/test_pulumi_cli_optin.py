@@ -128,7 +128,7 @@ def _run(args: list[str], cwd: Path) -> None:
 
 
 @dataclass
-class Project:
+class RepoCopy:
     dir: Path
     env: dict[str, str]
 
@@ -148,7 +148,7 @@ class Project:
 
 
 @pytest.fixture
-def project(tmp_path: Path, standin: PermissionGroupsStandIn) -> Project:
+def repo_copy(tmp_path: Path, standin: PermissionGroupsStandIn) -> RepoCopy:
     """A copy of the repository whose prod stack stores payloads, on a local backend, with the
     provider pointed at the stand-in; the pack has no virtualenv yet."""
     copy = tmp_path / "project"
@@ -182,14 +182,14 @@ def project(tmp_path: Path, standin: PermissionGroupsStandIn) -> Project:
         assert proc.returncode == 0, proc.stdout + proc.stderr
     proc = _pulumi(["config", "set", "-s", "prod", "cloudflare:baseUrl", standin.base_url], copy, env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    return Project(copy, env)
+    return RepoCopy(copy, env)
 
 
 @needs_pulumi
-def test_preview_with_the_pack_blocks_payloads_in_production(project: Project,
+def test_preview_with_the_pack_blocks_payloads_in_production(repo_copy: RepoCopy,
                                                              standin: PermissionGroupsStandIn) -> None:
-    project.install_pack_venv()
-    proc = project.preview()
+    repo_copy.install_pack_venv()
+    proc = repo_copy.preview()
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0, output
     assert "production-payloads-not-stored" in output, output
@@ -203,13 +203,13 @@ def test_preview_with_the_pack_blocks_payloads_in_production(project: Project,
 
 
 @needs_pulumi
-def test_preview_does_not_make_the_packs_virtualenv(project: Project) -> None:
-    proc = project.preview()
+def test_preview_does_not_make_the_packs_virtualenv(repo_copy: RepoCopy) -> None:
+    proc = repo_copy.preview()
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0, output
     assert "venv" in output, output
     assert "production-payloads-not-stored" not in output, output
-    assert not (project.pack / "venv").exists()
+    assert not (repo_copy.pack / "venv").exists()
 
 
 def test_without_a_pulumi_binary_the_cli_tests_skip(tmp_path: Path) -> None:
