@@ -52,16 +52,14 @@ def import_(ctx: click.Context, account: str, gateways: tuple[str, ...], stack: 
     by_id = {g["id"]: g for g in live}
     unknown = [g for g in gateways if g not in by_id]
     if unknown:
-        _fail([f"--gateway {g}: no such gateway in account {account} (gateways: {', '.join(sorted(by_id)) or 'none'})"
-               for g in unknown], EXIT_INVALID)
+        _fail(importer.unknown_gateways(unknown, account, list(by_id)), EXIT_INVALID)
     if gateways:
         chosen = [by_id[g] for g in gateways]
     else:
         # The auto-created `default` gateway is adopted only when named (no-default-gateway).
         chosen = sorted((g for g in live if g["id"] != "default" and not g.get("is_default")), key=lambda g: g["id"])
         if len(chosen) < len(live):
-            click.echo("aigw: skipped the auto-created gateway `default` (name it with --gateway default to adopt "
-                       "it anyway; the policy flags it: no-default-gateway)", err=True)
+            click.echo(importer.SKIPPED_DEFAULT, err=True)
     path = project / stack_file_name(stack)
     target = import_file or project / f"import-{stack}.json"
     # Everything is checked before anything is written: a failure leaves every file as it was.
@@ -78,28 +76,17 @@ def import_(ctx: click.Context, account: str, gateways: tuple[str, ...], stack: 
         return
     for g in chosen:
         if g["id"] in elsewhere:
-            other, file_name, key = elsewhere[g["id"]]
-            click.echo(f"aigw: skipped {g['id']}: stack {other} already declares it ({file_name}, {key})", err=True)
+            click.echo(importer.skipped_elsewhere(g["id"], elsewhere[g["id"]]), err=True)
     done = update.items
     document = importer.import_file(account, done)
     for item in done:
         if not item.written:
-            why = item.reason or f"already declared in {path.name}"
-            click.echo(f"aigw: kept aigw:gateways.{item.name}" + ("" if item.reason else f" ({item.gateway_id})")
-                       + f": {why} (--force overwrites)", err=True)
+            click.echo(importer.kept(item, path), err=True)
     if not document["resources"]:
-        why = "no gateway chosen can be adopted (see above)" if chosen else f"account {account} has no gateway to adopt"
-        _fail([f"nothing to import into {path.name}: {why}; no file written"], EXIT_INVALID)
+        _fail([importer.nothing_to_import(path, account, bool(chosen))], EXIT_INVALID)
     if update.text is not None:
         importer.write_text(path, update.text)
     importer.write_import_file(target, document)
-    for item in done:
-        if not item.written:
-            continue
-        click.echo(f"imported {item.gateway_id} as aigw:gateways.{item.name}")
-        for note in item.notes:
-            click.echo(f"  {item.gateway_id}: {note}", err=True)
-        for where in item.secrets:
-            click.echo(f"  set the credential: {importer.set_secret_command(stack, item.name, where)}")
-    wrote = f"{path.name} and {target.name}" if update.text is not None else f"{target.name} ({path.name} unchanged)"
-    click.echo(f"wrote {wrote}; then: pulumi import -s {stack} --file {target.name}")
+    for line, err in importer.imported(done, stack):
+        click.echo(line, err=err)
+    click.echo(importer.wrote(path, target, stack, update.text is not None))

@@ -20,7 +20,7 @@ from aigw_policy.values import UNKNOWN
 
 from ..check.config import Settings
 from ..markdown import cell
-from .drift import StackDrift, declared_gateways, drift, jobs_or_skip
+from .drift import StackDrift, declared_gateways, drift, jobs_or_skip, shown
 from .mapping import UNKNOWN_WHEN_ABSENT, live_props, mark_credentials
 
 UNMANAGED_ENVIRONMENT = "unmanaged"
@@ -92,10 +92,6 @@ def audit(client: Any, account: str, plans: Sequence[Mapping[str, Any]], setting
     result.findings = _live_findings(live, account, owner, settings)
     result.requests = client.requests
     return result
-
-
-def shown(value: Any) -> str:
-    return "absent" if value is None else json.dumps(value) if not isinstance(value, str) else value
 
 
 def to_text(r: AuditResult) -> str:

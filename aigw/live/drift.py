@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -114,3 +115,34 @@ def _job_drift(resource: Mapping[str, Any], jobs: Sequence[Mapping[str, Any]]) -
         if declared != now:
             out.append(FieldDrift(ref, str(job.get("id")), prop, declared, now))
     return out
+
+
+# --- what `aigw drift` says ------------------------------------------------------------------------
+
+def shown(value: Any) -> str:
+    """A declared or live value as drift and audit print it."""
+    return "absent" if value is None else json.dumps(value) if not isinstance(value, str) else value
+
+
+def to_json(result: StackDrift, requests: int, skipped: str | None) -> str:
+    return json.dumps({
+        "stack": result.stack, "account": result.account_id, "matched": result.matched, "requests": requests,
+        "missing": [{"name": n, "id": g} for n, g in result.missing],
+        "drift": [{"resource": {"type": d.resource[0], "name": d.resource[1]}, "id": d.live_id, "field": d.field,
+                   "declared": d.declared, "live": d.live, "hint": d.hint(result.stack)} for d in result.drift],
+        "skipped": [skipped] if skipped else [],
+    }, indent=2)
+
+
+def to_text(result: StackDrift, requests: int, stack: str) -> str:
+    """``stack``: the stack as the command was given it (the `pulumi up -s` of a missing gateway)."""
+    lines = [f"{result.stack} (account {result.account_id}): {result.matched} gateway(s) matched, "
+             f"{len(result.missing)} missing, {len(result.drift)} drifted field(s); {requests} API request(s)"]
+    for name, gid in result.missing:
+        lines.append(f"  MISSING  {gid} (aigw:gateways.{name}): declared, not live; `pulumi up -s {stack}` "
+                     "creates it")
+    for d in result.drift:
+        lines.append(f"  DRIFT    {d.live_id} {d.field}: declared {shown(d.declared)}, live {shown(d.live)}")
+        lines.append(f"           {d.hint(result.stack)}")
+    lines.append("drift: " + ("none" if result.clean else "found (exit 1)"))
+    return "\n".join(lines)

@@ -660,3 +660,50 @@ def write_text(path: Path, text: str) -> None:
 
 def write_import_file(path: Path, document: Mapping[str, Any]) -> None:
     atomic.replace(path, (json.dumps(document, indent=2) + "\n").encode("utf-8"))
+
+
+# --- what `aigw import` says ----------------------------------------------------------------------
+
+SKIPPED_DEFAULT = ("aigw: skipped the auto-created gateway `default` (name it with --gateway default to adopt "
+                   "it anyway; the policy flags it: no-default-gateway)")
+
+
+def unknown_gateways(unknown: Sequence[str], account: str, known: Sequence[str]) -> list[str]:
+    """The errors for --gateway ids the account does not have."""
+    return [f"--gateway {g}: no such gateway in account {account} (gateways: {', '.join(sorted(known)) or 'none'})"
+            for g in unknown]
+
+
+def skipped_elsewhere(gateway_id: str, where: tuple[str, str, str]) -> str:
+    other, file_name, key = where
+    return f"aigw: skipped {gateway_id}: stack {other} already declares it ({file_name}, {key})"
+
+
+def kept(item: Imported, path: Path) -> str:
+    """Why a gateway the stack file already has was left alone."""
+    why = item.reason or f"already declared in {path.name}"
+    return (f"aigw: kept aigw:gateways.{item.name}" + ("" if item.reason else f" ({item.gateway_id})")
+            + f": {why} (--force overwrites)")
+
+
+def nothing_to_import(path: Path, account: str, chosen: bool) -> str:
+    why = "no gateway chosen can be adopted (see above)" if chosen else f"account {account} has no gateway to adopt"
+    return f"nothing to import into {path.name}: {why}; no file written"
+
+
+def imported(items: Sequence[Imported], stack: str) -> list[tuple[str, bool]]:
+    """The lines for the gateways written, in order: (line, whether it goes to stderr)."""
+    out: list[tuple[str, bool]] = []
+    for item in items:
+        if not item.written:
+            continue
+        out.append((f"imported {item.gateway_id} as aigw:gateways.{item.name}", False))
+        out += [(f"  {item.gateway_id}: {note}", True) for note in item.notes]
+        out += [(f"  set the credential: {set_secret_command(stack, item.name, where)}", False)
+                for where in item.secrets]
+    return out
+
+
+def wrote(path: Path, target: Path, stack: str, stack_written: bool) -> str:
+    files = f"{path.name} and {target.name}" if stack_written else f"{target.name} ({path.name} unchanged)"
+    return f"wrote {files}; then: pulumi import -s {stack} --file {target.name}"
