@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # npm ci rewrites this file on every install: it doubles as the stamp for node_modules (workerd).
 NODE_STAMP := node_modules/.package-lock.json
 
-.PHONY: install plan check test test-fast bench lint clean
+.PHONY: install plan check test test-fast bench lint dist wheel-smoke clean
 
 install: $(STAMP) $(NODE_STAMP)
 
@@ -43,5 +43,15 @@ bench: install
 lint: install
 	$(VENV)/bin/ruff check aigw infra policy tests bench
 
+# The wheel and sdist of the installable package (aigw-infra), checked by twine.
+dist: install
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+	$(PY) -m twine check --strict dist/*
+
+# The wheel installed into a clean venv, then a project made by `aigw init` planned, checked and diffed.
+wheel-smoke: dist
+	bash .ci/wheel-smoke dist
+
 clean:
-	rm -rf $(VENV) node_modules build *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules build dist *.egg-info .pytest_cache .ruff_cache .hypothesis
