@@ -52,20 +52,19 @@ def init(directory: Path, environments: str | None, production: str | None, acco
 
     try:
         envs = parse_environments(environments, "--environments", DEFAULT_ENVIRONMENTS)
+        # Every other option is judged too before failing: one line per problem, all at once.
         problems: list[str] = []
-        prod: tuple[str, ...] = ()
-        account_id = None
-        project = ""
-        for step in ("production", "account", "name"):
+
+        def judged(parse, *args):
             try:
-                if step == "production":
-                    prod = production_of(envs, production)
-                elif step == "account":
-                    account_id = parse_account(account)
-                else:
-                    project = project_name(name, directory)
+                return parse(*args)
             except InitError as exc:
-                problems += exc.lines
+                problems.extend(exc.lines)
+                return None
+
+        prod = judged(production_of, envs, production) or ()
+        account_id = judged(parse_account, account)
+        project = judged(project_name, name, directory)
         if problems:
             raise InitError(problems)
         settings = Settings(project=project, environments=envs, production=prod, account=account_id,
