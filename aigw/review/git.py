@@ -115,12 +115,11 @@ def _installed_module_as(plan: dict[str, Any], base_program: Path, head_program:
     Rewritten to the path from the working tree's program directory: where the base is deployed from."""
     from ..spec import EDGE_MODULE
 
-    for stack in plan.get("stacks", []):
-        for resource in stack.get("resources", []):
-            props = resource.get("props") or {}
-            file = props.get("contentFile")
-            if isinstance(file, str) and (base_program / file).resolve() == EDGE_MODULE:
-                props["contentFile"] = Path(os.path.relpath(EDGE_MODULE, head_program)).as_posix()
+    for resource in plan.get("resources", []):
+        props = resource.get("props") or {}
+        file = props.get("contentFile")
+        if isinstance(file, str) and (base_program / file).resolve() == EDGE_MODULE:
+            props["contentFile"] = Path(os.path.relpath(EDGE_MODULE, head_program)).as_posix()
 
 
 def _plan_base(project: Path, path: Path, same: bool = False, head_project: Path | None = None) -> BaseStack:
