@@ -1,0 +1,1 @@
+"""aigw prove: evidence from the live account that production stores no payloads."""
