@@ -6,7 +6,7 @@ Everything that maps one of these names to another is derived from the table: th
 component's inputs (aigw/components/gateway.py), the live mapping and its normalisation
 (aigw/live/mapping.py), `aigw import` (aigw/live/importer.py), the drift hints
 (aigw/live/drift.py), the gateway field table of docs/configuration.md (:func:`markdown_table`)
-and the schema-fidelity tests' rename tables (tests/schema_helpers.py); for the Workers and the API
+and the schema-fidelity tests' rename tables (tests/helpers/schema.py); for the Workers and the API
 tokens (WORKERS_SCRIPT, WORKERS_SCRIPT_SUBDOMAIN, ACCOUNT_TOKEN): the components' inputs (each a row,
 :func:`inputs`), the token's replace_on_changes, the reviewers' replace-on-change lists, a Worker's
 diff words, and the tables of docs/workers.md and docs/tokens.md. A transform that is more
@@ -360,7 +360,7 @@ def api_defaults(table: Iterable[Field] = AI_GATEWAY) -> dict[str, Any]:
 def pulumi_renames(table: Iterable[Field] = AI_GATEWAY,
                    renames: Iterable[Rename] = AI_GATEWAY_RENAMES) -> dict[tuple[str, ...], dict[str, str]]:
     """(API path of the parent) -> {snake_case of the Pulumi name: API key}, where they differ: the
-    props -> API body direction (tests/schema_helpers.py)."""
+    props -> API body direction (tests/helpers/schema.py)."""
     out: dict[tuple[str, ...], dict[str, str]] = {(): {snake(f.prop): f.api for f in table if snake(f.prop) != f.api}}
     for r in renames:
         if snake(r.prop) != r.api:

@@ -1,4 +1,4 @@
-"""`make bench`: the live commands against the API stand-in (tests/live/standin.py), over real HTTP
+"""`make bench`: the live commands against the API stand-in (tests/helpers/standin.py), over real HTTP
 on 127.0.0.1 with the official SDK, as `aigw` talks to Cloudflare.
 
 1. audit of an account with 1,000 gateways, every one declared by plan_bench.py's generated
@@ -36,11 +36,11 @@ from typing import Any
 # bench/ is on sys.path when this file runs as a script: the plan benchmark's generator.
 from plan_bench import AIGW, ROOT, write_stack
 
-# The stand-in and its helpers live with the tests.
-sys.path[:0] = [str(ROOT / "tests" / "live"), str(ROOT / "tests")]
+# The stand-in and its helpers live with the tests (the package tests/helpers).
+sys.path[:0] = [str(ROOT / "tests")]
 
-from live_helpers import plan_json, seed_plan  # noqa: E402
-from standin import READ_TOKEN, TEST_TOKENS, StandIn  # noqa: E402
+from helpers.live import plan_json, seed_plan  # noqa: E402
+from helpers.standin import READ_TOKEN, TEST_TOKENS, StandIn  # noqa: E402
 
 from aigw.check.config import load_settings  # noqa: E402
 from aigw.live import audit as auditing  # noqa: E402

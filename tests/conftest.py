@@ -17,9 +17,9 @@ from typing import Any
 
 import pulumi
 import pytest
+from helpers.plan_server import PLAN_SERVER_ENV, stop_suite_server, suite_server
 from jsonschema import Draft4Validator
 from jsonschema.validators import validator_for
-from plan_server_helpers import PLAN_SERVER_ENV, stop_suite_server, suite_server
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
@@ -180,9 +180,9 @@ def dependencies(engine) -> dict[tuple[str, str], list[str]]:
 @pytest.fixture
 def project(tmp_path, monkeypatch):
     """A project in tmp_path with the repo's Pulumi.yaml (org defaults), run from there.
-    `project` is always a spec_helpers.Project (a module that needs another layout defines its own
+    `project` is always a helpers.spec.Project (a module that needs another layout defines its own
     `project` of that type); a fixture that is a bare directory is `project_dir: Path`."""
-    from spec_helpers import Project
+    from helpers.spec import Project
 
     monkeypatch.chdir(tmp_path)
     made = Project(tmp_path)

@@ -20,11 +20,11 @@ from typing import Any
 
 import pulumi
 import pytest
+from helpers.spec import REPO, Project, stack
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import settings as runtime_settings
 from pydantic import BaseModel
 from ruamel.yaml import YAML
-from spec_helpers import REPO, Project, stack
 
 from aigw.config import load_pulumi_config, load_stack_file
 from aigw.spec import (

@@ -19,7 +19,7 @@ from typing import Any, Union, get_args, get_origin
 
 import pytest
 from cloudflare.types.ai_gateway import AIGatewayCreateParams
-from schema_helpers import _unwrap, wire_fields
+from helpers.schema import _unwrap, wire_fields
 from typing_extensions import is_typeddict
 
 from aigw import fields

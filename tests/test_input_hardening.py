@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from spec_helpers import ACCOUNT_ID, MINIMAL_PROJECT, REPO, stack
+from helpers.spec import ACCOUNT_ID, MINIMAL_PROJECT, REPO, stack
 
 # Long enough for a few plan subprocesses on a loaded 2-core machine; a hang is what fails.
 DEADLINE = 120

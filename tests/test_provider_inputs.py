@@ -25,7 +25,7 @@ from typing import Any
 import pulumi
 import pulumi_cloudflare
 import pytest
-from plan_server_helpers import plan_runner
+from helpers.plan_server import plan_runner
 
 ROOT = Path(__file__).resolve().parents[1]
 STACKS = sorted(p.name for p in ROOT.glob("Pulumi.*.yaml"))

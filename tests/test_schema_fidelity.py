@@ -1,8 +1,8 @@
 """Every planned AiGateway is a body the Cloudflare API accepts (the official SDK's request type).
 
 The props of each `cloudflare:index/aiGateway:AiGateway` are mapped to the API body
-(`schema_helpers.api_body`) and checked against `cloudflare.types.ai_gateway.AIGatewayCreateParams`
-(`schema_helpers.api_problems`): unknown keys, missing required keys, wrong types and bad enums
+(`helpers.schema.api_body`) and checked against `cloudflare.types.ai_gateway.AIGatewayCreateParams`
+(`helpers.schema.api_problems`): unknown keys, missing required keys, wrong types and bad enums
 are all failures. Sources of props: the real offline plan of every stack in the repo (in a
 subprocess, as `aigw plan` runs it), and generated valid specs run under Pulumi mocks.
 The checker itself is tested first, so these tests can fail.
@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from helpers.plan_server import plan_runner
+from helpers.schema import api_body, api_problems, pydantic_problems, wire_fields
+from helpers.wire import is_secret, plain
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from plan_server_helpers import plan_runner
 from pydantic.alias_generators import to_camel
-from schema_helpers import api_body, api_problems, pydantic_problems, wire_fields
-from wire import is_secret, plain
 
 from aigw import spec as spec_module
 from aigw.program import deploy

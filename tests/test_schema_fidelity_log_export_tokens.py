@@ -1,6 +1,6 @@
 """Schema fidelity of log export and tokens: planned props -> API body -> the official SDK's request type.
 
-As tests/test_schema_fidelity.py does for AiGateway, with the same checker (tests/schema_helpers.py):
+As tests/test_schema_fidelity.py does for AiGateway, with the same checker (tests/helpers/schema.py):
 each planned `LogpushJob`, `AccountToken`, `R2Bucket` and `R2BucketLifecycle` is mapped to the body
 the provider sends (camelCase -> snake_case, then the bridge's renames and the API's wire names)
 and checked against cloudflare-python's create/update params, rejecting unknown keys.
@@ -31,10 +31,10 @@ from cloudflare.types.r2.buckets.lifecycle_update_params import LifecycleUpdateP
 from cloudflare.types.shared_params.token_policy import PermissionGroup, TokenPolicy
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from plan_server_helpers import plan_runner
+from helpers.plan_server import plan_runner
+from helpers.schema import ITEM, api_body, api_problems, wire_fields
+from helpers.wire import plain
 from pydantic.alias_generators import to_camel
-from schema_helpers import ITEM, api_body, api_problems, wire_fields
-from wire import plain
 
 from aigw import spec as spec_module
 from aigw.components import logpush_job

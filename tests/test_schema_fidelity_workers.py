@@ -38,12 +38,12 @@ from cloudflare.types.workers.script_update_params import (
     ScriptUpdateParams,
 )
 from cloudflare.types.workers.scripts.subdomain_create_params import SubdomainCreateParams
-from plan_server_helpers import plan_runner
+from helpers.plan_server import plan_runner
+from helpers.schema import check, snake_case, wire_fields
+from helpers.wire import plain
 from pulumi.runtime import settings as pulumi_settings
 from pydantic import TypeAdapter, ValidationError
 from pydantic.alias_generators import to_camel
-from schema_helpers import check, snake_case, wire_fields
-from wire import plain
 
 from aigw.program import deploy
 from aigw.spec import RawConfig, Secret, build_stack_spec

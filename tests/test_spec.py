@@ -11,7 +11,7 @@ import textwrap
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from spec_helpers import spki_pem, stack
+from helpers.spec import spki_pem, stack
 
 from aigw.spec import (
     DlpPoliciesSpec,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from spec_helpers import stack
+from helpers.spec import stack
 
 from aigw.spec import AUTHENTICATION_IMPORTED_OFF
 

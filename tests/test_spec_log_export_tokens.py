@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from spec_helpers import REPO, spki_pem, stack
+from helpers.spec import REPO, spki_pem, stack
 
 from aigw.spec import (
     DEFAULT_MAX_TOKEN_DAYS,

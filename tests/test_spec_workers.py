@@ -11,7 +11,7 @@ import textwrap
 from datetime import date
 
 import pytest
-from spec_helpers import Project, stack
+from helpers.spec import Project, stack
 
 from aigw.spec import EDGE_COMPATIBILITY_DATE, EDGE_MODULE, EdgeSpec, Secret
 

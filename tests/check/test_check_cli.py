@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from check_helpers import AI_GATEWAY, aigw, check, findings, gateway, make_project
+from helpers.check import AI_GATEWAY, aigw, check, findings, gateway, make_project
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from check_helpers import AI_GATEWAY, API_TOKEN, ROOT, WORKERS_SCRIPT, check, gateway, key_line, make_project
+from helpers.check import AI_GATEWAY, API_TOKEN, ROOT, WORKERS_SCRIPT, check, gateway, key_line, make_project
 from jsonschema import Draft4Validator
 from junitparser import Failure, JUnitXml, Skipped
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from check_helpers import aigw, check, gateway, make_project
+from helpers.check import aigw, check, gateway, make_project
 
 SECURE = {"secure": "v1:placeholderCiphertext"}
 # Distinctive plain-text credentials: none of them may ever be printed.

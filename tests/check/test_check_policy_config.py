@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from check_helpers import ACCOUNT_TOKEN, AI_GATEWAY, API_TOKEN, check, findings, gateway, make_project
+from helpers.check import ACCOUNT_TOKEN, AI_GATEWAY, API_TOKEN, check, findings, gateway, make_project
 
 from aigw.check.config import PolicyConfigError, settings_from
 from aigw_policy import RULES

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
-from check_helpers import check, gateway, make_project
+from helpers.check import check, gateway, make_project
 from junitparser import JUnitXml, Skipped
 
 from aigw_policy import RULES

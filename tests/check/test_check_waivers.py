@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from check_helpers import WORKERS_SCRIPT, check, findings, gateway, make_project
+from helpers.check import WORKERS_SCRIPT, check, findings, gateway, make_project
 from junitparser import Failure, JUnitXml
 
 from aigw_policy.engine import STACK_TYPE

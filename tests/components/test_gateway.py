@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from wire import is_secret, plain
+from helpers.wire import is_secret, plain
 
 from aigw.components.gateway import PROVIDERS, Gateway
 from aigw.spec import Secret, StackSpec

@@ -18,8 +18,8 @@ import pulumi
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from helpers.wire import SECRET_SIG, SIG_KEY, is_secret, plain
 from pulumi.runtime.sync_await import _sync_await
-from wire import SECRET_SIG, SIG_KEY, is_secret, plain
 
 from aigw.components.log_export import (
     AI_GATEWAY_LOGPUSH_DATASET,

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.wire import is_secret, plain
 from pulumi.runtime import settings as pulumi_settings
-from wire import is_secret, plain
 
 from aigw.components.gateway import Gateway, client_contract
 from aigw.components.workers import EdgeWorker, TeamWorker

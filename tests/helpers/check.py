@@ -11,9 +11,9 @@ from typing import Any
 
 import yaml
 
-# One way to run the real command line for every layer-3 test (tests/plan/plan_helpers.py, importable
+# One way to run the real command line for every layer-3 test (tests/helpers/plan.py, importable
 # everywhere: pyproject.toml's pytest `pythonpath`).
-from plan_helpers import ROOT, aigw
+from helpers.plan import ROOT, aigw
 
 __all__ = ["ROOT", "aigw", "check", "findings", "gateway", "key_line", "make_project"]
 

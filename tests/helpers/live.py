@@ -2,7 +2,7 @@
 API stand-in as the API would return them, and `aigw` in a subprocess pointed at the stand-in.
 
 Seeding goes from the offline plan (`aigw plan --format json`, the props the policy pack sees) to
-API bodies with tests/schema_helpers.py's `api_body` (the pulumi-cloudflare renames undone), so a
+API bodies with tests/helpers/schema.py's `api_body` (the pulumi-cloudflare renames undone), so a
 clean account is exactly what `pulumi up` would have created; credentials the plan only shows as
 `[secret]` get a live value (which no test output may ever contain).
 """
@@ -22,8 +22,9 @@ from typing import Any
 
 import cloudflare
 import httpx
-from schema_helpers import api_body
-from standin import WRITE_TOKEN, StandIn
+
+from helpers.schema import api_body
+from helpers.standin import WRITE_TOKEN, StandIn
 
 ROOT = Path(__file__).resolve().parents[2]
 AIGW = str(Path(sys.executable).parent / "aigw")

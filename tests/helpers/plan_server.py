@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 PLAN_SERVER_ENV = "AIGW_PLAN_SERVER"
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 def start_plan_server(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
     """A running `python -m aigw.plan.server` on a socket in ``directory``: (process, socket path)."""
     path = str(directory / "plan.sock")

@@ -7,9 +7,9 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-# One way to run the real command line for every layer-3 test (tests/plan/plan_helpers.py, importable
+# One way to run the real command line for every layer-3 test (tests/helpers/plan.py, importable
 # everywhere: pyproject.toml's pytest `pythonpath`).
-from plan_helpers import ROOT, aigw
+from helpers.plan import ROOT, aigw
 
 __all__ = ["ACCOUNT_TOKEN", "API_TOKEN", "EDGE_WORKER", "GATEWAY", "LOGPUSH_JOB", "R2_BUCKET", "REVIEW_DATE", "ROOT",
            "SUBDOMAIN", "WORKERS_SCRIPT", "aigw", "custom", "edited", "props", "resource", "stray_html", "without"]

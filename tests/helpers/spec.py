@@ -11,7 +11,7 @@ import pytest
 from aigw.config import load_stack_file
 from aigw.spec import SpecError, StackSpec
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
 MINIMAL_PROJECT = "name: ai-gateways\nruntime: python\nmain: aigw/\n"
 

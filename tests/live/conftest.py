@@ -1,4 +1,4 @@
-"""Fixtures for the live commands: a fresh API stand-in per test (tests/live/standin.py).
+"""Fixtures for the live commands: a fresh API stand-in per test (tests/helpers/standin.py).
 
 `standin` is started before the test and shut down after it (handler threads joined, sockets
 closed). It holds the test tokens (`standin.TEST_TOKENS`: read, write, gateways-only, run) and
@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from standin import TEST_TOKENS, FakeClock, StandIn
+from helpers.standin import TEST_TOKENS, FakeClock, StandIn
 
 
 def _running(api: StandIn) -> Iterator[StandIn]:

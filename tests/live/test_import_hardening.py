@@ -2,7 +2,7 @@
 another stack declares are left to it, nothing is written unless everything can be, writes keep the
 file's mode and symlink, and a rerun still gives a complete import file.
 
-Against the API stand-in (tests/live/standin.py), `aigw` in a subprocess as a user runs it.
+Against the API stand-in (tests/helpers/standin.py), `aigw` in a subprocess as a user runs it.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import stat
 from pathlib import Path
 
 import yaml
-from live_helpers import aigw, new_project
-from standin import DEFAULT_ACCOUNT, READ_TOKEN, StandIn
+from helpers.live import aigw, new_project
+from helpers.standin import DEFAULT_ACCOUNT, READ_TOKEN, StandIn
 
 from aigw.live import importer
 

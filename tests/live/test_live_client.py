@@ -1,5 +1,5 @@
 """aigw/live/client.py and aigw/live/mapping.py in-process: the official SDK over real HTTP against
-the stand-in (tests/live/standin.py), and the live -> props mapping with its normalisation.
+the stand-in (tests/helpers/standin.py), and the live -> props mapping with its normalisation.
 
 Client: pages of 100 (counted in the stand-in's request log), every failure a LiveError (exit 3)
 naming the call and the reason, the rate-limit policy (a 429 waited out once with a message, a
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from live_helpers import (
+from helpers.live import (
     LIVE_CREDENTIAL,
     closed_port,
     create_body,
@@ -28,7 +28,7 @@ from live_helpers import (
     seed_plan,
     with_live_credentials,
 )
-from standin import (
+from helpers.standin import (
     DEFAULT_ACCOUNT,
     GATEWAYS_ONLY_TOKEN,
     LOGS_READ_TOKEN,
@@ -520,7 +520,7 @@ def test_pages_that_do_not_add_up_to_the_total_fail(standin: StandIn, seed) -> N
         return status, payload
 
     standin._list_gateways = repeating  # type: ignore[method-assign]
-    import standin as module
+    from helpers import standin as module
     routes = module._ROUTES[0][1]
     saved = routes["GET"]
     routes["GET"] = (saved[0], lambda self, *a, **k: repeating(*a, **k))

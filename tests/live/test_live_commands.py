@@ -1,11 +1,11 @@
-"""`aigw audit`, `aigw drift`, `aigw import` against the API stand-in (tests/live/standin.py).
+"""`aigw audit`, `aigw drift`, `aigw import` against the API stand-in (tests/helpers/standin.py).
 
 The commands run as a user runs them (a subprocess, CLOUDFLARE_API_TOKEN in the environment,
 --api-url pointing at the stand-in) for the acceptance of issue 7 and the exit codes; the audit
 formats and the importer's file handling are also checked in-process, where that is simpler.
 
 The stand-in is seeded with the repo's prod stack as the API would return it: each planned
-AiGateway's props turned into its API body (tests/schema_helpers.py) and created through the
+AiGateway's props turned into its API body (tests/helpers/schema.py) and created through the
 official SDK, and its Logpush job as the API holds it.
 """
 
@@ -24,8 +24,7 @@ import httpx
 import jsonschema
 import pytest
 import yaml
-from jsonschema import Draft7Validator
-from live_helpers import (
+from helpers.live import (
     AI_GATEWAY,
     LIVE_CREDENTIAL,
     ROOT,
@@ -38,7 +37,7 @@ from live_helpers import (
     repo_plans,
     seed_plan,
 )
-from standin import (
+from helpers.standin import (
     DEFAULT_ACCOUNT,
     GATEWAYS_ONLY_TOKEN,
     LOGS_READ_TOKEN,
@@ -47,6 +46,7 @@ from standin import (
     WRITE_TOKEN,
     StandIn,
 )
+from jsonschema import Draft7Validator
 
 from aigw.check.config import load_settings
 from aigw.live import audit as auditing

@@ -15,7 +15,7 @@ import os
 import subprocess
 
 import pytest
-from live_helpers import AIGW, ROOT
+from helpers.live import AIGW, ROOT
 
 TOKEN = os.environ.get("CLOUDFLARE_API_TOKEN")
 ACCOUNT = os.environ.get("CLOUDFLARE_ACCOUNT_ID")

@@ -21,10 +21,10 @@ from typing import Any
 import grpc
 import pytest
 from google.protobuf import struct_pb2
+from helpers.standin import DEFAULT_ACCOUNT, GATEWAYS_ONLY_TOKEN, WRITE_TOKEN, StandIn
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
-from standin import DEFAULT_ACCOUNT, GATEWAYS_ONLY_TOKEN, WRITE_TOKEN, StandIn
 
 from aigw.components.logpush_job import FIELDS, LogpushJobProvider
 

@@ -4,7 +4,7 @@ Every success response is parsed twice: by the SDK's typed methods (as `aigw` us
 from the raw JSON, by the SDK's own response models with `strict()` below, which also fails on a
 field the model does not know (the SDK's models accept extras silently) unless it is one the
 real API is known to add. The request schema is walked against the SDK's request TypedDicts, and
-invalid bodies are checked against the SDK's types too (`schema_helpers.api_problems`), so the
+invalid bodies are checked against the SDK's types too (`helpers.schema.api_problems`), so the
 stand-in is not stricter or looser than the SDK where the SDK has an opinion.
 """
 
@@ -37,8 +37,8 @@ from cloudflare.types.ai_gateway import (
 )
 from cloudflare.types.logpush import LogpushJob
 from cloudflare.types.logpush.job_delete_response import JobDeleteResponse
-from schema_helpers import api_problems, wire_fields
-from standin import (
+from helpers.schema import api_problems, wire_fields
+from helpers.standin import (
     AI_GATEWAY_DATASET,
     CREATE_BODY,
     DEFAULT_ACCOUNT,

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from plan_helpers import aigw
+from helpers.plan import aigw
 
 
 @pytest.fixture(scope="module")

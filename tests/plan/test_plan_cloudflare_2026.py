@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from plan_helpers import ROOT, aigw
+from helpers.plan import ROOT, aigw
 
 AI_GATEWAY = "cloudflare:index/aiGateway:AiGateway"
 HEAD = """\

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from plan_helpers import ROOT, aigw
+from helpers.plan import ROOT, aigw
 
 AI_GATEWAY = "cloudflare:index/aiGateway:AiGateway"
 LOGPUSH_JOB = "pulumi-python:dynamic/aigw:LogpushJob"  # aigw/components/logpush_job.py

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from plan_helpers import ROOT, aigw
-from plan_server_helpers import PLAN_SERVER_ENV, suite_server
+from helpers.plan import ROOT, aigw
+from helpers.plan_server import PLAN_SERVER_ENV, suite_server
 
 from aigw.plan.server import request
 

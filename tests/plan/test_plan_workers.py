@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from plan_helpers import ROOT, aigw
+from helpers.plan import ROOT, aigw
 
 WORKERS_SCRIPT = "cloudflare:index/workersScript:WorkersScript"
 WORKERS_SUBDOMAIN = "cloudflare:index/workersScriptSubdomain:WorkersScriptSubdomain"

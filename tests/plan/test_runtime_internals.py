@@ -9,7 +9,7 @@ moves or changes what the plan runner uses, instead of the plan silently capturi
 import inspect
 
 import pulumi
-import wire
+from helpers import wire
 from pulumi.runtime import mocks
 from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from review_helpers import REVIEW_DATE, aigw
+from helpers.review import REVIEW_DATE, aigw
 
 
 @pytest.fixture(autouse=True)

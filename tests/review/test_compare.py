@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from review_helpers import EDGE_WORKER, GATEWAY, aigw, props, stray_html, without
+from helpers.review import EDGE_WORKER, GATEWAY, aigw, props, stray_html, without
 
 from aigw.review.compare import ABSENT, Row, compare, to_json, to_markdown
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import json
 
-from review_helpers import GATEWAY, aigw, edited
+from helpers.review import GATEWAY, aigw, edited
 from test_diff_git import branch_repo, replace
 
 from aigw.review import DiffResult, StackDiff

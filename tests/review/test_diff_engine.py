@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from review_helpers import (
+from helpers.review import (
     ACCOUNT_TOKEN,
     EDGE_WORKER,
     GATEWAY,

@@ -21,7 +21,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from review_helpers import GATEWAY, ROOT, WORKERS_SCRIPT, aigw
+from helpers.review import GATEWAY, ROOT, WORKERS_SCRIPT, aigw
 
 GIT = ["git", "-c", "user.email=review-tests@example.com", "-c", "user.name=review tests",
        "-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null"]

@@ -28,7 +28,7 @@ import json
 from pathlib import Path
 
 import pytest
-from review_helpers import WORKERS_SCRIPT
+from helpers.review import WORKERS_SCRIPT
 from test_diff_git import committed_project, diff, git, replace
 
 from aigw.review import DiffResult, StackDiff

@@ -9,7 +9,7 @@ import json
 import re
 
 import pytest
-from review_helpers import ACCOUNT_TOKEN, GATEWAY, LOGPUSH_JOB, stray_html
+from helpers.review import ACCOUNT_TOKEN, GATEWAY, LOGPUSH_JOB, stray_html
 
 from aigw.review import DiffResult, StackDiff
 from aigw.review.diff import CHANGED, Change

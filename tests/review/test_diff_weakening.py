@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 
 import pytest
-from review_helpers import (
+from helpers.review import (
     API_TOKEN,
     EDGE_WORKER,
     GATEWAY,

@@ -8,7 +8,7 @@ import copy
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from review_helpers import GATEWAY, edited, props
+from helpers.review import GATEWAY, edited, props
 from ruamel.yaml import YAML
 
 from aigw.keyprint import public_key_fingerprint
