@@ -19,15 +19,18 @@ from .common import EXIT_INVALID, _fail
               help="Which of them are production (must include any named prod or production). "
                    "[default: those named prod or production]")
 @click.option("--account", default=None, metavar="ID",
-              help="Cloudflare account id (32 hex characters) of every stack. Default: a placeholder marked REPLACE.")
+              help="Cloudflare account id (32 hex characters) of the stacks. Default: a placeholder marked REPLACE.")
+@click.option("--production-account", default=None, metavar="ID",
+              help="The production stacks' own account id (recommended: a non-production Run token or Worker then "
+                   "cannot reach production gateways). Default: --account.")
 @click.option("--name", default=None, metavar="NAME", help="Pulumi project name. Default: the directory's name.")
 @click.option("--logpush-key", type=click.Path(path_type=Path), default=None, metavar="PATH",
               help="Generate a Logpush key pair: the private key to PATH (mode 0600, outside DIR and its git "
                    "repository), the public key and an R2 log export into the production stacks.")
 @click.option("--force", is_flag=True,
               help="Write into a non-empty DIR: only the files that do not exist (never overwrites one).")
-def init(directory: Path, environments: str | None, production: str | None, account: str | None, name: str | None,
-         logpush_key: Path | None, force: bool) -> None:
+def init(directory: Path, environments: str | None, production: str | None, account: str | None,
+         production_account: str | None, name: str | None, logpush_key: Path | None, force: bool) -> None:
     """Write a new project into DIR (default: the current directory): Pulumi.yaml, one stack file per
     environment, infra/__main__.py, policy/, requirements.txt, .github/ (review and deploy workflows,
     CODEOWNERS), .gitignore and a README.
@@ -38,7 +41,6 @@ def init(directory: Path, environments: str | None, production: str | None, acco
     """
     from ..init.project import (
         DEFAULT_ENVIRONMENTS,
-        PLACEHOLDER_ACCOUNT,
         InitError,
         Settings,
         installed_version,
@@ -64,12 +66,13 @@ def init(directory: Path, environments: str | None, production: str | None, acco
 
         prod = judged(production_of, envs, production) or ()
         account_id = judged(parse_account, account)
+        production_account_id = judged(parse_account, production_account, "--production-account")
         project = judged(project_name, name, directory)
         if problems:
             raise InitError(problems)
         settings = Settings(project=project, environments=envs, production=prod, account=account_id,
                             version=installed_version(), today=review_date().isoformat(),
-                            logpush=logpush_key is not None)
+                            logpush=logpush_key is not None, production_account=production_account_id)
         result = init_project(directory, settings, force=force, logpush_key=logpush_key)
     except InitError as exc:
         _fail(exc.lines, EXIT_INVALID)
@@ -91,10 +94,20 @@ def init(directory: Path, environments: str | None, production: str | None, acco
                    "manager, then remove the local copy")
         click.echo(f"Logpush public key:  {', '.join(result.keyed_stacks)}: aigw:logpush.publicKey "
                    f"(SHA256:{result.fingerprint})")
-    if account_id is None:
-        click.echo(f"aigw: warning: no --account: every stack file holds the placeholder account id "
-                   f"{PLACEHOLDER_ACCOUNT} (marked REPLACE); set your account's id in aigw:accountId before "
-                   "`pulumi up`", err=True)
+    placeholders = [e for e in envs if settings.placeholder(e)]
+    if placeholders:
+        by_account: dict[str, list[str]] = {}
+        for e in placeholders:
+            by_account.setdefault(settings.account_of(e), []).append(f"Pulumi.{e}.yaml")
+        where_ids = "; ".join(f"{a} in {', '.join(files)}" for a, files in by_account.items())
+        click.echo(f"aigw: warning: placeholder account ids (marked REPLACE): {where_ids}; set your account ids in "
+                   "aigw:accountId before `pulumi up` (--account, --production-account)", err=True)
+    shared = [e for e in envs if e not in prod and not settings.placeholder(e)
+              and settings.account_of(e) in {settings.account_of(p) for p in prod}]
+    if shared:
+        click.echo(f"aigw: note: {', '.join(shared)} share the production stacks' account: a Run token or Worker of "
+                   "theirs reaches the production gateways without the edge Worker (`aigw diff` says so on every "
+                   "change); --production-account gives production an account of its own", err=True)
     if not prod:
         click.echo("aigw: note: no production environment: the production rules of the policy apply to none of "
                    "the stacks", err=True)
@@ -105,8 +118,8 @@ def init(directory: Path, environments: str | None, production: str | None, acco
         "python -m venv .venv && .venv/bin/pip install -r requirements.txt",
         ".venv/bin/aigw plan && .venv/bin/aigw check",
     ]
-    if account_id is None:
-        steps.append("set aigw:accountId in " + ", ".join(f"Pulumi.{e}.yaml" for e in envs) + " (REPLACE)")
+    if placeholders:
+        steps.append("set aigw:accountId in " + ", ".join(f"Pulumi.{e}.yaml" for e in placeholders) + " (REPLACE)")
     if result.private_key is not None:
         steps.append("set the R2 credentials of the log export (commands in "
                      + ", ".join(result.keyed_stacks) + ")")

@@ -15,8 +15,10 @@ from ..spec import ACCOUNT_ID_PATTERN, DEFAULT_PRODUCTION_ENVIRONMENTS, ENVIRONM
 from ..spec.logpush import R2_BUCKET_PATTERN
 
 DEFAULT_ENVIRONMENTS = ("dev", "staging", "prod")
-# Written when no --account is given: valid for `aigw plan` and `aigw check`, marked REPLACE in every stack file.
+# Written when no --account (--production-account) is given: valid for `aigw plan` and `aigw check`, marked
+# REPLACE in every stack file; two of them, so that production is not planned on the account of the others.
 PLACEHOLDER_ACCOUNT = "0" * 32
+PLACEHOLDER_PRODUCTION_ACCOUNT = "f" * 32
 ENVIRONMENT_MAX = 32
 # Pulumi's rule for project names: alphanumerics, hyphens, underscores and periods, at most 100 characters.
 PROJECT_NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,100}$"
@@ -42,10 +44,18 @@ class Settings:
     version: str
     today: str  # YYYY-MM-DD: the tokens' validFrom
     logpush: bool  # production stacks export logs (the public key is added by the writer)
+    production_account: str | None = None  # None: --account, else the production placeholder
 
-    @property
-    def account_id(self) -> str:
-        return self.account or PLACEHOLDER_ACCOUNT
+    def account_of(self, environment: str) -> str:
+        if environment not in self.production:
+            return self.account or PLACEHOLDER_ACCOUNT
+        return self.production_account or self.account or PLACEHOLDER_PRODUCTION_ACCOUNT
+
+    def placeholder(self, environment: str) -> bool:
+        """Whether the stack gets a placeholder account id (no option gave it one)."""
+        if environment in self.production:
+            return self.production_account is None and self.account is None
+        return self.account is None
 
 
 @dataclass(frozen=True)
@@ -109,12 +119,12 @@ def production_of(environments: tuple[str, ...], value: str | None) -> tuple[str
     return production
 
 
-def parse_account(value: str | None) -> str | None:
+def parse_account(value: str | None, option: str = "--account") -> str | None:
     if value is None:
         return None
     account = value.strip().lower()
     if not re.match(ACCOUNT_ID_PATTERN, account):
-        raise InitError(f"--account {value}: not a Cloudflare account id; allowed: 32 hexadecimal characters "
+        raise InitError(f"{option} {value}: not a Cloudflare account id; allowed: 32 hexadecimal characters "
                         f"({ACCOUNT_ID_PATTERN}), as in the dashboard's URL dash.cloudflare.com/<account id>")
     return account
 
@@ -169,13 +179,13 @@ def _project_production(settings: Settings) -> list[str]:
 
 _ACCOUNT_PLACEHOLDER_COMMENT = (
     "  # REPLACE: a placeholder account id (`aigw init` was run without --account). Your account's id is\n"
-    "  # in the dashboard's URL, dash.cloudflare.com/<account id>.\n")
+    "  # in the dashboard's URL, dash.cloudflare.com/<account id>; give production an account of its own.\n")
 
 
 def stack_text(settings: Settings, environment: str) -> str:
     production = environment in settings.production
-    values = {"environment": environment, "account": settings.account_id, "today": settings.today,
-              "account_comment": "" if settings.account else _ACCOUNT_PLACEHOLDER_COMMENT}
+    values = {"environment": environment, "account": settings.account_of(environment), "today": settings.today,
+              "account_comment": _ACCOUNT_PLACEHOLDER_COMMENT if settings.placeholder(environment) else ""}
     if not production:
         return fill(template("stack.yaml.tmpl"), values, "stack.yaml.tmpl")
     if settings.logpush:
@@ -226,7 +236,8 @@ def _readme(settings: Settings) -> str:
         "environments": ", ".join(settings.environments), "production": production,
         "order": " -> ".join(settings.environments), "first": settings.environments[0],
         "stack_init": stack_init, "logpush_note": logpush_note,
-        "account_note": "" if settings.account else " (they hold a placeholder now, marked REPLACE)",
+        "account_note": (" (they hold a placeholder now, marked REPLACE)"
+                         if any(settings.placeholder(e) for e in settings.environments) else ""),
     }, "README.md.tmpl")
 
 

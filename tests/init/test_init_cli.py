@@ -57,14 +57,16 @@ def test_init_writes_the_whole_project_and_lists_it(default_project):
     assert "pulumi stack init dev && pulumi stack init staging && pulumi stack init prod" in proc.stdout
     assert "pip install -r requirements.txt" in proc.stdout
     # No --account: a placeholder, said on stderr and marked in every stack file.
+    # No --account: placeholders (production's differs), said on stderr and marked in every stack file.
     assert proc.stderr.splitlines() == [
-        "aigw: warning: no --account: every stack file holds the placeholder account id "
-        "00000000000000000000000000000000 (marked REPLACE); set your account's id in aigw:accountId before "
-        "`pulumi up`"]
-    for env in ("dev", "staging", "prod"):
+        "aigw: warning: placeholder account ids (marked REPLACE): 00000000000000000000000000000000 in "
+        "Pulumi.dev.yaml, Pulumi.staging.yaml; ffffffffffffffffffffffffffffffff in Pulumi.prod.yaml; set your "
+        "account ids in aigw:accountId before `pulumi up` (--account, --production-account)"]
+    for env, account in (("dev", "0" * 32), ("staging", "0" * 32), ("prod", "f" * 32)):
         text = (root / f"Pulumi.{env}.yaml").read_text()
         assert "# REPLACE: a placeholder account id" in text
-        assert yaml.safe_load(text)["config"]["aigw:environment"] == env
+        config = yaml.safe_load(text)["config"]
+        assert (config["aigw:environment"], config["aigw:accountId"]) == (env, account)
 
 
 def test_the_project_file_program_and_pins(default_project):
@@ -114,7 +116,11 @@ def test_environments_account_and_production_are_written(tmp_path: Path):
     proc = aigw("init", str(root), "--environments", "qa,live", "--production", "live", "--account",
                 ACCOUNT.upper(), "--name", "gw")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr == ""
+    assert proc.stderr.splitlines() == [
+        "aigw: note: qa share the production stacks' account: a Run token or Worker of theirs reaches the "
+        "production gateways without the edge Worker (`aigw diff` says so on every change); --production-account "
+        "gives production an account of its own"]
+    assert "REPLACE" not in (root / "Pulumi.qa.yaml").read_text() + (root / "Pulumi.live.yaml").read_text()
     assert _files(root) == sorted([f for f in FILES if not f.startswith("Pulumi.")]
                                   + ["Pulumi.yaml", "Pulumi.qa.yaml", "Pulumi.live.yaml"])
     project = yaml.safe_load((root / "Pulumi.yaml").read_text())
@@ -134,6 +140,9 @@ def test_environments_account_and_production_are_written(tmp_path: Path):
 # --- refusals -----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("args", "message"), [
+    (["--production-account", "g" * 32],
+     f"aigw: --production-account {'g' * 32}: not a Cloudflare account id; allowed: 32 hexadecimal characters "
+     "(^[0-9a-f]{32}$), as in the dashboard's URL dash.cloudflare.com/<account id>"),
     (["--account", "1234"],
      "aigw: --account 1234: not a Cloudflare account id; allowed: 32 hexadecimal characters (^[0-9a-f]{32}$), "
      "as in the dashboard's URL dash.cloudflare.com/<account id>"),
@@ -167,6 +176,14 @@ def test_every_bad_option_is_named_at_once(tmp_path: Path):
     assert proc.returncode == 2
     assert [line.split(":")[1].strip().split(" ")[0] for line in proc.stderr.splitlines()] == [
         "--production", "--production", "--account"]
+
+
+def test_production_gets_its_own_account(tmp_path: Path):
+    other = "fedcba9876543210fedcba9876543210"
+    proc = aigw("init", str(tmp_path / "p"), "--account", ACCOUNT, "--production-account", other)
+    assert proc.returncode == 0 and proc.stderr == ""
+    plans = _plan(tmp_path / "p")
+    assert {s: p["accountId"] for s, p in plans.items()} == {"dev": ACCOUNT, "staging": ACCOUNT, "prod": other}
 
 
 def test_a_non_empty_directory_is_refused_without_force(tmp_path: Path):
