@@ -446,3 +446,26 @@ def test_the_diffs_words_for_a_worker_are_the_tables_labels():
              "bindings": [{"name": "AI", "type": "ai"}]}
     words = settings(WORKERS_SCRIPT, props)
     assert {re.sub(r" AI$", "", key) for key in words} == {f.label for f in fields.WORKERS_SCRIPT}
+
+
+def test_the_token_keys_table_names_each_keys_input_as_the_table_does():
+    """docs/tokens.md's "Declare a token" table says which `AccountToken` input each key becomes: the
+    field table's (a row set from several keys is named by at least one of them)."""
+    text = (ROOT / "docs" / "tokens.md").read_text(encoding="utf-8")
+    header = "| key | type | default | allowed | `AccountToken` input |"
+    assert header in text, "docs/tokens.md: the token keys table is missing"
+    cells = {}
+    for line in text[text.index(header):].splitlines()[2:]:
+        if not line.startswith("|"):
+            break
+        row = [c.strip() for c in line.strip().strip("|").split("|")]
+        cells[row[0].strip("`")] = row[-1]
+    checked = 0
+    for row in fields.ACCOUNT_TOKEN:
+        if row.spec is None:
+            continue
+        keys = [s.removeprefix("aigw:tokens.<name>.") for s in row.spec.split(", ")]
+        assert all(k in cells for k in keys), (row.prop, keys)
+        assert any(f"`{row.prop}" in cells[k] for k in keys), (row.prop, [cells[k] for k in keys])
+        checked += 1
+    assert checked == 4  # policies, condition, notBefore, expiresOn
