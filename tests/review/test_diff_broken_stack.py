@@ -13,9 +13,13 @@ import json
 import os
 from pathlib import Path
 
-from test_diff_git import branch_repo, diff, replace
+from test_diff_git import ROOT, branch_repo, diff, replace
 
 PROD_TTL = "      cache:\n        ttl: 3600\n"
+
+
+# The line of `aigw:environment` in the repo's dev stack file (1-based): where the broken copies break it.
+ENV_LINE = (ROOT / "Pulumi.dev.yaml").read_text().splitlines().index("  aigw:environment: dev") + 1
 
 
 def _break_dev_and_change_prod(repo: Path, dev_text: bytes) -> None:
@@ -43,8 +47,8 @@ def test_a_duplicate_key_in_one_stack_is_its_own_entry_and_the_others_are_diffed
     dev = stacks["dev"]
     assert dev["error"]["file"] == "Pulumi.dev.yaml"
     (problem,) = dev["error"]["problems"]
-    assert "Pulumi.dev.yaml:7" in problem and "aigw:environment" in problem
-    assert "given twice in one mapping, on Pulumi.dev.yaml:6 and Pulumi.dev.yaml:7" in problem
+    assert f"Pulumi.dev.yaml:{ENV_LINE + 1}" in problem and "aigw:environment" in problem
+    assert f"given twice in one mapping, on Pulumi.dev.yaml:{ENV_LINE} and Pulumi.dev.yaml:{ENV_LINE + 1}" in problem
     assert dev["changes"] == [] and dev["summary"] == {"create": 0, "update": 0, "replace": 0, "delete": 0}
     # Its markdown (the stack's pull-request comment) says it was not diffed, and why.
     assert dev["markdown"].startswith("<!-- aigw-diff: stack=dev -->\n:x: **`dev`**: not diffed: its stack file "
@@ -71,13 +75,13 @@ def test_a_stack_file_that_is_not_utf8_is_named_in_the_markdown_and_the_others_a
     sections = {block.splitlines()[0]: block for block in md.split("\n<!-- ") if block}
     assert md.startswith("<!-- aigw-diff: stack=dev -->\n:x: **`dev`**: not diffed: its stack file "
                          "`Pulumi.dev.yaml` could not be planned (aigw diff exits 2); the other stacks are diffed\n"
-                         "> :x: **Pulumi.dev.yaml:6")
+                         f"> :x: **Pulumi.dev.yaml:{ENV_LINE}")
     assert "byte 0xe9 at column" in md and "is not UTF-8" in md
     assert any(head.endswith("aigw-diff: stack=prod -->") for head in sections)
     assert ":memo: **`prod`** (production): 1 updated" in md
     assert "staging" not in md  # unchanged: no section
     (line,) = proc.stderr.splitlines()
-    assert line.startswith("aigw: Pulumi.dev.yaml:6") and "is not UTF-8" in line
+    assert line.startswith(f"aigw: Pulumi.dev.yaml:{ENV_LINE}") and "is not UTF-8" in line
 
 
 def test_a_named_broken_stack_is_an_entry_too(tmp_path):
