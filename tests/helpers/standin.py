@@ -20,6 +20,15 @@ Endpoints (paths as cloudflare-python 5.9.0 writes them, relative to `base_url`)
     PUT    /accounts/{account_id}/logpush/jobs/{job_id}          partial update; no `dataset` (immutable)
     DELETE /accounts/{account_id}/logpush/jobs/{job_id}          result {"id": job_id}
     GET    /accounts/{account_id}/tokens/verify
+    GET    /accounts/{account_id}/tokens                         account-owned tokens; "Account API Tokens Read"
+    GET    /accounts/{account_id}/ai-gateway/gateways/{id}/logs  page>=1, per_page 1..100 (20), order_by, start_date
+    GET    /accounts/{account_id}/ai-gateway/gateways/{id}/logs/{log_id}            detail (heads, sizes)
+    GET    /accounts/{account_id}/ai-gateway/gateways/{id}/logs/{log_id}/request    the stored body, else 404
+    GET    /accounts/{account_id}/ai-gateway/gateways/{id}/logs/{log_id}/response   the stored body, else 404
+
+The data plane (not under /client/v4; `api.gateway_url(gateway_id)` is a GATEWAY_URL for the edge Worker):
+
+    ANY    /gateway/v1/{account_id}/{gateway_id}/{provider}/{path}   one provider call, logged (see _gateway_call)
 
 Every Logpush call needs the "Logs Write" permission group, reading included. A test picks its
 token's permissions when it builds the stand-in or adds one later, and reads back what the API
@@ -84,6 +93,7 @@ DEFAULT_ACCOUNT = "9a8b7c6d5e4f30210f1e2d3c4b5a6978"
 AIG_READ = "AI Gateway Read"
 AIG_WRITE = "AI Gateway Write"
 AIG_RUN = "AI Gateway Run"
+TOKENS_READ = "Account API Tokens Read"
 LOGS_READ = "Logs Read"
 LOGS_WRITE = "Logs Write"
 
@@ -525,6 +535,9 @@ class Account:
     id: str
     gateways: dict[str, dict[str, Any]] = field(default_factory=dict)  # insertion order = list order
     logpush_jobs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # gateway id -> log id -> the stored log (detail fields, plus "_request"/"_response": the stored bodies or None)
+    logs: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    account_tokens: list[dict[str, Any]] = field(default_factory=list)  # SDK `Token` shapes
 
 
 @dataclass(frozen=True)
@@ -835,6 +848,10 @@ class StandIn:
         token_value = auth[len("Bearer "):] if auth and auth.startswith("Bearer ") else None
         api_path = path[len(API_PREFIX):] if path.startswith(API_PREFIX + "/") else path
         status, payload, extra = 500, error_envelope([{"code": 7000, "message": "Internal Error"}]), {}
+        if path.startswith(GATEWAY_PREFIX + "/"):
+            status, payload = self._gateway_call(method, path, headers, body)
+            self.requests.append(RequestRecord(method, path, query, None, status))
+            return status, payload, {}
         for raw in self._raw:
             if raw.path in api_path and raw.method in (None, method):
                 self._raw.remove(raw)
@@ -982,6 +999,163 @@ class StandIn:
         del account.logpush_jobs[job["id"]]
         return 200, envelope({"id": job["id"]})  # SDK `JobDeleteResponse`: {id}
 
+    # ----------------------------------------------------------------- the Logs API and the data plane
+
+    def gateway_url(self, gateway_id: str, account_id: str | None = None) -> str:
+        """The gateway's data-plane base URL here (what GATEWAY_URL is on gateway.ai.cloudflare.com/v1/...)."""
+        return f"http://127.0.0.1:{self.port}{GATEWAY_PREFIX}/{account_id or self.account_id}/{gateway_id}"
+
+    def logs(self, gateway_id: str, account_id: str | None = None) -> dict[str, dict[str, Any]]:
+        """The gateway's stored logs by id (mutable), oldest first."""
+        return self.account(account_id).logs.setdefault(gateway_id, {})
+
+    def seed_log(self, gateway_id: str, *, account_id: str | None = None, request_body: str | None = None,
+                 response_body: str | None = None, metadata: Mapping[str, Any] | None = None,
+                 path: str = "openai/chat/completions", created_at: datetime | None = None) -> dict[str, Any]:
+        """Store one log as the gateway would (bodies None: stored without them)."""
+        return self._store_log(self.account(account_id), gateway_id, path=path, metadata=metadata,
+                               request_body=request_body, response_body=response_body, created_at=created_at)
+
+    def seed_logs(self, gateway_id: str, count: int, **fields: Any) -> list[str]:
+        return [self.seed_log(gateway_id, **fields)["id"] for _ in range(count)]
+
+    def seed_account_token(self, name: str, permission_groups: Iterable[str], *,
+                           account_id: str | None = None) -> dict[str, Any]:
+        """An account-owned token as List Tokens returns it (SDK `Token`: policies of permission groups)."""
+        token = {"id": secrets.token_hex(16), "name": name, "status": "active", "issued_on": iso(datetime.now(UTC)),
+                 "policies": [{"id": secrets.token_hex(16), "effect": "allow",
+                               "permission_groups": [{"id": secrets.token_hex(16), "name": g}
+                                                     for g in permission_groups],
+                               "resources": {f"com.cloudflare.api.account.{account_id or self.account_id}": "*"}}]}
+        self.account(account_id).account_tokens.append(token)
+        return token
+
+    def _store_log(self, account: Account, gateway_id: str, *, path: str, metadata: Mapping[str, Any] | str | None,
+                   request_body: str | None, response_body: str | None,
+                   created_at: datetime | None = None) -> dict[str, Any]:
+        provider = path.split("/", 1)[0]
+        stamp = iso(created_at) if created_at else self._stamp()
+        log: dict[str, Any] = {
+            # ASSUMED: the id is a UUID (UUIDv7 since changelog 2026-10-08; uuid4 here, ordered by created_at).
+            "id": str(uuid.uuid4()), "cached": False, "created_at": stamp, "duration": 42,
+            "model": "standin-model", "path": path, "provider": provider, "success": True,
+            "tokens_in": 3, "tokens_out": 1, "cost": 0.0, "status_code": 200,
+            "request_content_type": "application/json", "response_content_type": "application/json",
+            "request_type": "universal", "model_type": "text",
+        }
+        if metadata is not None:
+            log["metadata"] = metadata if isinstance(metadata, str) else json.dumps(dict(metadata))
+        log["_request"], log["_response"] = request_body, response_body
+        self.logs(gateway_id, account.id)[log["id"]] = log
+        return log
+
+    def _gateway_call(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> tuple[int, dict]:
+        """One provider call through the gateway. ASSUMED where the docs do not say: an unknown gateway is a
+        404; with authentication on, `cf-aig-authorization: Bearer <a token with AI Gateway Run>` or 401.
+        Logged when the gateway collects logs, or the request says `cf-aig-collect-log: true`;
+        `cf-aig-collect-log: false` logs nothing (AI Gateway docs, Observability > Logging). The bodies are
+        stored unless `cf-aig-collect-log-payload: false` (changelog 2026-03-17); `cf-aig-metadata` is kept
+        as sent (a JSON string, as the Logs API returns it). The provider's answer is a fixed JSON object."""
+        lower = {k.lower(): v for k, v in headers.items()}
+        parts = path[len(GATEWAY_PREFIX) + 1:].split("/", 3)
+        if len(parts) < 4 or not parts[3]:
+            return 404, {"error": "no provider path"}
+        account_id, gateway_id, provider, rest = parts
+        account = self.accounts.get(account_id)
+        gateway = account.gateways.get(gateway_id) if account else None
+        if gateway is None:
+            return 404, {"error": f"gateway {gateway_id!r} not found"}
+        if gateway.get("authentication"):
+            auth = lower.get("cf-aig-authorization", "")
+            token = self.tokens.get(auth[len("Bearer "):]) if auth.startswith("Bearer ") else None
+            if token is None or AIG_RUN not in token.permissions:
+                return 401, {"error": "unauthorized: cf-aig-authorization needs an AI Gateway Run token"}
+        collect = {"true": True, "false": False}.get(lower.get("cf-aig-collect-log", "").strip().lower(),
+                                                      bool(gateway.get("collect_logs")))
+        answer = {"id": "chatcmpl-standin", "object": "chat.completion", "model": "standin-model",
+                  "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}}]}
+        if collect:
+            payloads = lower.get("cf-aig-collect-log-payload", "").strip().lower() != "false"
+            self._store_log(account, gateway_id, path=f"{provider}/{rest.split('?', 1)[0]}",
+                            metadata=lower.get("cf-aig-metadata"),
+                            request_body=body.decode("utf-8", "replace") if payloads else None,
+                            response_body=json.dumps(answer) if payloads else None)
+        return 200, answer
+
+    def _list_logs(self, account: Account, token: Token, query: dict[str, str], body: bytes,
+                   gateway_id: str) -> tuple[int, dict]:
+        _gateway(account, gateway_id)
+        unknown = set(query) - LOG_LIST_PARAMS
+        if unknown:
+            raise ApiError(400, CODE_VALIDATION, f"query.{sorted(unknown)[0]}: unknown parameter",
+                           path=["query", sorted(unknown)[0]])
+        page = _query_int(query, "page", default=1, minimum=1)
+        # ASSUMED: per_page 1..100 and 20 by default, as List Gateways (the Logs API does not say).
+        per_page = _query_int(query, "per_page", default=20, minimum=1, maximum=100)
+        order_by = query.get("order_by", "created_at")
+        direction = query.get("order_by_direction", query.get("direction", "desc"))
+        if order_by not in LOG_ORDER_BY:
+            raise ApiError(400, CODE_VALIDATION, f"query.order_by: must be one of {sorted(LOG_ORDER_BY)}",
+                           path=["query", "order_by"])
+        if direction not in ("asc", "desc"):
+            raise ApiError(400, CODE_VALIDATION, "query.order_by_direction: must be asc or desc",
+                           path=["query", "order_by_direction"])
+        logs = list(self.logs(gateway_id, account.id).values())
+        for name, keep in (("start_date", lambda at, d: at >= d), ("end_date", lambda at, d: at <= d)):
+            if name in query:
+                try:
+                    bound = datetime.fromisoformat(query[name].replace("Z", "+00:00"))
+                except ValueError:
+                    raise ApiError(400, CODE_VALIDATION, f"query.{name}: not an ISO 8601 date-time",
+                                   path=["query", name]) from None
+                if bound.tzinfo is None:
+                    bound = bound.replace(tzinfo=UTC)
+                logs = [g for g in logs if keep(datetime.fromisoformat(g["created_at"].replace("Z", "+00:00")), bound)]
+        logs.sort(key=lambda g: (str(g.get(order_by)), g["created_at"]), reverse=direction == "desc")
+        items = [{k: v for k, v in g.items() if k in LOG_LIST_FIELDS} for g in logs[(page - 1) * per_page:
+                                                                                    page * per_page]]
+        return 200, envelope(items, result_info={"page": page, "per_page": per_page, "count": len(items),
+                                                 "total_count": len(logs)})
+
+    def _log(self, account: Account, gateway_id: str, log_id: str) -> dict[str, Any]:
+        _gateway(account, gateway_id)
+        log = self.logs(gateway_id, account.id).get(log_id)
+        if log is None:
+            raise ApiError(404, CODE_NOT_FOUND, f"Log '{log_id}' not found")
+        return log
+
+    def _get_log(self, account: Account, token: Token, query: dict[str, str], body: bytes, gateway_id: str,
+                 log_id: str) -> tuple[int, dict]:
+        log = self._log(account, gateway_id, log_id)
+        detail = {k: v for k, v in log.items() if not k.startswith("_")}
+        # ASSUMED: the heads and sizes describe the stored bodies, and are absent for a log stored without them.
+        for part in ("request", "response"):
+            stored = log[f"_{part}"]
+            if stored is not None:
+                detail[f"{part}_head"] = stored[:LOG_HEAD]
+                detail[f"{part}_head_complete"] = len(stored) <= LOG_HEAD
+                detail[f"{part}_size"] = len(stored.encode())
+        return 200, envelope(detail)
+
+    def _log_body(self, account: Account, token: Token, query: dict[str, str], body: bytes, gateway_id: str,
+                  log_id: str, part: str) -> tuple[int, dict]:
+        stored = self._log(account, gateway_id, log_id)[f"_{part}"]
+        if stored is None:
+            # ASSUMED: a log stored without bodies answers 404 here (the API reference shows only `{}`).
+            raise ApiError(404, CODE_NOT_FOUND, f"Log '{log_id}' has no stored {part}")
+        try:
+            return 200, json.loads(stored)  # ASSUMED: the body itself, not wrapped in an envelope
+        except ValueError:
+            return 200, {"body": stored}
+
+    def _list_account_tokens(self, account: Account, token: Token, query: dict[str, str],
+                             body: bytes) -> tuple[int, dict]:
+        page = _query_int(query, "page", default=1, minimum=1)
+        per_page = _query_int(query, "per_page", default=20, minimum=5, maximum=50)  # API reference: 5..50
+        items = account.account_tokens[(page - 1) * per_page:page * per_page]
+        return 200, envelope(_copy(items), result_info={"page": page, "per_page": per_page, "count": len(items),
+                                                        "total_count": len(account.account_tokens)})
+
     def _verify_token(self, account: Account, token: Token, query: dict[str, str], body: bytes) -> tuple[int, dict]:
         result: dict[str, Any] = {"id": token.id, "status": token.status}
         if token.expires_on is not None:
@@ -1084,6 +1258,19 @@ def _ratelimit_value(remaining: int, reset: int) -> str:
 
 
 _ACCOUNT = r"^/accounts/(?P<account_id>[^/]+)"
+GATEWAY_PREFIX = "/gateway/v1"
+LOG_HEAD = 100  # ASSUMED: how much of a stored body the detail's `*_head` holds
+LOG_ORDER_BY = {"created_at", "provider", "model", "model_type", "success", "cached"}
+# The query parameters of List Gateway Logs (SDK `log_list_params.py`).
+LOG_LIST_PARAMS = {"cached", "direction", "end_date", "feedback", "filters", "max_cost", "max_duration",
+                   "max_tokens_in", "max_tokens_out", "max_total_tokens", "meta_info", "min_cost", "min_duration",
+                   "min_tokens_in", "min_tokens_out", "min_total_tokens", "model", "model_type", "order_by",
+                   "order_by_direction", "page", "per_page", "provider", "request_content_type",
+                   "response_content_type", "search", "start_date", "success"}
+# What a list entry carries (SDK `LogListResponse`): no heads, sizes or bodies.
+LOG_LIST_FIELDS = {"id", "cached", "created_at", "duration", "model", "path", "provider", "success", "tokens_in",
+                   "tokens_out", "cost", "custom_cost", "metadata", "model_type", "request_content_type",
+                   "request_type", "response_content_type", "status_code", "step"}
 _ROUTES: list[tuple[re.Pattern[str], dict[str, tuple[frozenset[str], Callable[..., tuple[int, dict]]]]]] = [
     (re.compile(_ACCOUNT + r"/ai-gateway/gateways$"), {
         "GET": (frozenset({AIG_READ, AIG_WRITE}), StandIn._list_gateways),
@@ -1109,6 +1296,16 @@ _ROUTES: list[tuple[re.Pattern[str], dict[str, tuple[frozenset[str], Callable[..
     }),
     # Any valid token may verify itself (no permission group).
     (re.compile(_ACCOUNT + r"/tokens/verify$"), {"GET": (frozenset(), StandIn._verify_token)}),
+    # Account-owned tokens: "Account API Tokens Read" (API reference, Account API Tokens > List Tokens).
+    (re.compile(_ACCOUNT + r"/tokens$"), {"GET": (frozenset({TOKENS_READ}), StandIn._list_account_tokens)}),
+    # The Logs API: AI Gateway Read or Write ("Accepted Permissions", API reference, AI Gateway > Logs).
+    (re.compile(_ACCOUNT + r"/ai-gateway/gateways/(?P<gateway_id>[^/]+)/logs$"), {
+        "GET": (frozenset({AIG_READ, AIG_WRITE}), StandIn._list_logs)}),
+    (re.compile(_ACCOUNT + r"/ai-gateway/gateways/(?P<gateway_id>[^/]+)/logs/(?P<log_id>[^/]+)$"), {
+        "GET": (frozenset({AIG_READ, AIG_WRITE}), StandIn._get_log)}),
+    (re.compile(_ACCOUNT + r"/ai-gateway/gateways/(?P<gateway_id>[^/]+)/logs/(?P<log_id>[^/]+)/"
+                r"(?P<part>request|response)$"), {
+        "GET": (frozenset({AIG_READ, AIG_WRITE}), StandIn._log_body)}),
 ]
 
 
