@@ -71,6 +71,34 @@ def program_dir(project_dir: Path) -> Path:
     return project_dir
 
 
+PROGRAM_FILE = "__main__.py"
+
+
+def missing_program_warning(project_dir: Path) -> str | None:
+    """A warning when the project has no Python program of its own (no __main__.py in its program folder):
+    `aigw plan`/`check` plan its stacks with the installed aigw program, but `pulumi up` would run nothing.
+    None when the program is there (or `main:` names a file)."""
+    try:
+        doc = yamlfast.load(yamlfast.read_text(project_dir / PROJECT_FILE))
+    except (yaml.YAMLError, yamlfast.InputRefused, OSError, ValueError):
+        return None  # the plan reports an unreadable Pulumi.yaml itself
+    main = doc.get("main") if isinstance(doc, dict) else None
+    if isinstance(main, str) and (project_dir / main).is_file():
+        return None
+    folder = program_dir(project_dir)
+    if (folder / PROGRAM_FILE).is_file():
+        return None
+    code = "`from aigw.program import main` and `main()`"
+    if not isinstance(main, str):
+        what = f"no `main:` and no {PROGRAM_FILE} in the project root"
+        fix = f"add infra/{PROGRAM_FILE} holding {code}, and `main: infra/` to it"
+    else:
+        what = f"`main: {main}` names no folder" if folder == project_dir else f"`main: {main}` has no {PROGRAM_FILE}"
+        fix = f"add {Path(main) / PROGRAM_FILE} holding {code}"
+    return (f"warning: {_display(project_dir / PROJECT_FILE)}: {what}: aigw plans these stacks with its installed "
+            f"program, but `pulumi up` would run no program here; {fix} (as `aigw init` writes them)")
+
+
 def _stack_candidates(project_dir: Path) -> list[Path]:
     return sorted(p for p in project_dir.glob("Pulumi.*.yaml") if p.name != PROJECT_FILE)
 

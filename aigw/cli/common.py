@@ -39,6 +39,7 @@ def _planned(ctx: click.Context, targets: list[str], jobs: int | None = None,
         resolved, problems = resolve_targets_partial(targets, lambda: _project_dir(ctx))
         if problems and not partial:
             _fail(problems, INVALID)
+        _warn_missing_program(resolved)
         planned = plan_targets(resolved, jobs=jobs, for_check=for_check)
     except PlanError as exc:
         _fail(exc.lines, exc.exit_code)
@@ -49,6 +50,24 @@ def _planned(ctx: click.Context, targets: list[str], jobs: int | None = None,
         _fail(lines, code)
     ctx.obj["unplanned"] = (lines, code) if lines else None
     return [(target.path, plan) for target, plan in planned.plans]
+
+
+def _warn_missing_program(targets: list) -> None:
+    """One warning per project planned whose program folder has no __main__.py (aigw/config.py)."""
+    from ..config import find_project_dir, missing_program_warning
+    from ..spec import SpecError
+
+    seen: set[Path] = set()
+    for target in targets:
+        try:
+            project = find_project_dir(target.path.resolve().parent)
+        except (SpecError, OSError, RuntimeError):
+            continue  # the plan reports it
+        if project not in seen:
+            seen.add(project)
+            warning = missing_program_warning(project)
+            if warning:
+                click.echo(f"aigw: {warning}", err=True)
 
 
 def _exit_unplanned(ctx: click.Context) -> None:

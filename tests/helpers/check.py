@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +12,7 @@ import yaml
 
 # One way to run the real command line for every layer-3 test (tests/helpers/plan.py, importable
 # everywhere: pyproject.toml's pytest `pythonpath`).
-from helpers.plan import ROOT, aigw
+from helpers.plan import ROOT, aigw, copy_project_file
 
 __all__ = ["ROOT", "aigw", "check", "findings", "gateway", "key_line", "make_project"]
 
@@ -34,7 +33,7 @@ def make_project(root: Path, edit: Callable[[dict[str, Any]], None] | None = Non
     """A project in ``root``: the repo's Pulumi.yaml and its Pulumi.prod.yaml as Pulumi.<stack>.yaml after
     ``edit`` changed its `config:` mapping (the edge Worker comes with the installed aigw). Returns the stack file."""
     root.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
+    copy_project_file(root)
     doc = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
     if edit is not None:
         edit(doc["config"])

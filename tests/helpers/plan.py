@@ -15,3 +15,14 @@ def aigw(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> sub
     """``env``: variables added to (or replacing) the test's own environment."""
     return subprocess.run([AIGW, *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=300,
                           env={**os.environ, **env} if env else None)
+
+
+def copy_project_file(directory: Path) -> Path:
+    """The repo's Pulumi.yaml (`main: infra/`, the org defaults) and its one-line program infra/__main__.py into
+    ``directory``, as `aigw init` writes a project: without the program, plan and check warn that `pulumi up`
+    would run none (aigw/config.py missing_program_warning). Returns the Pulumi.yaml written."""
+    import shutil
+
+    (directory / "infra").mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "infra" / "__main__.py", directory / "infra" / "__main__.py")
+    return Path(shutil.copy(ROOT / "Pulumi.yaml", directory / "Pulumi.yaml"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import textwrap
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 
 from aigw.config import load_stack_file
 from aigw.spec import SpecError, StackSpec
+from helpers.plan import copy_project_file
 
 REPO = Path(__file__).resolve().parents[2]
 ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
@@ -30,7 +30,7 @@ class Project:
         """Pulumi.yaml: the repo's own (org defaults included) unless ``text`` is given."""
         path = self.root / "Pulumi.yaml"
         if text is None:
-            shutil.copy(REPO / "Pulumi.yaml", path)
+            copy_project_file(self.root)
         else:
             path.write_text(textwrap.dedent(text))
         return path

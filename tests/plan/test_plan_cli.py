@@ -6,11 +6,10 @@ stack, as `make plan` runs it (the others plan through the suite's plan server, 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-from helpers.plan import ROOT, aigw
+from helpers.plan import aigw, copy_project_file
 
 AI_GATEWAY = "cloudflare:index/aiGateway:AiGateway"
 
@@ -125,7 +124,7 @@ config:
 
 @pytest.fixture()
 def project_dir(tmp_path: Path) -> Path:
-    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    copy_project_file(tmp_path)
     return tmp_path
 
 

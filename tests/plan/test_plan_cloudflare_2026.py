@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-from helpers.plan import ROOT, aigw
+from helpers.plan import aigw, copy_project_file
 
 AI_GATEWAY = "cloudflare:index/aiGateway:AiGateway"
 HEAD = """\
@@ -29,7 +28,7 @@ LEGACY_NOTE = ("maxLogs/onFull (logManagement) apply to Legacy Logs only: accoun
 
 @pytest.fixture()
 def project_dir(tmp_path: Path) -> Path:
-    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")  # org defaults: maxLogs, onFull, retry
+    copy_project_file(tmp_path)  # org defaults: maxLogs, onFull, retry
     return tmp_path
 
 

@@ -7,14 +7,13 @@ logpushPublicKey, and the tokens with their permission group names; no secret va
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from helpers.plan import ROOT, aigw
+from helpers.plan import ROOT, aigw, copy_project_file
 
 AI_GATEWAY = "cloudflare:index/aiGateway:AiGateway"
 LOGPUSH_JOB = "pulumi-python:dynamic/aigw:LogpushJob"  # aigw/components/logpush_job.py
@@ -192,7 +191,7 @@ def test_markdown_lists_the_token_and_logpush_lines(prod_config):
 
 @pytest.fixture()
 def project_dir(tmp_path: Path) -> Path:
-    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    copy_project_file(tmp_path)
     return tmp_path
 
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.plan import ROOT, aigw
+from helpers.plan import ROOT, aigw, copy_project_file
 
 WORKERS_SCRIPT = "cloudflare:index/workersScript:WorkersScript"
 WORKERS_SUBDOMAIN = "cloudflare:index/workersScriptSubdomain:WorkersScriptSubdomain"
@@ -231,7 +230,7 @@ NIGHTLY = "export default { async scheduled() { /* nightly-distinctive-source-ma
 
 @pytest.fixture()
 def project_dir(tmp_path: Path) -> Path:
-    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    copy_project_file(tmp_path)
     (tmp_path / "team").mkdir()
     (tmp_path / "team" / "nightly.mjs").write_text(NIGHTLY)
     (tmp_path / "Pulumi.qa.yaml").write_text(TEAM_STACK)
@@ -249,7 +248,7 @@ def test_a_team_worker_with_a_secret_plans_it_redacted(project_dir: Path):
     output, stack = plan_of(project_dir)
     script = of_type(stack, WORKERS_SCRIPT)["nightly"]
     props = script["props"]
-    assert props["contentFile"] == "team/nightly.mjs"
+    assert props["contentFile"] == "../team/nightly.mjs"  # from the program folder (main: infra/), as the engine runs
     assert props["contentSha256"] == sha256(project_dir / "team" / "nightly.mjs")
     assert props["compatibilityFlags"] == ["nodejs_compat"]
     assert props["scriptName"] == "qa-nightly"

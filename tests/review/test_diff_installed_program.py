@@ -24,7 +24,7 @@ def git(repo: Path, *args: str) -> None:
 def test_a_base_without_a_program_of_its_own_is_planned_with_the_installed_one(tmp_path: Path):
     project = tmp_path / "our-gateways"
     stack_file = make_project(project)  # Pulumi.yaml + Pulumi.prod.yaml, edge Workers, no aigw/ package
-    (project / "infra").mkdir()
+    (project / "infra").mkdir(exist_ok=True)  # make_project writes it too
     (project / "infra" / "__main__.py").write_text("from aigw.program import main\n\nmain()\n")
     assert not (project / "aigw").exists()
     git(project, "init", "--quiet")
