@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from aigw_policy import RULES, Finding
+from aigw_policy.controls import controls_for
 from aigw_policy.engine import STACK_TYPE
 from aigw_policy.vocabulary import (
     ACCOUNT_TOKEN,
@@ -136,7 +137,9 @@ def summary(results: Sequence[StackResult], settings: Settings | None = None) ->
 def to_json(results: Sequence[StackResult], settings: Settings | None = None) -> str:
     return json.dumps({
         "stacks": [{"stack": r.stack, "environment": r.environment, "production": r.production,
-                    "file": _rel(r.file), "findings": [f.as_json() for f in r.findings]} for r in results],
+                    "file": _rel(r.file), "findings": [{**f.as_json(), "controls": controls_for(f.policy)}
+                                                      for f in r.findings]}
+                   for r in results],
         "summary": summary(results, settings),
     }, indent=2)
 
