@@ -1,6 +1,6 @@
 """`aigw`: review and enforce the gateway declarations without credentials.
 
-One module per command (plan, check, diff, compare, audit, drift, import_, init), on the group in app.py, with
+One module per command (plan, check, diff, compare, audit, drift, import_, init, prove), on the group in app.py, with
 what they share in common.py; logpush and logs are groups of aigw/logexport/commands.py.
 
 Exit codes (aigw/exits.py; documented in README.md, and under "Exit codes" in docs/policy.md and docs/live.md):
@@ -10,7 +10,7 @@ Exit codes (aigw/exits.py; documented in README.md, and under "Exit codes" in do
 
 from __future__ import annotations
 
-from . import audit, check, compare, diff, drift, import_, init, plan  # noqa: F401 (each registers its command)
+from . import audit, check, compare, diff, drift, import_, init, plan, prove  # noqa: F401 (each registers its command)
 from .app import main
 
 

@@ -47,6 +47,12 @@ NEEDS = {
     "get gateway": "AI Gateway Read",
     "list Logpush jobs": LOGS_WRITE,
     "verify token": "none (any valid token)",
+    # aigw prove (docs/prove.md): the Logs API reads, and the account's tokens.
+    "list logs": "AI Gateway Read",
+    "get log": "AI Gateway Read",
+    "get log request": "AI Gateway Read",
+    "get log response": "AI Gateway Read",
+    "list account tokens": "Account API Tokens Read",
 }
 
 T = TypeVar("T")
