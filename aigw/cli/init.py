@@ -12,7 +12,7 @@ from .common import EXIT_INVALID, _fail
 
 
 @main.command()
-@click.argument("directory", type=click.Path(path_type=Path), default=".", metavar="[DIR]")
+@click.argument("directory", type=click.Path(path_type=Path), default=None, required=False, metavar="[DIR]")
 @click.option("--environments", default=None, metavar="ENV,...",
               help="Environments, one stack each, deployed in this order. [default: dev,staging,prod]")
 @click.option("--production", default=None, metavar="ENV,...",
@@ -29,11 +29,13 @@ from .common import EXIT_INVALID, _fail
                    "repository), the public key and an R2 log export into the production stacks.")
 @click.option("--force", is_flag=True,
               help="Write into a non-empty DIR: only the files that do not exist (never overwrites one).")
-def init(directory: Path, environments: str | None, production: str | None, account: str | None,
-         production_account: str | None, name: str | None, logpush_key: Path | None, force: bool) -> None:
-    """Write a new project into DIR (default: the current directory): Pulumi.yaml, one stack file per
-    environment, infra/__main__.py, policy/, requirements.txt, .github/ (review and deploy workflows,
-    CODEOWNERS), .gitignore and a README.
+@click.pass_context
+def init(ctx: click.Context, directory: Path | None, environments: str | None, production: str | None,
+         account: str | None, production_account: str | None, name: str | None, logpush_key: Path | None,
+         force: bool) -> None:
+    """Write a new project into DIR (default: --project-dir, else the current directory): Pulumi.yaml, one
+    stack file per environment, infra/__main__.py, policy/, requirements.txt, .github/ (review and deploy
+    workflows, CODEOWNERS), .gitignore and a README.
 
     Every stack plans (`aigw plan`) and passes `aigw check` as written: production stacks front every
     gateway with the edge Worker (payloads off), authenticated, rate limited, guarded and spend capped.
@@ -52,6 +54,8 @@ def init(directory: Path, environments: str | None, production: str | None, acco
     from ..init.write import RSA_BITS, init_project
     from ..review import review_date
 
+    if directory is None:
+        directory = ctx.obj.get("project_dir") or Path(".")
     try:
         envs = parse_environments(environments, "--environments", DEFAULT_ENVIRONMENTS)
         # Every other option is judged too before failing: one line per problem, all at once.

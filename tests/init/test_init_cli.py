@@ -206,6 +206,23 @@ def test_a_directory_holding_only_git_counts_as_empty(tmp_path: Path):
     assert "cd " not in proc.stdout  # already there
 
 
+def test_without_dir_the_project_dir_option_is_the_target(tmp_path: Path):
+    proc = aigw("-C", str(tmp_path / "q"), "init", "--account", ACCOUNT, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "q" / "Pulumi.yaml").is_file() and not (tmp_path / "Pulumi.yaml").exists()
+
+
+def test_the_readme_walks_through_first_plan_deploy_and_pull_request(default_project):
+    root, _ = default_project
+    readme = (root / "README.md").read_text()
+    headings = [line for line in readme.splitlines() if line.startswith("## ")]
+    assert headings == ["## First plan", "## First deploy", "## First pull request", "## Upgrading aigw"]
+    assert readme.startswith("# team-gateways\n")
+    assert f"aigw-infra {VERSION}" in readme
+    assert "`pulumi stack init dev`; `pulumi stack init staging`; `pulumi stack init prod`" in readme
+    assert "(they hold a placeholder now, marked REPLACE)" in readme
+
+
 def test_force_writes_only_the_missing_files_and_never_overwrites(tmp_path: Path):
     (tmp_path / "README.md").write_text("our own readme\n")
     (tmp_path / ".github" / "workflows").mkdir(parents=True)
