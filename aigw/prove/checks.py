@@ -71,8 +71,11 @@ class Check:
         return self.ran and not self.findings
 
     def as_json(self) -> dict[str, Any]:
+        from aigw_policy.controls import controls_for
+
         return {"id": self.id, "ran": self.ran, "passed": self.passed, "summary": self.summary,
-                "counts": self.counts, "findings": [f.as_json() for f in self.findings]}
+                "controls": controls_for(self.id), "counts": self.counts,
+                "findings": [f.as_json() for f in self.findings]}
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,8 @@ class ProveResult:
     def as_json(self) -> dict[str, Any]:
         return {"stack": self.stack, "account": self.account, "environment": self.environment,
                 "gateways": self.gateways, "started": self.started, "finished": self.finished,
-                "requests": self.requests, "passed": self.passed, "notes": self.notes,
+                "requests": self.requests, "passed": self.passed, "exitCode": 0 if self.passed else 1,
+                "notes": self.notes,
                 "checks": [c.as_json() for c in self.checks]}
 
 

@@ -272,3 +272,32 @@ def test_bad_input_is_exit_2_with_what_is_allowed(api: StandIn, args: tuple[str,
 def test_no_token_is_exit_2(api: StandIn) -> None:
     proc = aigw("prove", "prod", token=None, api=api)
     assert proc.returncode == 2 and "CLOUDFLARE_API_TOKEN is not set" in proc.stderr
+
+
+def test_evidence_file_holds_the_results_and_a_one_byte_edit_fails_verify(api: StandIn, account: dict[str, Any],
+                                                                          tmp_path: Path) -> None:
+    path = tmp_path / "evidence.json"
+    proc = prove(api, "--sample", "6", "--evidence", str(path))
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # the canary did not run: findings or not run
+    assert f"evidence written to {path}" in proc.stderr
+    doc = json.loads(path.read_text())
+    sections = {s["name"]: s["data"] for s in doc["sections"]}
+    assert list(sections) == ["run", "source", "plan", "check", "drift", "prove"]
+    checks = {c["id"]: c for c in sections["prove"]["checks"]}
+    assert checks["prove-sample"]["passed"] and checks["prove-sample"]["counts"]["read"] == 6
+    assert "SOC2-CC6.1" in checks["prove-entry-paths"]["controls"]
+    assert sections["prove"]["exitCode"] == 1 and sections["drift"]["missing"] == []
+    ok = aigw("prove", "--verify", str(path), token=None)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "evidence intact: 6 section(s)" in ok.stdout
+    raw = path.read_bytes()
+    at = raw.index(b'"read": 6')
+    path.write_bytes(raw[:at + 8] + b"7" + raw[at + 9:])
+    bad = aigw("prove", "--verify", str(path), token=None)
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "prove" in bad.stderr and "FAILED verification" in bad.stderr
+
+
+def test_verify_takes_no_stack(api: StandIn, tmp_path: Path) -> None:
+    proc = aigw("prove", "prod", "--verify", str(tmp_path / "e.json"), token=None)
+    assert proc.returncode == 2 and "--verify FILE takes no STACK" in proc.stderr
