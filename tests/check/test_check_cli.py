@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from helpers.check import AI_GATEWAY, aigw, check, findings, gateway, make_project
 
+from aigw_policy.controls import controls_for
+
 
 @pytest.fixture(scope="module")
 def repo_check():
@@ -130,8 +132,10 @@ def test_production_gateways_need_authentication_and_a_rate_limit(tmp_path: Path
     ]
     data = json.loads(proc.stdout)
     for finding in data["stacks"][0]["findings"]:
-        assert list(finding) == ["policy", "level", "resource", "message"]
+        assert list(finding) == ["policy", "level", "resource", "message", "controls"]
         assert list(finding["resource"]) == ["type", "name"]
+        # The controls its rule supports (policy/aigw_policy/controls.py, docs/policy.md#controls).
+        assert finding["controls"] == controls_for(finding["policy"]) != []
     messages = [f["message"] for f in data["stacks"][0]["findings"]]
     assert "gateway 'support-bot' (id prod-support-bot) is not authenticated" in messages[0]
     assert "gateway 'batch-summariser' (id prod-batch-summariser) has no rate limit (limit 0, interval 0)" in (
