@@ -94,6 +94,29 @@ def test_review_is_the_repositorys_but_for_the_install(project: Path):
     assert {k: v for k, v in theirs.items() if k != "jobs"} == {k: v for k, v in ours.items() if k != "jobs"}
 
 
+def test_deploy_jobs_are_the_repositorys_but_for_the_install(project: Path):
+    ours = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text())
+    theirs = yaml.safe_load((project / ".github" / "workflows" / "deploy.yml").read_text())
+
+    def steps(job):
+        # The repository comments its first job's script only: compared without comment lines.
+        def uncommented(step):
+            if "run" not in step:
+                return step
+            lines = [line for line in step["run"].splitlines() if not line.lstrip().startswith("#")]
+            return {**step, "run": "\n".join(lines)}
+
+        return [uncommented(s) for s in job["steps"] if not s.get("uses", "").startswith("actions/setup-")
+                and not s.get("name", "").startswith(("Install (", "Install aigw"))]
+
+    for env in ("dev", "staging", "prod"):
+        assert steps(theirs["jobs"][f"deploy-{env}"]) == steps(ours["jobs"][env])
+        keep = ("runs-on", "timeout-minutes", "environment", "concurrency", "env", "if")
+        assert ({k: v for k, v in theirs["jobs"][f"deploy-{env}"].items() if k in keep}
+                == {k: v for k, v in ours["jobs"][env].items() if k in keep})
+    assert {k: v for k, v in theirs.items() if k != "jobs"} == {k: v for k, v in ours.items() if k != "jobs"}
+
+
 def test_the_diff_comment_script_is_the_repositorys(project: Path):
     assert ((project / ".github" / "scripts" / "post-diff-comments.cjs").read_bytes()
             == (ROOT / ".github" / "scripts" / "post-diff-comments.cjs").read_bytes())
