@@ -342,3 +342,19 @@ def test_logpush_key_needs_its_production_stack_files_written(tmp_path: Path):
     assert not key.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["Pulumi.prod.yaml"]
 
+
+
+def test_without_a_production_environment_it_says_so(tmp_path: Path):
+    root = tmp_path / "p"
+    proc = aigw("init", str(root), "--environments", "dev,qa", "--account", ACCOUNT)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines() == [
+        "aigw: note: no production environment: the production rules of the policy apply to none of the stacks"]
+    plans = _plan(root)
+    assert [p["production"] for p in plans.values()] == [False, False]
+    assert not any(r["type"] == WORKERS_SCRIPT for p in plans.values() for r in p["resources"])
+    refused = aigw("init", str(tmp_path / "q"), "--environments", "dev", "--logpush-key", str(tmp_path / "k.pem"))
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines() == [
+        "aigw: --logpush-key: no production environment (--production) to export logs from"]
+    assert not (tmp_path / "k.pem").exists() and not (tmp_path / "q").exists()
