@@ -247,9 +247,11 @@ def plan_digest(plan: dict[str, Any]) -> str:
 
 
 def offline_sections(project_dir: Path, stack: str, policy_config: Path | None = None, *,
+                     plan: dict[str, Any] | None = None,
                      now: Callable[[], str] = utc_now) -> list[tuple[str, dict[str, Any]]]:
     """The sections that need no credentials: ``run`` (tool, version, stack, time), ``source`` (git), ``plan``
-    (the plan digest) and ``check`` (`aigw check --format json` of the stack). One plan subprocess.
+    (the plan digest) and ``check`` (`aigw check --format json` of the stack). One plan subprocess, none when
+    ``plan`` (the stack's plan, as `aigw plan` made it) is given.
 
     Raises EvidenceError (exit 2 for invalid input, 4 when the program failed) when the stack cannot be planned.
     """
@@ -270,10 +272,13 @@ def offline_sections(project_dir: Path, stack: str, policy_config: Path | None =
         raise EvidenceError(exc.lines, exc.exit_code) from None
     except ValueError as exc:  # AIGW_TODAY
         raise EvidenceError([str(exc)]) from None
-    planned = plan_targets([target], jobs=1, for_check=True)
-    if planned.lines:
-        raise EvidenceError(planned.lines, planned.exit_code)
-    ((_, plan),) = planned.plans
+    if plan is None:
+        planned = plan_targets([target], jobs=1, for_check=True)
+        if planned.lines:
+            raise EvidenceError(planned.lines, planned.exit_code)
+        ((_, plan),) = planned.plans
+    elif plan.get("stack") != target.stack:
+        raise EvidenceError([f"offline_sections: the plan given is stack {plan.get('stack')!r}, not {stack!r}"], 4)
     lines = policy_config.read_text().splitlines() if policy_config is not None else []
     result = located_in_policy_config(check_plan(plan, target.path, settings, today), policy_config, lines)
     check = json.loads(check_format.to_json([result], settings))
@@ -389,11 +394,9 @@ def _entry_problems(entries: list[dict[str, Any]], recorded_final: str) -> list[
                                     f"digest is {digests[key]}")
         own = entry_hash(e["name"], e["recordedAt"], e["previous"], digests)
         next_link = entries[i + 1]["previous"] if i + 1 < len(entries) else None
-        if own != e["hash"]:
-            digest_edit = any(p.startswith(f"{label}: digests.") for p in problems)
-            if digest_edit:
-                pass
-            elif entry_hash(e["name"], e["recordedAt"], expected_previous, digests) == e["hash"]:
+        if own != e["hash"] and not any(p.startswith(f"{label}: digests.") for p in problems):
+            # (an edited digest, named above, explains a hash that no longer matches)
+            if entry_hash(e["name"], e["recordedAt"], expected_previous, digests) == e["hash"]:
                 problems.append(f"{label}: previous (its link to the section before) was edited: it is "
                                 f"{e['previous']}, the chain recorded {expected_previous}")
             elif own == next_link or (next_link is None and final_hash([*recorded[:-1], own]) ==

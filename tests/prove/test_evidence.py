@@ -310,6 +310,28 @@ def test_offline_sections_of_the_repo_prod_stack(tmp_path: Path):
     assert data["check"]["reviewDate"] == "2026-12-01"  # AIGW_TODAY of the suite
     path = written(tmp_path, ev.build(sections, environ={}))
     assert ev.verify_command(path, environ={})[0] == 0
+    # A caller that planned the stack already (aigw prove) passes its plan: the same sections, no plan run.
+    again = dict(ev.offline_sections(ROOT, "prod", plan=stack))
+    assert (again["plan"], again["check"]) == (data["plan"], data["check"])
+    with pytest.raises(ev.EvidenceError) as err:
+        ev.offline_sections(ROOT, "dev", plan=stack)
+    assert err.value.exit_code == 4 and "the plan given is stack 'prod', not 'dev'" in err.value.lines[0]
+
+
+@pytest.mark.slow
+def test_aigw_prove_verify(tmp_path: Path, doc: dict):
+    path = written(tmp_path, doc)
+    proc = aigw("prove", "--verify", str(path), env={ev.KEY_ENV: ""})
+    assert (proc.returncode, proc.stderr) == (0, ""), proc.stderr
+    assert proc.stdout.startswith(f"{path}: evidence intact: 5 section(s)")
+    path.write_text(path.read_text(encoding="utf-8").replace('"mandatory": 1', '"mandatory": 0'), encoding="utf-8")
+    proc = aigw("prove", "--verify", str(path), env={ev.KEY_ENV: ""})
+    assert proc.returncode == 1
+    assert f"{path}: section 3 ('check'): data.summary was edited" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    path.write_text("{not json", encoding="utf-8")
+    proc = aigw("prove", "--verify", str(path), env={ev.KEY_ENV: ""})
+    assert proc.returncode == 2 and "not JSON" in proc.stderr, proc.stderr
 
 
 def test_offline_sections_of_an_unknown_stack_is_an_input_error():
