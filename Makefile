@@ -39,6 +39,7 @@ bench: install
 	$(PY) bench/check_bench.py
 	$(PY) bench/pack_bench.py
 	$(PY) bench/live_bench.py
+	$(PY) bench/prove_bench.py
 
 lint: install
 	$(VENV)/bin/ruff check aigw infra policy tests bench

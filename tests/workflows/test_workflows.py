@@ -32,7 +32,7 @@ DIFF_FIXTURE = HERE / "diff-prod-staging.json"
 
 PINNED_ACTIONS = {
     "actions/checkout@v4", "actions/setup-python@v5", "actions/setup-node@v4", "actions/github-script@v7",
-    "github/codeql-action/upload-sarif@v3", "pulumi/actions@v6",
+    "github/codeql-action/upload-sarif@v3", "pulumi/actions@v6", "actions/upload-artifact@v4",
 }
 DEPLOY_SECRETS = {"CLOUDFLARE_API_TOKEN", "PULUMI_ACCESS_TOKEN", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE"}
 
@@ -83,8 +83,8 @@ def _fake_command(path: Path, body: str) -> None:
 
 # --- actionlint ---------------------------------------------------------------------------------------
 
-def test_the_two_workflows_exist():
-    assert sorted(p.name for p in WORKFLOWS.iterdir()) == ["deploy.yml", "review.yml"]
+def test_the_workflows_exist():
+    assert sorted(p.name for p in WORKFLOWS.iterdir()) == ["deploy.yml", "prove.yml", "review.yml"]
 
 
 def test_actionlint_finds_nothing_in_the_workflows():
@@ -112,13 +112,13 @@ def test_actionlint_reads_the_review_workflow_deeply():
 
 # --- both workflows -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["review.yml", "deploy.yml"])
+@pytest.mark.parametrize("name", ["review.yml", "deploy.yml", "prove.yml"])
 def test_actions_are_the_pinned_majors(name: str):
     uses = {s["uses"] for job in _load(name)["jobs"].values() for s in job["steps"] if "uses" in s}
     assert uses <= PINNED_ACTIONS, uses - PINNED_ACTIONS
 
 
-@pytest.mark.parametrize("name", ["review.yml", "deploy.yml"])
+@pytest.mark.parametrize("name", ["review.yml", "deploy.yml", "prove.yml"])
 def test_python_311_and_node_20(name: str):
     for job in _load(name)["jobs"].values():
         steps = {s["uses"]: s.get("with", {}) for s in job["steps"] if "uses" in s}
@@ -127,7 +127,7 @@ def test_python_311_and_node_20(name: str):
         assert any(s.get("run") == "make install" for s in job["steps"])
 
 
-@pytest.mark.parametrize("name", ["review.yml", "deploy.yml"])
+@pytest.mark.parametrize("name", ["review.yml", "deploy.yml", "prove.yml"])
 def test_no_secret_is_interpolated_into_a_script(name: str):
     # Secrets reach a step through `env:` only: a `${{ secrets.X }}` inside `run:` would be pasted
     # into the script text (and into its log on an error).
@@ -477,3 +477,35 @@ def test_codeowners_owns_the_gate_and_docs_show_the_same_file():
     assert "**Require review from Code Owners**" in docs
     assert ("https://docs.github.com/en/repositories/managing-your-repositorys-settings-and-features/"
             "customizing-your-repository/about-code-owners") in docs
+
+
+# --- prove.yml ----------------------------------------------------------------------------------------
+
+def test_prove_runs_daily_read_only_and_keeps_the_evidence_whatever_the_result(tmp_path: Path):
+    workflow = _load("prove.yml")
+    assert [t["cron"] for t in _on(workflow)["schedule"]] and "workflow_dispatch" in _on(workflow)
+    assert workflow["permissions"] == {}
+    (job,) = workflow["jobs"].values()
+    assert job["permissions"] == {"contents": "read"}
+    steps = {s.get("name"): s for s in job["steps"]}
+    run = steps["aigw prove prod (read-only)"]
+    assert "aigw prove prod --sample 200 --evidence evidence.json" in run["run"]
+    assert "--canary" not in run["run"]  # read-only: no model calls
+    assert run["env"]["CLOUDFLARE_API_TOKEN"] == "${{ secrets.CLOUDFLARE_PROVE_TOKEN }}"
+    keep = steps["Keep the evidence file"]
+    assert keep["uses"] == "actions/upload-artifact@v4" and keep["if"] == "${{ !cancelled() }}"
+    assert "evidence.json" in keep["with"]["path"]
+    # The step's script keeps aigw's exit code (1: findings) after writing the summary.
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    venv = tmp_path / ".venv" / "bin"
+    venv.mkdir(parents=True)
+    aigw = venv / "aigw"
+    aigw.write_text("#!/bin/sh\nif [ \"$2\" = --verify ]; then exit 0; fi\necho '## findings'\n"
+                    "echo '{}' > evidence.json\nexit 1\n")
+    aigw.chmod(0o755)
+    summary = tmp_path / "summary.md"
+    proc = subprocess.run(["bash", "-e", "-c", run["run"]], cwd=tmp_path, capture_output=True, text=True,
+                          env={**os.environ, "GITHUB_STEP_SUMMARY": str(summary)}, check=False, timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    assert "## findings" in summary.read_text() and (tmp_path / "evidence.json").exists()
