@@ -29,12 +29,12 @@ ID_RULE = (
 )
 SECRET_ONLY_FOR_CREDENTIALS = (
     "a secret is accepted only for credentials (OTel authorization and credential headers, "
-    "Stripe authorization, Logpush destination and R2 keys, Worker secrets); this value is not one, "
+    "Stripe authorization, Logpush destination and R2 keys, Worker secrets, provider keys); this value is not one, "
     "set it in plain text"
 )
 GATEWAY_KEYS = (
     "cache, rateLimit, logging, authentication, retry, dlp, guardrails, otel, spendLimits, stripe, "
-    "zdr, byokOnly, workersAiBillingMode, storeId, edge, protect, id"
+    "zdr, byokOnly, workersAiBillingMode, storeId, providerKeys, routes, edge, protect, id"
 )
 
 

@@ -27,7 +27,7 @@ EDGE_SCRIPT_RULE = (
 CLASH_RULE = "binding names must be unique; AI and GATEWAY_ID are set by this project"
 SECRET_ONLY_FOR_CREDENTIALS = (
     "a secret is accepted only for credentials (OTel authorization and credential headers, "
-    "Stripe authorization, Logpush destination and R2 keys, Worker secrets); this value is not one, "
+    "Stripe authorization, Logpush destination and R2 keys, Worker secrets, provider keys); this value is not one, "
     "set it in plain text"
 )
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from . import base, errors, gateway, logpush, merge, secrets, stack, tokens, wording, workers
+from . import base, errors, gateway, logpush, merge, routing, secrets, stack, tokens, wording, workers
 from .base import (
     ACCOUNT_ID_PATTERN,
     DEFAULT_PRODUCTION_ENVIRONMENTS,
@@ -115,7 +115,7 @@ from .workers import (
 
 # Error wording names the model a pydantic union member stands for (wording._MODEL_NAMES): every model of
 # the package, registered once all are defined.
-for _module in (base, secrets, errors, workers, logpush, gateway, tokens, merge, wording, stack):
+for _module in (base, secrets, errors, workers, logpush, routing, gateway, tokens, merge, wording, stack):
     for _cls in list(vars(_module).values()):
         if isinstance(_cls, type) and issubclass(_cls, BaseModel):
             wording._MODEL_NAMES[_cls.__name__] = _cls

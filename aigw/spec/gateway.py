@@ -32,6 +32,7 @@ from aigw_policy.vocabulary import (
 
 from .base import Action, _Model
 from .logpush import check_logpush_public_key
+from .routing import ProviderKeySpec, RouteSpec, check_provider_keys, check_routes
 from .secrets import (
     _PLAINTEXT_CREDENTIAL,
     Secret,
@@ -353,6 +354,9 @@ class GatewaySettings(_Model):
     byok_only: Annotated[bool, Field(strict=True)] = False
     workers_ai_billing_mode: Literal["postpaid", "unified"] = DEFAULT_WORKERS_AI_BILLING_MODE
     store_id: str | None = None
+    provider_keys: list[ProviderKeySpec] = Field(
+        default_factory=list, description="BYOK keys: a Secrets Store secret and a provider config each.")
+    routes: dict[str, RouteSpec] = Field(default_factory=dict, description="Dynamic routes by name.")
     edge: EdgeSpec | None = Field(None, description="Front the gateway with the edge Worker (null: none).")
     protect: Annotated[bool, Field(strict=True)] | None = Field(
         None,
@@ -362,6 +366,16 @@ class GatewaySettings(_Model):
         ),
     )
 
+
+    @field_validator("provider_keys")
+    @classmethod
+    def _provider_keys(cls, value: list[ProviderKeySpec]) -> list[ProviderKeySpec]:
+        return check_provider_keys(value)
+
+    @field_validator("routes")
+    @classmethod
+    def _routes(cls, value: dict[str, RouteSpec]) -> dict[str, RouteSpec]:
+        return check_routes(value)
 
     @field_validator("authentication_setting", mode="before")
     @classmethod

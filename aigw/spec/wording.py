@@ -59,8 +59,8 @@ def _allowed(err: Mapping[str, Any], model: type[BaseModel] | None, loc: list[st
     if isinstance(err.get("input"), Secret) and kind != "value_error":
         return (
             "a secret is accepted only for credentials (OTel authorization and credential headers, "
-            "Stripe authorization, Logpush destination and R2 keys, Worker secrets); this value is not one, "
-            "set it in plain text"
+            "Stripe authorization, Logpush destination and R2 keys, Worker secrets, provider keys); "
+            "this value is not one, set it in plain text"
         )
     if kind == "extra_forbidden":
         owner = _model_at(model, loc[:-1])
