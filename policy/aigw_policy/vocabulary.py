@@ -18,6 +18,9 @@ CLOUDFLARE_LOGPUSH_JOB = "cloudflare:index/logpushJob:LogpushJob"
 WORKERS_SCRIPT_SUBDOMAIN = "cloudflare:index/workersScriptSubdomain:WorkersScriptSubdomain"
 R2_BUCKET = "cloudflare:index/r2Bucket:R2Bucket"
 R2_BUCKET_LIFECYCLE = "cloudflare:index/r2BucketLifecycle:R2BucketLifecycle"
+SECRETS_STORE = "cloudflare:index/secretsStore:SecretsStore"
+SECRETS_STORE_SECRET = "cloudflare:index/secretsStoreSecret:SecretsStoreSecret"
+AI_GATEWAY_DYNAMIC_ROUTING = "cloudflare:index/aiGatewayDynamicRouting:AiGatewayDynamicRouting"
 # The stack's Logpush job is a Pulumi dynamic resource of this project (aigw/components/logpush_job.py):
 # pulumi-cloudflare 6.23.1's LogpushJob rejects the ai_gateway_events dataset (its `dataset` enum).
 # A dynamic resource's type is `pulumi-python:dynamic/<module>:<name>` (Pulumi docs, Dynamic
@@ -27,6 +30,10 @@ LOGPUSH_JOB_NAME = "LogpushJob"
 LOGPUSH_JOB = f"pulumi-python:dynamic/{LOGPUSH_JOB_MODULE}:{LOGPUSH_JOB_NAME}"
 # Its props carry pulumi-cloudflare's LogpushJob names, so readers accept a job of either type.
 LOGPUSH_JOBS = (LOGPUSH_JOB, CLOUDFLARE_LOGPUSH_JOB)
+# A gateway's BYOK provider config (aigw/components/provider_config.py): pulumi-cloudflare 6.23.1 has no
+# resource for `/ai-gateway/gateways/{gateway_id}/provider_configs`.
+PROVIDER_CONFIG_NAME = "ProviderConfig"
+PROVIDER_CONFIG = f"pulumi-python:dynamic/{LOGPUSH_JOB_MODULE}:{PROVIDER_CONFIG_NAME}"
 
 # This project's component resources.
 GATEWAY_COMPONENT = "aigw:index:Gateway"
