@@ -311,6 +311,66 @@ ACCOUNT_TOKEN_UNSUPPORTED: tuple[Unsupported, ...] = (
 )
 
 
+# --- SecretsStore, SecretsStoreSecret, ProviderConfig, AiGatewayDynamicRouting (BYOK and routes) -------
+# A gateway's provider keys (aigw/components/provider_keys.py): the stack's pulumi-cloudflare
+# `SecretsStore` (`pulumi_cloudflare/secrets_store.py` `SecretsStoreArgs`), one `SecretsStoreSecret` per key
+# (`secrets_store_secret.py`; its `value` is a secret input and output), and the gateway's provider config,
+# a Pulumi dynamic resource over the SDK (aigw/components/provider_config.py; pulumi-cloudflare 6.23.1 has no
+# resource for it). API keys: cloudflare-python `cloudflare/types/secrets_store/store_create_params.py`,
+# `types/secrets_store/stores/secret_create_params.py` (`Body`), `types/ai_gateway/provider_config_create_params.py`
+# ("Create a new Provider Configs": POST /accounts/{account_id}/ai-gateway/gateways/{gateway_id}/provider_configs).
+# Routes: pulumi-cloudflare `ai_gateway_dynamic_routing.py` (`AiGatewayDynamicRoutingArgs`), the API's
+# `types/ai_gateway/dynamic_routing_create_params.py`. Replacement: the store's and the secret's names are
+# their identity (terraform-provider-cloudflare `internal/services/secrets_store*/schema.go`:
+# `account_id`, `store_id`, `name` `RequiresReplace`); a provider config has no update in the SDK, so
+# every change replaces it (delete first: one config per provider and alias).
+
+_GW = "aigw:gateways.<name>."
+_KEYS = _GW + "providerKeys[]."
+
+SECRETS_STORE: tuple[Field, ...] = (
+    Field("accountId", "account_id", None, "account", replaces=True),
+    Field("name", "name", None, "name", replaces=True),  # aigw-<stack>
+)
+SECRETS_STORE_UNSUPPORTED: tuple[Unsupported, ...] = (
+    Unsupported("force", "never set: deleting the store must not cascade-delete secrets it still holds"),
+)
+
+SECRETS_STORE_SECRET: tuple[Field, ...] = (
+    Field("accountId", "account_id", None, "account", replaces=True),
+    Field("storeId", "store_id", _GW + "storeId", "store", replaces=True),
+    Field("name", "name", _KEYS + "provider, aigw:gateways.<name>.providerKeys[].alias", "name", replaces=True),
+    Field("scopes", "scopes", None, "scopes"),  # ["ai_gateway"]
+    Field("value", "value", _KEYS + "key", "key", credential=True),
+    Field("comment", "comment", None, "comment"),
+)
+SECRETS_STORE_SECRET_UNSUPPORTED: tuple[Unsupported, ...] = ()
+
+PROVIDER_CONFIG: tuple[Field, ...] = (
+    Field("accountId", "account_id", None, "account", replaces=True),
+    Field("gatewayId", "gateway_id", _GW + "id", "gateway", replaces=True),
+    Field("providerSlug", "provider_slug", _KEYS + "provider", "provider", replaces=True),
+    Field("alias", "alias", _KEYS + "alias", "alias", replaces=True),
+    Field("defaultConfig", "default_config", _KEYS + "default", "default", replaces=True),
+    Field("secretId", "secret_id", None, "secret", replaces=True),  # the SecretsStoreSecret's id, never the key
+    Field("rateLimit", "rate_limit", _KEYS + "rateLimit.limit", "rate limit", replaces=True),
+    Field("rateLimitPeriod", "rate_limit_period", _KEYS + "rateLimit.period", "rate limit",
+          replaces=True),
+)
+PROVIDER_CONFIG_UNSUPPORTED: tuple[Unsupported, ...] = (
+    Unsupported("secret", "the key is never sent to the provider config (it would sit in its state): it is a "
+                          "Secrets Store secret of the stack, referenced by secret_id"),
+)
+
+AI_GATEWAY_DYNAMIC_ROUTING: tuple[Field, ...] = (
+    Field("accountId", "account_id", None, "account", replaces=True),
+    Field("gatewayId", "gateway_id", _GW + "id", "gateway", replaces=True),
+    Field("name", "name", _GW + "routes.<route>", "route"),
+    Field("elements", "elements", _GW + "routes.<route>.elements", "elements"),
+)
+AI_GATEWAY_DYNAMIC_ROUTING_UNSUPPORTED: tuple[Unsupported, ...] = ()
+
+
 def by_prop(table: Iterable[Field] = AI_GATEWAY) -> dict[str, Field]:
     return {f.prop: f for f in table}
 
@@ -424,7 +484,8 @@ def markdown_table(table: Iterable[Field] = AI_GATEWAY,
 
 
 # The resources with a generated table in docs/configuration.md.
-DOCS_TABLES = {"AiGateway": (AI_GATEWAY, AI_GATEWAY_UNSUPPORTED), "LogpushJob": (LOGPUSH_JOB, LOGPUSH_JOB_UNSUPPORTED)}
+DOCS_TABLES = {"AiGateway": (AI_GATEWAY, AI_GATEWAY_UNSUPPORTED), "LogpushJob": (LOGPUSH_JOB, LOGPUSH_JOB_UNSUPPORTED),
+               "ProviderConfig": (PROVIDER_CONFIG, PROVIDER_CONFIG_UNSUPPORTED)}
 
 
 # --- the resources, for the checks ----------------------------------------------------------------
@@ -461,4 +522,16 @@ RESOURCES: tuple[Resource, ...] = (
              ("cloudflare.types.accounts.token_create_params:TokenCreateParams",
               "cloudflare.types.accounts.token_update_params:TokenUpdateParams"),
              "docs/tokens.md"),
+    Resource("SecretsStore", SECRETS_STORE, SECRETS_STORE_UNSUPPORTED,
+             "pulumi_cloudflare.secrets_store:SecretsStoreArgs",
+             ("cloudflare.types.secrets_store.store_create_params:StoreCreateParams",),
+             "docs/configuration.md"),
+    Resource("SecretsStoreSecret", SECRETS_STORE_SECRET, SECRETS_STORE_SECRET_UNSUPPORTED,
+             "pulumi_cloudflare.secrets_store_secret:SecretsStoreSecretArgs",
+             ("cloudflare.types.secrets_store.stores.secret_create_params:Body",),
+             "docs/configuration.md", path_params=("account_id", "store_id")),
+    Resource("AiGatewayDynamicRouting", AI_GATEWAY_DYNAMIC_ROUTING, AI_GATEWAY_DYNAMIC_ROUTING_UNSUPPORTED,
+             "pulumi_cloudflare.ai_gateway_dynamic_routing:AiGatewayDynamicRoutingArgs",
+             ("cloudflare.types.ai_gateway.dynamic_routing_create_params:DynamicRoutingCreateParams",),
+             "docs/configuration.md", path_params=("gateway_id",)),
 )

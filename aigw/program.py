@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import pulumi_cloudflare as cloudflare
 
+from . import fields
 from .components.gateway import Gateway
 from .components.log_export import LogExport
 from .components.tokens import ApiToken
@@ -24,7 +26,8 @@ def deploy(spec: StackSpec) -> dict[str, Any]:
     """Declare the stack's resources; export and return what clients and operators need."""
     project_dir = Path(spec.project_dir)
     tokens = {t.name: ApiToken(spec, t) for t in spec.tokens}
-    gateways = {gw.name: Gateway(spec, gw) for gw in spec.gateways}
+    store = secrets_store(spec)
+    gateways = {gw.name: Gateway(spec, gw, store_id=store.id if store is not None else None) for gw in spec.gateways}
     exports: dict[str, Any] = {
         "environment": spec.environment,
         "accountId": spec.account_id,
@@ -46,6 +49,15 @@ def deploy(spec: StackSpec) -> dict[str, Any]:
     for key, value in exports.items():
         pulumi.export(key, value)
     return exports
+
+
+def secrets_store(spec: StackSpec) -> Any:
+    """The stack's Secrets Store, where provider keys of gateways without a storeId of their own live
+    (one per stack, `aigw-<stack>`); None when no gateway needs it."""
+    if not any(gw.provider_keys and gw.store_id is None for gw in spec.gateways):
+        return None
+    return cloudflare.SecretsStore(
+        "provider-keys", **fields.inputs(fields.SECRETS_STORE, account_id=spec.account_id, name=f"aigw-{spec.stack}"))
 
 
 def main() -> dict[str, Any]:

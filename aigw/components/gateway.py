@@ -13,6 +13,8 @@ from aigw_policy.vocabulary import edge_script_name as edge_name
 
 from .. import fields
 from ..spec import GatewaySpec, Secret, StackSpec
+from ..spec.routing import SECRET_SCOPE, RouteSpec, secret_name
+from .provider_config import ProviderConfig
 
 GATEWAY_HOST = "https://gateway.ai.cloudflare.com/v1"
 # Provider path segments clients append to the gateway's base URL.
@@ -172,6 +174,35 @@ def _spend_rule(rule: Any) -> dict[str, Any]:
     return out
 
 
+def route_elements(route: RouteSpec) -> list[dict[str, Any]]:
+    """A route's elements as AiGatewayDynamicRouting inputs (python names): the provider's `conditions` is a
+    string (pulumi-cloudflare `AiGatewayDynamicRoutingElementPropertiesArgs.conditions`), so the conditions
+    go as canonical JSON; a model's `provider` is the bridge's `ai_gateway_dynamic_routing_provider`."""
+    out: list[dict[str, Any]] = []
+    for e in route.elements:
+        element: dict[str, Any] = {"id": e.id, "type": e.type,
+                                   "outputs": {k: {"element_id": v} for k, v in _targets(e)}}
+        if e.type == "conditional":
+            element["properties"] = {"conditions": json.dumps(e.properties.conditions, sort_keys=True,
+                                                              separators=(",", ":"))}
+        elif e.type == "rate":
+            p = e.properties
+            element["properties"] = {"key": p.key, "limit": float(p.limit), "limit_type": p.limit_type,
+                                     "window": float(p.window)}
+        elif e.type == "model":
+            p = e.properties
+            element["properties"] = {"ai_gateway_dynamic_routing_provider": p.provider, "model": p.model,
+                                     "retries": float(p.retries), "timeout": float(p.timeout)}
+        out.append(element)
+    return out
+
+
+def _targets(element: Any) -> list[tuple[str, str]]:
+    from ..spec.routing import targets
+
+    return targets(element)
+
+
 # The field table's transforms (Field.to_input), by name.
 _TO_INPUT = {"dlp": _dlp, "guardrails": _guardrails, "otel": _otels, "spend_limits": _spend_limits,
              "stripe": _stripe}
@@ -186,24 +217,66 @@ class Gateway(pulumi.ComponentResource):
 
     TYPE = GATEWAY_COMPONENT
 
-    def __init__(self, stack: StackSpec, spec: GatewaySpec, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, stack: StackSpec, spec: GatewaySpec, opts: pulumi.ResourceOptions | None = None,
+                 store_id: pulumi.Input[str] | None = None):
+        """``store_id``: the stack's Secrets Store, for a gateway with provider keys and no storeId of its own."""
         super().__init__(self.TYPE, spec.name, None, opts)
         self.spec = spec
         self.gateway_id = spec.id
         self.base_url = base_url(stack.account_id, spec.id)
         self.provider_urls = {p: f"{self.base_url}/{p}" for p in PROVIDERS}
         self.client_contract = client_contract(stack, spec)
+        args = gateway_args(stack, spec)
+        if spec.provider_keys and spec.store_id is None:
+            if store_id is None:
+                raise ValueError(f"gateway {spec.name!r} has provider keys: it needs the stack's Secrets Store")
+            args["store_id"] = store_id
         self.resource = cloudflare.AiGateway(
             spec.name,
-            **gateway_args(stack, spec),
+            **args,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 protect=bool(spec.protect),
                 additional_secret_outputs=SECRET_OUTPUTS,
             ),
         )
+        self.secrets, self.provider_configs = self._provider_keys(stack, spec, args.get("store_id"))
+        self.routes = {name: self._route(stack, spec, name, route) for name, route in spec.routes.items()}
         # No register_outputs(): the component has no outputs of its own (exports carry
         # them), and the extra RPC per gateway costs ~1 s per 1,000 gateways in the plan.
+
+    def _provider_keys(self, stack: StackSpec, spec: GatewaySpec, store_id: Any) -> tuple[list[Any], list[Any]]:
+        """Per key: a Secrets Store secret holding it (scope ai_gateway, named as Cloudflare looks it up) and
+        the provider config that points at the secret by id (the key itself never reaches the config)."""
+        secrets, configs = [], []
+        for key in spec.provider_keys:
+            name = f"{spec.name}-{key.provider}-{key.alias}"
+            stored = cloudflare.SecretsStoreSecret(
+                name,
+                **fields.inputs(fields.SECRETS_STORE_SECRET, account_id=stack.account_id, store_id=store_id,
+                                name=secret_name(spec.id, key.provider, key.alias), scopes=[SECRET_SCOPE],
+                                value=secret(key.key),
+                                comment=f"aigw: {key.provider} key {key.alias!r} of gateway {spec.id}"),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.resource]),
+            )
+            props: dict[str, Any] = {"accountId": stack.account_id, "gatewayId": spec.id,
+                                     "providerSlug": key.provider, "alias": key.alias,
+                                     "defaultConfig": key.default_config, "secretId": stored.id}
+            if key.rate_limit is not None:
+                props["rateLimit"] = key.rate_limit.limit
+                props["rateLimitPeriod"] = key.rate_limit.period
+            configs.append(ProviderConfig(name, props, pulumi.ResourceOptions(parent=self,
+                                                                              depends_on=[self.resource])))
+            secrets.append(stored)
+        return secrets, configs
+
+    def _route(self, stack: StackSpec, spec: GatewaySpec, name: str, route: RouteSpec) -> Any:
+        return cloudflare.AiGatewayDynamicRouting(
+            f"{spec.name}-{name}",
+            **fields.inputs(fields.AI_GATEWAY_DYNAMIC_ROUTING, account_id=stack.account_id, gateway_id=spec.id,
+                            name=name, elements=route_elements(route)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.resource, *self.provider_configs]),
+        )
 
     def exports(self) -> dict[str, Any]:
         return {
