@@ -114,6 +114,7 @@ def _write_evidence(ctx: click.Context, path: Path, stack: str, plan: dict, resu
 
     try:
         sections = evidence.offline_sections(_project_dir(ctx), stack, policy_config)
+        sections.append(("audit", _audit_section(result, plan, policy_config)))
         sections.append(("drift", _drift_section(result, plan, drift_of, drifting)))
         sections.append(("prove", result.as_json()))
         evidence.write(path, evidence.build(sections))
@@ -122,6 +123,34 @@ def _write_evidence(ctx: click.Context, path: Path, stack: str, plan: dict, resu
     except OSError as exc:
         _fail([f"--evidence {path}: cannot write it: {exc.strerror or exc}"], EXIT_INVALID)
     click.echo(f"aigw: evidence written to {path}", err=True)
+
+
+class _ReadAlready:
+    """The gateway list prove read, handed to `aigw audit`'s logic so the audit costs no request of its own."""
+
+    def __init__(self, live: list[dict], requests: int):
+        self.live, self.requests = live, requests
+
+    def gateways(self, account: str) -> list[dict]:
+        return self.live
+
+
+def _audit_section(result, plan: dict, policy_config: Path | None) -> dict:
+    """`aigw audit --format json` of the stack's account, judged against this stack only (the account's other
+    gateways show as unmanaged), from the gateway list prove read; no Logpush jobs."""
+    import json
+
+    from ..check.config import PolicyConfigError, load_settings
+    from ..live import audit as auditing
+
+    try:
+        settings = load_settings(policy_config)
+    except PolicyConfigError as exc:
+        _fail(exc.lines, EXIT_INVALID)
+        raise AssertionError("unreachable") from None
+    audited = auditing.audit(_ReadAlready(result.live, result.requests), plan["accountId"], [plan], settings)
+    return {"ran": True, "of": f"aigw audit --account {plan['accountId']} (this stack's declarations only)",
+            **json.loads(auditing.to_json(audited))}
 
 
 def _drift_section(result, plan: dict, drift_of, drifting) -> dict:

@@ -282,14 +282,15 @@ def test_evidence_file_holds_the_results_and_a_one_byte_edit_fails_verify(api: S
     assert f"evidence written to {path}" in proc.stderr
     doc = json.loads(path.read_text())
     sections = {s["name"]: s["data"] for s in doc["sections"]}
-    assert list(sections) == ["run", "source", "plan", "check", "drift", "prove"]
+    assert list(sections) == ["run", "source", "plan", "check", "audit", "drift", "prove"]
+    assert sections["audit"]["live"] == 3 and sections["audit"]["found"] is False
     checks = {c["id"]: c for c in sections["prove"]["checks"]}
     assert checks["prove-sample"]["passed"] and checks["prove-sample"]["counts"]["read"] == 6
     assert "SOC2-CC6.1" in checks["prove-entry-paths"]["controls"]
     assert sections["prove"]["exitCode"] == 1 and sections["drift"]["missing"] == []
     ok = aigw("prove", "--verify", str(path), token=None)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert "evidence intact: 6 section(s)" in ok.stdout
+    assert "evidence intact: 7 section(s)" in ok.stdout
     raw = path.read_bytes()
     at = raw.index(b'"read": 6')
     path.write_bytes(raw[:at + 8] + b"7" + raw[at + 9:])
