@@ -262,7 +262,7 @@ def canary(client: Any, account: str, gateways: Sequence[Target], *, overrides: 
            clock: Callable[[], float] = time.monotonic) -> Check:
     """Send one canary per entry path, then find each one's log and check metadata there, bodies absent."""
     check = Check(CANARY)
-    sent: dict[str, tuple[Target, str, str]] = {}  # gateway id -> (target, canary id, url)
+    sent: dict[str, tuple[int, str, str]] = {}  # gateway id -> (the entry path's HTTP status, canary id, url)
     started = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
     for target in gateways:
         url = overrides.get(target.name) or overrides.get(target.gateway_id) or target.entry_url
@@ -278,11 +278,11 @@ def canary(client: Any, account: str, gateways: Sequence[Target], *, overrides: 
                                           "check that the edge Worker is deployed and its URL answers",
                                           {"gateway": target.gateway_id, "url": url, "canary": canary_id}))
             continue
-        sent[target.gateway_id] = (target, canary_id, url)
+        sent[target.gateway_id] = (status, canary_id, url)
     found: dict[str, Any] = {}
     deadline = clock() + wait
     while True:
-        for gid, (_target, canary_id, _url) in sent.items():
+        for gid, (_status, canary_id, _url) in sent.items():
             if gid in found:
                 continue
             for log in list_logs(client, account, gid, 20, started):
@@ -293,18 +293,19 @@ def canary(client: Any, account: str, gateways: Sequence[Target], *, overrides: 
         if len(found) == len(sent) or clock() >= deadline:
             break
         sleep(min(5.0, max(0.0, deadline - clock())))
-    for gid, (_target, canary_id, url) in sent.items():
+    for gid, (status, canary_id, url) in sent.items():
         log = found.get(gid)
         if log is None:
             check.findings.append(Finding(
-                CANARY, gid, f"the canary {canary_id} sent through {url} has no log in {gid} after {wait:g} s",
+                CANARY, gid, f"the canary {canary_id} sent through {url} (HTTP {status}) has no log in {gid} after "
+                f"{wait:g} s",
                 "a canary that cannot be found proves nothing: check that the gateway collects logs, that the edge "
                 "Worker forwards to this gateway, and run again with a longer --canary-wait",
-                {"gateway": gid, "url": url, "canary": canary_id}))
+                {"gateway": gid, "url": url, "canary": canary_id, "status": status}))
             continue
         detail = log_detail(client, account, gid, log.id)
         meta = _metadata(getattr(detail or log, "metadata", None))
-        details = {**_log_details(gid, log, detail), "canary": canary_id, "url": url}
+        details = {**_log_details(gid, log, detail), "canary": canary_id, "url": url, "status": status}
         missing = [k for k in ("environment", "gateway", "app") if not (isinstance(meta, dict) and k in meta)]
         if missing:
             check.findings.append(Finding(CANARY, f"{gid}/{log.id}", f"the canary's log {log.id} in {gid} lacks the "

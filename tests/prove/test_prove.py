@@ -302,3 +302,23 @@ def test_evidence_file_holds_the_results_and_a_one_byte_edit_fails_verify(api: S
 def test_verify_takes_no_stack(api: StandIn, tmp_path: Path) -> None:
     proc = aigw("prove", "prod", "--verify", str(tmp_path / "e.json"), token=None)
     assert proc.returncode == 2 and "--verify FILE takes no STACK" in proc.stderr
+
+
+def test_a_canary_whose_log_never_appears_is_a_finding(api: StandIn, edges: dict[str, str],
+                                                       account: dict[str, Any]) -> None:
+    gid = account["ids"][0]
+    api.account(account["account"]).gateways[gid]["collect_logs"] = False  # the canary leaves no log there
+    proc = prove(api, "--canary", "--sample", "3", "--canary-wait", "1", *_entry_urls(edges, "good"))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "3 canary request(s) sent, 2 found in the logs" in proc.stdout
+    assert f"(HTTP 200) has no log in {gid} after 1 s" in proc.stdout
+
+
+def test_a_declared_gateway_missing_from_the_account_is_a_finding_not_an_api_error(
+        api: StandIn, account: dict[str, Any]) -> None:
+    gid = account["ids"][2]
+    del api.account(account["account"]).gateways[gid]
+    proc = prove(api, "--sample", "4")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"{gid}: {gid} is declared but not in the account" in proc.stdout
+    assert "4 stored log(s) read of 4 asked, over 2 gateway(s)" in proc.stdout
