@@ -199,3 +199,114 @@ def validity(not_before: Any, expires_on: Any) -> str:
 
 def permissions(groups: Any) -> str:
     return ", ".join(str(g) for g in groups or [])
+
+
+# --- provider keys and routes ----------------------------------------------------------------------
+
+def provider_key(p: Mapping[str, Any]) -> str:
+    """A provider config: "openai alias default (default), 100 per 60 s"."""
+    words = f"{p.get('providerSlug')} alias {p.get('alias')}"
+    if p.get("defaultConfig"):
+        words += " (default)"
+    if p.get("rateLimit"):
+        words += f", {number(p.get('rateLimit'))} per {number(p.get('rateLimitPeriod'))} s"
+    return words
+
+
+def _conditions(value: Any) -> str:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
+    if isinstance(value, Mapping):
+        parts = []
+        for key, test in value.items():
+            if isinstance(test, Mapping) and len(test) == 1:
+                ((op, operand),) = test.items()
+                parts.append(f"{key} {op} {compact(operand)}")
+            else:
+                parts.append(f"{key} {compact(test)}")
+        return " and ".join(parts)
+    return compact(value)
+
+
+def _model(e: Mapping[str, Any]) -> str:
+    props = e.get("properties") or {}
+    provider = props.get("aiGatewayDynamicRoutingProvider", props.get("provider"))
+    return f"{provider}/{props.get('model')}"
+
+
+def _rate(e: Mapping[str, Any]) -> str:
+    props = e.get("properties") or {}
+    unit = "USD" if props.get("limitType") == "cost" else "requests"
+    return f"{number(props.get('limit'))} {unit}/{number(props.get('window'))}s per {props.get('key')}"
+
+
+def _target(e: Mapping[str, Any], name: str) -> Any:
+    out = (e.get("outputs") or {}).get(name)
+    return out.get("elementId") if isinstance(out, Mapping) else None
+
+
+def route(p: Mapping[str, Any]) -> dict[str, str]:
+    """A route's settings in words, keyed by where a request is on the route.
+
+    Walking from the start: the first model a request reaches is "model", the model its fallback reaches is
+    "fallback", the next "fallback 2", and so on; a conditional prefixes its branches ("if metadata.plan $eq
+    paid: model", "else: model"), a rate element its two sides ("within 100 requests/3600s per ...:",
+    "over ...:"). A model's retries and timeout are a setting of their own. So a changed fallback reads
+    "fallback: openai/gpt-4o -> anthropic/claude-sonnet-4-5".
+    """
+    elements = {e.get("id"): e for e in p.get("elements") or [] if isinstance(e, Mapping)}
+    out: dict[str, str] = {}
+    start = next((e for e in elements.values() if e.get("type") == "start"), None)
+    if start is None:
+        return {"elements": compact(p.get("elements"))}
+
+    def put(key: str, value: str) -> None:
+        out[key] = value if key not in out or out[key] == value else f"{out[key]}; {value}"
+
+    def walk(element_id: Any, prefix: str, fallbacks: int, seen: tuple[Any, ...]) -> None:
+        e = elements.get(element_id)
+        if e is None or element_id in seen:
+            put(f"{prefix}{'model' if fallbacks < 0 else _nth(fallbacks)}", compact(element_id))
+            return
+        seen = (*seen, element_id)
+        kind = e.get("type")
+        slot = "model" if fallbacks < 0 else _nth(fallbacks)
+        if kind == "end":
+            put(f"{prefix}{slot}", "none (end)")
+        elif kind == "start":
+            walk(_target(e, "next"), prefix, fallbacks, seen)
+        elif kind == "conditional":
+            cond = _conditions((e.get("properties") or {}).get("conditions"))
+            walk(_target(e, "true"), f"{prefix}if {cond}: ", fallbacks, seen)
+            walk(_target(e, "false"), f"{prefix}else: ", fallbacks, seen)
+        elif kind == "rate":
+            rate = _rate(e)
+            walk(_target(e, "success"), f"{prefix}within {rate}: ", fallbacks, seen)
+            walk(_target(e, "fallback"), f"{prefix}over {rate}: ", fallbacks, seen)
+        elif kind == "model":
+            label = _model(e)
+            put(f"{prefix}{slot}", label)
+            props = e.get("properties") or {}
+            put(f"{prefix}{slot} retries/timeout",
+                f"{number(props.get('retries'))} retries, {number(props.get('timeout'))} ms")
+            success = elements.get(_target(e, "success"))
+            if success is not None and success.get("type") != "end":
+                walk(_target(e, "success"), f"{prefix}after {label}: ", -1, seen)
+            walk(_target(e, "fallback"), prefix, fallbacks + 1, seen)
+        else:
+            put(f"{prefix}{slot}", f"{kind} {compact(element_id)}")
+
+    walk(start.get("id"), "", -1, ())
+    return out
+
+
+def _nth(fallbacks: int) -> str:
+    return "fallback" if fallbacks == 0 else f"fallback {fallbacks + 1}"
+
+
+def route_summary(p: Mapping[str, Any]) -> str:
+    """A route in one line (the plan's table): its settings but retries and timeouts."""
+    return "; ".join(f"{k} {v}" for k, v in route(p).items() if not k.endswith("retries/timeout"))

@@ -12,10 +12,14 @@ from typing import Any
 from aigw_policy.vocabulary import (
     ACCOUNT_TOKEN,
     AI_GATEWAY,
+    AI_GATEWAY_DYNAMIC_ROUTING,
     DEFAULT_WORKERS_AI_BILLING_MODE,
     LOGPUSH_JOB,
+    PROVIDER_CONFIG,
     R2_BUCKET,
     SECRET_MARK,
+    SECRETS_STORE,
+    SECRETS_STORE_SECRET,
     WORKERS_SCRIPT,
 )
 from aigw_policy.vocabulary import API_TOKEN as TOKEN_COMPONENT
@@ -167,6 +171,15 @@ def describe(resource: dict[str, Any], plan: dict[str, Any]) -> str:
                 f"compatibility date {props.get('compatibilityDate')}, bindings {bindings or '-'}")
     if kind == WORKERS_SUBDOMAIN:
         return f"workers.dev route for {props.get('scriptName')}: {'on' if props.get('enabled') else 'off'}"
+    if kind == SECRETS_STORE:
+        return f"secrets store {props.get('name')}: provider keys of the stack's gateways"
+    if kind == SECRETS_STORE_SECRET:
+        return (f"secret {props.get('name')} (scope {', '.join(props.get('scopes') or [])}): "
+                f"{SECRET if props.get('value') is not None else 'no value'}")
+    if kind == PROVIDER_CONFIG:
+        return f"provider key of gateway {props.get('gatewayId')}: {w.provider_key(props)}, from its secret"
+    if kind == AI_GATEWAY_DYNAMIC_ROUTING:
+        return f"route dynamic/{props.get('name')} of gateway {props.get('gatewayId')}: {w.route_summary(props)}"
     return f"{kind} {resource['name']}{protect}"
 
 

@@ -36,7 +36,18 @@ from aigw_policy.rules import (
 )
 
 from .. import fields
-from .words import R2_BUCKET, R2_LIFECYCLE, SUBDOMAIN, flat_words, kind, settings
+from .words import (
+    AI_GATEWAY_DYNAMIC_ROUTING,
+    PROVIDER_CONFIG,
+    R2_BUCKET,
+    R2_LIFECYCLE,
+    SECRETS_STORE,
+    SECRETS_STORE_SECRET,
+    SUBDOMAIN,
+    flat_words,
+    kind,
+    settings,
+)
 
 # Properties the provider cannot change in place. AiGateway id and account: the reference
 # (cloudflare-ai-gateway.md: id immutable, TF RequiresReplace). The others follow the Terraform
@@ -51,6 +62,10 @@ REPLACED_BY: dict[str, tuple[str, ...]] = {
     R2_BUCKET: ("accountId", "name", "jurisdiction", "location"),
     R2_LIFECYCLE: ("accountId", "bucketName"),
     ACCOUNT_TOKEN: fields.replaced_by(fields.ACCOUNT_TOKEN),
+    SECRETS_STORE: fields.replaced_by(fields.SECRETS_STORE),
+    SECRETS_STORE_SECRET: fields.replaced_by(fields.SECRETS_STORE_SECRET),
+    PROVIDER_CONFIG: fields.replaced_by(fields.PROVIDER_CONFIG),
+    AI_GATEWAY_DYNAMIC_ROUTING: fields.replaced_by(fields.AI_GATEWAY_DYNAMIC_ROUTING),
 }
 CHANGED = "changed"  # the words for a secret whose value changed (never the value)
 # Why a resource is replaced, in settings words.

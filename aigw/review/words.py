@@ -16,9 +16,13 @@ from typing import Any
 from aigw_policy.vocabulary import (
     ACCOUNT_TOKEN,
     AI_GATEWAY,
+    AI_GATEWAY_DYNAMIC_ROUTING,
     API_TOKEN,
     LOGPUSH_JOB,
+    PROVIDER_CONFIG,
     R2_BUCKET,
+    SECRETS_STORE,
+    SECRETS_STORE_SECRET,
     WORKERS_SCRIPT,
 )
 from aigw_policy.vocabulary import R2_BUCKET_LIFECYCLE as R2_LIFECYCLE
@@ -39,6 +43,10 @@ KIND = {
     R2_BUCKET: "R2 bucket",
     R2_LIFECYCLE: "R2 lifecycle",
     SUBDOMAIN: "workers.dev route",
+    SECRETS_STORE: "secrets store",
+    SECRETS_STORE_SECRET: "provider key secret",
+    PROVIDER_CONFIG: "provider key",
+    AI_GATEWAY_DYNAMIC_ROUTING: "route",
 }
 
 
@@ -142,9 +150,30 @@ def _generic(p: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
+def _route(p: Mapping[str, Any]) -> dict[str, str]:
+    """A route by where a request goes (aigw/wording.py `route`): "fallback: openai/gpt-4o -> anthropic/...",
+    never the elements' JSON."""
+    return {"route": f"dynamic/{p.get('name')}", "gateway": _compact(p.get("gatewayId")), **w.route(p),
+            "account": _compact(p.get("accountId"))}
+
+
+def _provider_config(p: Mapping[str, Any]) -> dict[str, str]:
+    return {"provider key": w.provider_key(p), "gateway": _compact(p.get("gatewayId")),
+            "secret": _compact(p.get("secretId")), "account": _compact(p.get("accountId"))}
+
+
+def _secret(p: Mapping[str, Any]) -> dict[str, str]:
+    # The key reads [secret]; a changed ciphertext reads as a change of it (aigw/review/secrets.py).
+    return {"name": _compact(p.get("name")), "scopes": _compact(p.get("scopes")), "store": _compact(p.get("storeId")),
+            "key": w.secret_or_set(p.get("value")), "account": _compact(p.get("accountId"))}
+
+
 _DESCRIBE: dict[str, Callable[[Mapping[str, Any]], dict[str, str]]] = {
     GATEWAY: _gateway,
     WORKERS_SCRIPT: _script,
+    AI_GATEWAY_DYNAMIC_ROUTING: _route,
+    PROVIDER_CONFIG: _provider_config,
+    SECRETS_STORE_SECRET: _secret,
 }
 
 
