@@ -322,3 +322,15 @@ def test_a_declared_gateway_missing_from_the_account_is_a_finding_not_an_api_err
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert f"{gid}: {gid} is declared but not in the account" in proc.stdout
     assert "4 stored log(s) read of 4 asked, over 2 gateway(s)" in proc.stdout
+
+
+def test_a_429_on_the_logs_api_is_waited_out_once_as_for_the_other_live_commands(
+        api: StandIn, account: dict[str, Any]) -> None:
+    api.inject_429("/logs", retry_after=1, block=False)
+    proc = prove(api, "--sample", "3", "--max-wait", "5")
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # read-only: the canary check did not run
+    assert "list logs: rate limited by Cloudflare (HTTP 429); waiting 1 s" in proc.stderr
+    assert "PASS     prove-sample" in proc.stdout
+    api.inject_429("/logs", retry_after=1, block=False)
+    proc = prove(api, "--sample", "3", "--no-wait")
+    assert proc.returncode == 3 and "--no-wait" in proc.stderr
