@@ -84,7 +84,8 @@ def prove(ctx: click.Context, stack: str | None, canary: bool, sample_n: int, si
         _fail([str(exc)], EXIT_INVALID)
         return
     with client:
-        ((stack_file, plan),) = _planned(ctx, [stack])
+        # With --evidence the plan is made as `aigw check` makes it: its `check` section judges this same plan.
+        ((_stack_file, plan),) = _planned(ctx, [stack], for_check=evidence_path is not None)
         targets, _ = checks.targets(plan)
         unknown = sorted(set(overrides) - {t.name for t in targets} - {t.gateway_id for t in targets})
         if unknown:
@@ -113,7 +114,7 @@ def _write_evidence(ctx: click.Context, path: Path, stack: str, plan: dict, resu
     from ..prove import evidence
 
     try:
-        sections = evidence.offline_sections(_project_dir(ctx), stack, policy_config)
+        sections = evidence.offline_sections(_project_dir(ctx), stack, policy_config, plan=plan)
         sections.append(("audit", _audit_section(result, plan, policy_config)))
         sections.append(("drift", _drift_section(result, plan, drift_of, drifting)))
         sections.append(("prove", result.as_json()))
