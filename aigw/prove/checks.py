@@ -378,6 +378,8 @@ def entry_paths(client: Any, account: str, gateways: Sequence[Target], live: Seq
             "(read-only), or accept that this entry path is not checked"))
         tokens = []
     for token in tokens:
+        if getattr(token, "status", None) not in (None, "active"):
+            continue  # disabled or expired: it opens nothing
         tokens_checked += 1
         groups = _groups(token)
         name = token.name or token.id or "?"

@@ -220,6 +220,7 @@ def test_entry_paths_list_each_way_around_the_edge_worker_with_its_fix(api: Stan
     api.seed_default_gateway(account_id=acct)
     api.seed_account_token("laptop-run", ["AI Gateway Run"], account_id=acct)
     api.seed_account_token("notebook", ["Workers AI Read"], account_id=acct)
+    api.seed_account_token("old-run", ["AI Gateway Run"], account_id=acct)["status"] = "expired"
     proc = prove(api, "--sample", "3")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     out = proc.stdout
@@ -229,6 +230,7 @@ def test_entry_paths_list_each_way_around_the_edge_worker_with_its_fix(api: Stan
     assert "token laptop-run (AI Gateway Run) is not the edge Worker's" in out
     assert "token notebook (Workers AI Read) can use the REST route" in out
     assert "aigw-prod-edge-run" not in out  # the declared edge token is no finding
+    assert "old-run" not in out  # an expired token opens nothing
     assert out.count("fix: ") == 4
 
 
