@@ -111,6 +111,16 @@ RULE_CONTROLS: dict[str, Mapping] = {
     "tokens-not-expiring": Mapping(
         ("SOC2-CC6.1",),
         "tokens are rotated before they expire (credential life cycle), so access keeps to declared tokens"),
+    "production-provider-keys-stored": Mapping(
+        ("SOC2-CC6.1", "GDPR-32"),
+        "provider keys are encrypted in a Secrets Store the gateway alone reads, never in request headers or in "
+        "plain text"),
+    "production-routes-allowed-providers": Mapping(
+        ("GDPR-25", "GDPR-32"),
+        "production prompts reach only the providers the organisation approved, fallbacks included"),
+    "byok-keys-cover-routes": Mapping(
+        (),
+        "availability of a route's branches under byokOnly: it supports none of these controls directly"),
     "relaxations-waived": Mapping(
         (),
         "governance of the rules themselves: it keeps the other rules' mappings true in production (no rule "

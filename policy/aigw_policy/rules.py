@@ -20,10 +20,13 @@ from .values import Resource, need, reveal, secret_at
 from .vocabulary import (
     ACCOUNT_TOKEN,
     AI_GATEWAY,
+    AI_GATEWAY_DYNAMIC_ROUTING,
     API_TOKEN,
     DEFAULT_MAX_TOKEN_DAYS,
     EDGE_WORKER,
     LOGPUSH_JOBS,
+    PROVIDER_CONFIG,
+    SECRETS_STORE_SECRET,
     WORKERS_SCRIPT,
 )
 from .vocabulary import CLOUDFLARE_LOGPUSH_JOB as CLOUDFLARE_LOGPUSH_JOB  # re-exported
@@ -460,6 +463,109 @@ def _relaxations(resources: Sequence[Resource], ctx: Context) -> Iterator[Violat
                 "resources it must not judge until then."))
 
 
+# --- provider keys and routes -------------------------------------------------------------------
+# BYOK keys live in the gateway's Secrets Store as secrets scoped ai_gateway, named
+# {gatewayId}_{providerSlug}_{alias} (AI Gateway docs, "BYOK (Store Keys)"; Secrets Store docs, "AI Gateway
+# integration"); `byokOnly` ("Require provider credentials") refuses requests without provider credentials
+# and keeps Workers AI allowed (AI Gateway changelog 2026-09-14).
+BYOK_SCOPE = "ai_gateway"
+WORKERS_AI = "workers-ai"
+DEFAULT_ALLOWED_PROVIDERS = ["anthropic", "openai", "workers-ai"]
+
+
+def _configs_by_gateway(resources: Sequence[Resource]) -> dict[Any, list[Resource]]:
+    out: dict[Any, list[Resource]] = {}
+    for config in _of_type(resources, PROVIDER_CONFIG):
+        out.setdefault(need(config.props, "gatewayId"), []).append(config)
+    return out
+
+
+def _route_providers(route: Resource) -> list[str]:
+    providers: list[str] = []
+    for i in range(len(need(route.props, "elements", []) or [])):
+        if need(route.props, f"elements[{i}].type") == "model":
+            provider = need(route.props, f"elements[{i}].properties.aiGatewayDynamicRoutingProvider")
+            if provider not in providers:
+                providers.append(provider)
+    return providers
+
+
+def _keys_stored(resources: Sequence[Resource], ctx: Context) -> Iterator[Violation]:
+    rule = "production-provider-keys-stored"
+    configs = known(ctx, lambda: _configs_by_gateway(resources), {}, {})
+    secrets = {known(ctx, lambda s=s: need(s.props, "name"), None, None): s
+               for s in _of_type(resources, SECRETS_STORE_SECRET)}
+    routes = _of_type(resources, AI_GATEWAY_DYNAMIC_ROUTING)
+
+    def gateway(gw: Resource) -> Iterator[Violation]:
+        gateway_id = need(gw.props, "aiGatewayId")
+        own = configs.get(gateway_id, [])
+        routed = [r for r in routes if need(r.props, "gatewayId") == gateway_id]
+        if not own and not routed:
+            return
+        if need(gw.props, "byokOnly") is not True:
+            yield Violation(gw, (
+                f"{_gw(gw)} has provider keys or routes but does not require provider credentials: requests may "
+                "carry provider keys in their own headers or fall back to Unified Billing. Set byokOnly: true."))
+        # The store's id is unknown until the store exists (a first deploy's preview): present is enough.
+        if own and gw.props.get("storeId") in (None, ""):
+            yield Violation(gw, f"{_gw(gw)} has provider keys but no Secrets Store (storeId): Cloudflare cannot "
+                                "find them. Let aigw create the stack's store (leave storeId out) or set storeId.")
+        for config in own:
+            slug, alias = need(config.props, "providerSlug"), need(config.props, "alias")
+            name = f"{gateway_id}_{slug}_{alias}"
+            secret = secrets.get(name)
+            if secret is None:
+                yield Violation(config, (
+                    f"provider key {slug} alias {alias} of {_gw(gw)} has no Secrets Store secret named {name}: "
+                    "the key must be a secret of the gateway's store. Declare it under providerKeys."))
+                continue
+            if BYOK_SCOPE not in (need(secret.props, "scopes", []) or []):
+                yield Violation(secret, f"secret {name} is not scoped {BYOK_SCOPE}: AI Gateway cannot use it. "
+                                        f"Give it the scope {BYOK_SCOPE}.")
+            if "value" in secret.props and _plain_text_at(secret.props, "value"):
+                yield _plaintext(secret, "the provider key", "Set providerKeys[].key as a `secure:` value.")
+            store, own_store = secret.props.get("storeId"), gw.props.get("storeId")
+            if isinstance(store, str) and isinstance(own_store, str) and store != own_store:
+                yield Violation(secret, f"secret {name} is in store {store}, not in the store of {_gw(gw)} "
+                                        f"({own_store}): Cloudflare looks keys up in the gateway's store. Keep "
+                                        "the key in the gateway's store.")
+
+    yield from each(rule, _of_type(resources, GATEWAY), ctx, gateway)
+
+
+def _allowed_providers(route: Resource, ctx: Context) -> Iterator[Violation]:
+    allowed = list(ctx.config.get("allowedProviders", DEFAULT_ALLOWED_PROVIDERS))
+    refused = [p for p in _route_providers(route) if p not in allowed]
+    if refused:
+        yield Violation(route, (
+            f"route dynamic/{need(route.props, 'name')} of gateway {need(route.props, 'gatewayId')} calls "
+            f"{', '.join(refused)}, not in allowedProviders ({', '.join(allowed) or 'none'}): production traffic "
+            "would reach a provider the org has not approved. Route to an allowed provider or add it to "
+            "allowedProviders in the policy config."))
+
+
+def _keys_cover_routes(resources: Sequence[Resource], ctx: Context) -> Iterator[Violation]:
+    rule = "byok-keys-cover-routes"
+    configs = known(ctx, lambda: _configs_by_gateway(resources), {}, {})
+    gateways = {known(ctx, lambda g=g: need(g.props, "aiGatewayId"), None, None): g
+                for g in _of_type(resources, GATEWAY)}
+
+    def route(r: Resource) -> Iterator[Violation]:
+        gw = gateways.get(need(r.props, "gatewayId"))
+        if gw is None or need(gw.props, "byokOnly") is not True:
+            return
+        stored = {need(c.props, "providerSlug") for c in configs.get(need(gw.props, "aiGatewayId"), [])}
+        missing = [p for p in _route_providers(r) if p != WORKERS_AI and p not in stored]
+        if missing:
+            yield Violation(r, (
+                f"route dynamic/{need(r.props, 'name')} of {_gw(gw)} calls {', '.join(missing)}, but the gateway "
+                f"requires provider credentials (byokOnly) and stores no key for {', '.join(missing)}: those "
+                "requests fail with HTTP 400. Add a providerKeys entry for each, or route elsewhere."))
+
+    yield from each(rule, _of_type(resources, AI_GATEWAY_DYNAMIC_ROUTING), ctx, route)
+
+
 RULES: list[Rule] = [
     Rule("production-payloads-not-stored",
          "In production, every gateway that collects logs is authenticated and fronted by an edge Worker of "
@@ -545,6 +651,24 @@ RULES: list[Rule] = [
          properties={"expiryWarningDays": {"type": "integer", "minimum": 0, "default": DEFAULT_EXPIRY_WARNING_DAYS,
                                            "description": "Days before its expiry from which a token is "
                                                           "reported."}}),
+    Rule("production-provider-keys-stored",
+         "In production, a gateway with provider keys or routes requires provider credentials (byokOnly) and "
+         "keeps each key as a secret of its Secrets Store, scoped ai_gateway and named as Cloudflare looks it up.",
+         "high", "mandatory", "stack", _keys_stored,
+         "Set byokOnly: true and declare the keys under providerKeys (a `secure:` key each).", production_only=True),
+    Rule("production-routes-allowed-providers",
+         "In production, every model a route calls is from a provider in allowedProviders.",
+         "high", "mandatory", "resource", _allowed_providers,
+         "Route to an allowed provider, or add the provider to allowedProviders in the policy config.",
+         types=(AI_GATEWAY_DYNAMIC_ROUTING,), production_only=True,
+         properties={"allowedProviders": {"type": "array", "items": {"type": "string", "minLength": 1},
+                                          "default": DEFAULT_ALLOWED_PROVIDERS,
+                                          "description": "Provider slugs production routes may call."}}),
+    Rule("byok-keys-cover-routes",
+         "A gateway that requires provider credentials (byokOnly) stores a provider key for every provider its "
+         "routes call, Workers AI aside.",
+         "high", "mandatory", "stack", _keys_cover_routes,
+         "Add a providerKeys entry for the provider, or route to a provider the gateway has a key for."),
     Rule(RELAXATIONS_WAIVED,
          "In production no mandatory rule is disabled or lowered by the policy config (a waiver, per resource "
          "and with an expiry, is the only relaxation), and every waiver is well-formed and unexpired.",

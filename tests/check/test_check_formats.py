@@ -75,7 +75,7 @@ def test_sarif_of_a_clean_run_is_valid_and_lists_every_rule(sarif_validator):
     (run,) = doc["runs"]
     assert run["results"] == []
     rules = run["tool"]["driver"]["rules"]
-    assert [r["id"] for r in rules] == [rule.id for rule in RULES] and len(rules) == 16
+    assert [r["id"] for r in rules] == [rule.id for rule in RULES] and len(rules) == 19
     levels = {r["id"]: r["defaultConfiguration"]["level"] for r in rules}
     assert levels["production-payloads-not-stored"] == "error"
     assert levels["cache-ttl-bounded"] == "warning"
@@ -90,7 +90,7 @@ def test_sarif_of_a_failing_run_locates_each_finding(failing: Path, sarif_valida
     assert_valid_sarif(sarif_validator, doc)
     (run,) = doc["runs"]
     rules = run["tool"]["driver"]["rules"]
-    assert len(rules) == 16
+    assert len(rules) == 19
     assert {r["id"]: r["defaultConfiguration"]["level"] for r in rules}["production-dlp-enabled"] == "none"
     lines = lines_of(failing)
     got = []

@@ -37,6 +37,7 @@ from aigw_policy.rules import (
     WORKERS_SCRIPT,
 )
 from aigw_policy.values import Resource, Secret
+from aigw_policy.vocabulary import AI_GATEWAY_DYNAMIC_ROUTING, PROVIDER_CONFIG, SECRETS_STORE_SECRET
 
 ACCOUNT_ID = "9a8b7c6d5e4f30210f1e2d3c4b5a6978"
 OTHER_ACCOUNT_ID = "0d1e2f3a4b5c6d7e8f90a1b2c3d4e5f6"
@@ -319,3 +320,48 @@ def otel(**fields):
     return [{"url": OTEL_URL, "contentType": "json", **fields}]
 # The environments a rule that applies everywhere is tried in.
 environments = pytest.mark.parametrize("env", ["prod", "dev"])
+
+
+# --- provider keys and a route on support-bot (the BYOK rules' tests) ------------------------------
+
+STORE_ID = "0123456789abcdef0123456789abcdef"
+
+
+def byok_route(environment: str = "prod", fallback: tuple[str, str] = ("anthropic", "claude-sonnet-4-5")) -> Resource:
+    """support-bot's route as `aigw plan` shows it: openai/gpt-4o with a fallback."""
+    gw = gateway_id("support-bot", environment)
+    model = {"retries": 1, "timeout": 30000}
+    return Resource(AI_GATEWAY_DYNAMIC_ROUTING, "support-bot-support", {
+        "accountId": ACCOUNT_ID, "gatewayId": gw, "name": "support", "elements": [
+            {"id": "start", "type": "start", "outputs": {"next": {"elementId": "primary"}}},
+            {"id": "primary", "type": "model", "properties": {
+                "aiGatewayDynamicRoutingProvider": "openai", "model": "gpt-4o", **model},
+             "outputs": {"success": {"elementId": "end"}, "fallback": {"elementId": "backup"}}},
+            {"id": "backup", "type": "model", "properties": {
+                "aiGatewayDynamicRoutingProvider": fallback[0], "model": fallback[1], **model},
+             "outputs": {"success": {"elementId": "end"}, "fallback": {"elementId": "end"}}},
+            {"id": "end", "type": "end", "outputs": {}}]})
+
+
+def byok_key(provider: str, environment: str = "prod") -> list[Resource]:
+    """A provider key of support-bot: its Secrets Store secret and its provider config."""
+    gw = gateway_id("support-bot", environment)
+    return [
+        Resource(SECRETS_STORE_SECRET, f"support-bot-{provider}-default", {
+            "accountId": ACCOUNT_ID, "storeId": STORE_ID, "name": f"{gw}_{provider}_default",
+            "scopes": ["ai_gateway"], "value": Secret("sk-key")}),
+        Resource(PROVIDER_CONFIG, f"support-bot-{provider}-default", {
+            "accountId": ACCOUNT_ID, "gatewayId": gw, "providerSlug": provider, "alias": "default",
+            "defaultConfig": True, "secretId": f"support-bot-{provider}-default-id"}),
+    ]
+
+
+def with_byok(environment: str = "prod", providers: Sequence[str] = ("openai", "anthropic"),
+              route: Resource | None = None) -> list[Resource]:
+    """The compliant stack with support-bot requiring provider credentials, storing a key per provider and
+    routing openai/gpt-4o -> anthropic/claude-sonnet-4-5: compliant with every rule."""
+    resources = with_change(compliant(environment), GATEWAY, "support-bot", "byokOnly", True)
+    resources = with_change(resources, GATEWAY, "support-bot", "storeId", STORE_ID)
+    for provider in providers:
+        resources += byok_key(provider, environment)
+    return [*resources, route or byok_route(environment)]

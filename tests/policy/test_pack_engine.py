@@ -423,7 +423,7 @@ def test_analyzer_info_lists_every_policy_with_its_default_level_and_schema():
     assert info.name == "aigw-policy"
     assert info.supportsConfig
     assert plugin.version
-    assert len(info.policies) == len(RULES) == 16
+    assert len(info.policies) == len(RULES) == 19
     levels = {p.name: analyzer_pb2.EnforcementLevel.Name(p.enforcementLevel).lower() for p in info.policies}
     assert levels == {rule.id: rule.level for rule in RULES}
     for policy in info.policies:

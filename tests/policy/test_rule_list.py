@@ -31,12 +31,16 @@ REQUIRED_IDS = [
     "production-spend-limits",
     "production-guardrails",
     "tokens-not-expiring",
+    "production-provider-keys-stored",
+    "production-routes-allowed-providers",
+    "byok-keys-cover-routes",
     # The policy config's own rule: no mandatory rule relaxed by level in production, no broken waiver.
     "relaxations-waived",
 ]
-MANDATORY_IDS = [*REQUIRED_IDS[:8], "relaxations-waived"]
+MANDATORY_IDS = [*REQUIRED_IDS[:8], *REQUIRED_IDS[15:18], "relaxations-waived"]
 ADVISORY_IDS = REQUIRED_IDS[8:15]
-STACK_RULE_IDS = {"production-payloads-not-stored", "logpush-complete", "relaxations-waived"}
+STACK_RULE_IDS = {"production-payloads-not-stored", "logpush-complete", "production-provider-keys-stored",
+                  "byok-keys-cover-routes", "relaxations-waived"}
 ids = pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
 
 

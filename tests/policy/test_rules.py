@@ -33,6 +33,7 @@ from rule_fixtures import (
     WORKERS_SCRIPT,
     assert_finding,
     binding_path,
+    byok_route,
     changed,
     compliant,
     context,
@@ -42,6 +43,7 @@ from rule_fixtures import (
     run,
     set_path,
     team_script,
+    with_byok,
     with_change,
     without,
 )
@@ -66,7 +68,9 @@ def test_no_rule_reports_the_compliant_stack(rule_id, environment):
 def test_the_fixture_covers_every_type_a_rule_reads():
     types = {r.type for r in compliant()}
     # pulumi-cloudflare's own LogpushJob is read too (a job declared by hand): tested on its own below.
-    assert {t for rule in RULES for t in rule.types} <= types | {CLOUDFLARE_LOGPUSH_JOB}
+    # A route is not in the compliant stack: with_byok() adds one (the BYOK rules' tests).
+    routes = {r.type for r in with_byok()} - types
+    assert {t for rule in RULES for t in rule.types} <= types | {CLOUDFLARE_LOGPUSH_JOB} | routes
     assert {API_TOKEN, EDGE_WORKER} <= types
 
 
@@ -128,6 +132,9 @@ PRODUCTION_ONLY = {
     "production-dlp-enabled": lambda env: changed(*GW, "dlp", DELETE, env),
     "production-spend-limits": lambda env: changed(*GW, "spendLimits", DELETE, env),
     "production-guardrails": lambda env: changed(*GW, "guardrails", DELETE, env),
+    "production-provider-keys-stored": lambda env: with_change(with_byok(env), *GW, "byokOnly", False),
+    "production-routes-allowed-providers": lambda env: with_byok(env, providers=("openai", "mistral"),
+                                                                 route=byok_route(env, ("mistral", "large"))),
 }
 # One violation of each rule that applies in every environment.
 EVERYWHERE = {
@@ -141,6 +148,7 @@ EVERYWHERE = {
     "cache-ttl-bounded": lambda env: changed(*GW, "cacheTtl", 90000, env),
     # A week after the fixture's today (2026-11-23).
     "tokens-not-expiring": lambda env: changed(API_TOKEN, "log-reader", "expiresOn", "2026-11-30", env),
+    "byok-keys-cover-routes": lambda env: with_byok(env, providers=("openai",)),
 }
 
 
