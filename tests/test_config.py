@@ -381,7 +381,7 @@ def test_cli_secret_in_a_field_that_is_not_a_credential_is_refused(tmp_path, mon
     assert str(info.value) == (
         "Pulumi.dev.yaml: aigw:accountId: [secret]: a secret is accepted only for credentials (OTel "
         "authorization and credential headers, Stripe authorization, Logpush destination and R2 keys, Worker "
-        "secrets); this value is not one, set it in plain text"
+        "secrets, provider keys); this value is not one, set it in plain text"
     )
     assert "0123456789abcdef" not in str(info.value)
 
