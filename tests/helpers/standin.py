@@ -538,6 +538,8 @@ class Account:
     # gateway id -> log id -> the stored log (detail fields, plus "_request"/"_response": the stored bodies or None)
     logs: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     account_tokens: list[dict[str, Any]] = field(default_factory=list)  # SDK `Token` shapes
+    # gateway id -> provider config id -> the config (SDK `ProviderConfigListResponse` fields; never a key)
+    provider_configs: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -999,6 +1001,51 @@ class StandIn:
         del account.logpush_jobs[job["id"]]
         return 200, envelope({"id": job["id"]})  # SDK `JobDeleteResponse`: {id}
 
+    # ----------------------------------------------------------------- BYOK provider configs
+    # "Create a new Provider Configs" / "List Provider Configs" (cloudflare-python
+    # `resources/ai_gateway/provider_configs.py`, `types/ai_gateway/provider_config_create_params.py`).
+    # Strict: a key the SDK's params do not have, a wrong type or a missing required key is HTTP 400
+    # (code 7001, as the gateway endpoints answer). ASSUMED (undocumented): exactly one of `secret` and
+    # `secret_id`; one config per provider slug and alias; DELETE .../provider_configs/{id} answers {id}
+    # (alchemy's GatewayProvider deletes configs); a key sent as `secret` is never stored or echoed
+    # (only a preview of its first 4 characters, as the dashboard shows).
+
+    def _list_provider_configs(self, account: Account, token: Token, query: dict[str, str], body: bytes,
+                               gateway_id: str) -> tuple[int, dict]:
+        _gateway(account, gateway_id)
+        page = _query_int(query, "page", default=1, minimum=1)
+        per_page = _query_int(query, "per_page", default=20, minimum=1, maximum=100)
+        matches = list(account.provider_configs.get(gateway_id, {}).values())
+        items = matches[(page - 1) * per_page:page * per_page]
+        info = {"page": page, "per_page": per_page, "count": len(items), "total_count": len(matches)}
+        return 200, envelope(_copy(items), result_info=info)
+
+    def _create_provider_config(self, account: Account, token: Token, query: dict[str, str], body: bytes,
+                                gateway_id: str) -> tuple[int, dict]:
+        _gateway(account, gateway_id)
+        value = _valid_provider_config_body(body)
+        configs = account.provider_configs.setdefault(gateway_id, {})
+        for other in configs.values():
+            if (other["provider_slug"], other["alias"]) == (value["provider_slug"], value["alias"]):
+                raise ApiError(400, CODE_EXISTS, f"a provider config for {value['provider_slug']} alias "
+                                                 f"{value['alias']!r} already exists")
+        secret = value.pop("secret", None)
+        config = {"id": secrets.token_hex(16), "gateway_id": gateway_id, "modified_at": iso(datetime.now(UTC)),
+                  "rate_limit": None, "rate_limit_period": None, **value}
+        config.setdefault("secret_id", secrets.token_hex(16))
+        config["secret_preview"] = (secret[:4] + "...") if isinstance(secret, str) else "****"
+        configs[config["id"]] = config
+        return 200, envelope(_copy(config))
+
+    def _delete_provider_config(self, account: Account, token: Token, query: dict[str, str], body: bytes,
+                                gateway_id: str, config_id: str) -> tuple[int, dict]:
+        _gateway(account, gateway_id)
+        configs = account.provider_configs.get(gateway_id, {})
+        if config_id not in configs:
+            raise ApiError(404, CODE_NOT_FOUND, f"Provider config '{config_id}' not found")
+        del configs[config_id]
+        return 200, envelope({"id": config_id})
+
     # ----------------------------------------------------------------- the Logs API and the data plane
 
     def gateway_url(self, gateway_id: str, account_id: str | None = None) -> str:
@@ -1237,6 +1284,33 @@ def _query_int(query: dict[str, str], name: str, *, default: int, minimum: int, 
     return value
 
 
+_PROVIDER_CONFIG_KEYS = {"alias": str, "default_config": bool, "provider_slug": str, "rate_limit": (int, float),
+                         "rate_limit_period": (int, float), "secret": str, "secret_id": str}
+_PROVIDER_CONFIG_REQUIRED = ("alias", "default_config", "provider_slug")
+
+
+def _valid_provider_config_body(body: bytes) -> dict[str, Any]:
+    try:
+        parsed = json.loads(body or b"null")
+    except ValueError:
+        raise ApiError(400, CODE_MALFORMED_JSON, "Malformed JSON in request body") from None
+    if not isinstance(parsed, dict):
+        raise ApiError(400, CODE_VALIDATION, "Invalid: expected an object")
+    for key, kind in _PROVIDER_CONFIG_KEYS.items():
+        value = parsed.get(key)
+        if key in parsed and (not isinstance(value, kind) or (kind is not bool and isinstance(value, bool))):
+            raise ApiError(400, CODE_VALIDATION, "Invalid", path=[key])
+    unknown = sorted(set(parsed) - set(_PROVIDER_CONFIG_KEYS))
+    if unknown:
+        raise ApiError(400, CODE_VALIDATION, "Unrecognized key", path=[unknown[0]])
+    missing = [k for k in _PROVIDER_CONFIG_REQUIRED if k not in parsed]
+    if missing:
+        raise ApiError(400, CODE_VALIDATION, "Required", path=[missing[0]])
+    if ("secret" in parsed) == ("secret_id" in parsed):
+        raise ApiError(400, CODE_VALIDATION, "exactly one of secret and secret_id is required", path=["secret_id"])
+    return parsed
+
+
 def _copy(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
@@ -1293,6 +1367,13 @@ _ROUTES: list[tuple[re.Pattern[str], dict[str, tuple[frozenset[str], Callable[..
         "GET": (frozenset({LOGS_WRITE}), StandIn._get_job),
         "PUT": (frozenset({LOGS_WRITE}), StandIn._update_job),
         "DELETE": (frozenset({LOGS_WRITE}), StandIn._delete_job),
+    }),
+    (re.compile(_ACCOUNT + r"/ai-gateway/gateways/(?P<gateway_id>[^/]+)/provider_configs$"), {
+        "GET": (frozenset({AIG_READ, AIG_WRITE}), StandIn._list_provider_configs),
+        "POST": (frozenset({AIG_WRITE}), StandIn._create_provider_config),
+    }),
+    (re.compile(_ACCOUNT + r"/ai-gateway/gateways/(?P<gateway_id>[^/]+)/provider_configs/(?P<config_id>[^/]+)$"), {
+        "DELETE": (frozenset({AIG_WRITE}), StandIn._delete_provider_config),
     }),
     # Any valid token may verify itself (no permission group).
     (re.compile(_ACCOUNT + r"/tokens/verify$"), {"GET": (frozenset(), StandIn._verify_token)}),
