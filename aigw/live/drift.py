@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aigw_policy.rules import AI_GATEWAY_LOGPUSH_DATASET, GATEWAY, LOGPUSH_JOB
+from aigw_policy.vocabulary import SECRETS_STORE
 
 from .. import fields
 from .mapping import differences, live_props
@@ -78,6 +79,10 @@ def drift(plan: Mapping[str, Any], live: Sequence[Mapping[str, Any]],
     account = plan["accountId"]
     result = StackDrift(plan["stack"], account)
     by_id = {g["id"]: g for g in live}
+    # A gateway whose storeId is the stack's own Secrets Store (provider keys): the offline plan knows the
+    # store only by its placeholder id (the plan engine's `<name>-id`), the account by its real one. The
+    # store is the stack's, so a live store is not drift; a gateway with no store at all still is.
+    own_stores = {f"{r['name']}-id" for r in plan["resources"] if r["type"] == SECRETS_STORE}
     for gid, resource in sorted(declared_gateways(plan).items()):
         current = by_id.get(gid)
         if current is None:
@@ -85,6 +90,8 @@ def drift(plan: Mapping[str, Any], live: Sequence[Mapping[str, Any]],
             continue
         result.matched += 1
         for path, declared, now in differences(resource["props"], live_props(current, account)):
+            if path == "storeId" and declared in own_stores and isinstance(now, str) and now:
+                continue
             result.drift.append(FieldDrift((GATEWAY, resource["name"]), gid, path, declared, now))
     if jobs is not None:
         for resource in (r for r in plan["resources"] if r["type"] == LOGPUSH_JOB):
