@@ -318,6 +318,10 @@ SETTING_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
     # An edge Worker adds resources beside the gateway, never AiGateway inputs; it needs a run
     # token of the stack (tests/components/test_workers.py covers it).
     "edge": st.none(),
+    # Provider keys and routes are resources beside the gateway (a Secrets Store secret and a provider config
+    # per key, an AiGatewayDynamicRouting per route; tests/components/test_provider_keys.py covers them).
+    "providerKeys": st.just([]),
+    "routes": st.just({}),
 }
 GATEWAY_SETTINGS = st.fixed_dictionaries({}, optional=SETTING_STRATEGIES)
 GATEWAY_NAMES = st.from_regex(r"[a-z0-9_]{1,10}(-[a-z0-9_]{1,6}){0,2}", fullmatch=True)
