@@ -540,6 +540,8 @@ class Account:
     account_tokens: list[dict[str, Any]] = field(default_factory=list)  # SDK `Token` shapes
     # gateway id -> provider config id -> the config (SDK `ProviderConfigListResponse` fields; never a key)
     provider_configs: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    # gateway id -> route id -> the route (SDK `DynamicRoutingGetResponse` fields)
+    routes: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -1046,6 +1048,59 @@ class StandIn:
         del configs[config_id]
         return 200, envelope({"id": config_id})
 
+    # ----------------------------------------------------------------- dynamic routes
+    # POST/GET .../routes, GET/PATCH/DELETE .../routes/{id} (cloudflare-python `resources/ai_gateway/
+    # dynamic_routing.py`). Elements are judged as the live API does, measured in cloudflare-docs PR #30453:
+    # a conditional's `condition` and a rate element's `technique` are dropped without a word; a percentage
+    # `else` output, a type outside the six, and an end without `outputs` are HTTP 400 (7001). PATCH
+    # renames (SDK `DynamicRoutingUpdateParams`: name only). ASSUMED: one deployed version per route.
+
+    def _list_routes(self, account: Account, token: Token, query: dict[str, str], body: bytes,
+                     gateway_id: str) -> tuple[int, dict]:
+        _gateway(account, gateway_id)
+        items = list(account.routes.get(gateway_id, {}).values())
+        return 200, envelope(_copy(items), result_info={"page": 1, "per_page": len(items) or 20,
+                                                         "count": len(items), "total_count": len(items)})
+
+    def _create_route(self, account: Account, token: Token, query: dict[str, str], body: bytes,
+                      gateway_id: str) -> tuple[int, dict]:
+        _gateway(account, gateway_id)
+        value = _json_object(body)
+        unknown = sorted(set(value) - {"name", "elements"})
+        if unknown:
+            raise ApiError(400, CODE_VALIDATION, "Unrecognized key", path=[unknown[0]])
+        if not isinstance(value.get("name"), str) or not value["name"]:
+            raise ApiError(400, CODE_VALIDATION, "Required", path=["name"])
+        elements = _valid_route_elements(value.get("elements"))
+        now = iso(datetime.now(UTC))
+        version = secrets.token_hex(16)
+        route = {"id": secrets.token_hex(16), "name": value["name"], "gateway_id": gateway_id, "created_at": now,
+                 "modified_at": now, "elements": elements,
+                 "deployment": {"created_at": now, "deployment_id": secrets.token_hex(16), "version_id": version},
+                 "version": {"active": "true", "created_at": now, "data": json.dumps(elements), "version_id": version}}
+        account.routes.setdefault(gateway_id, {})[route["id"]] = route
+        return 200, envelope(_copy(route))
+
+    def _get_route(self, account: Account, token: Token, query: dict[str, str], body: bytes,
+                   gateway_id: str, route_id: str) -> tuple[int, dict]:
+        return 200, envelope(_copy(_route(account, gateway_id, route_id)))
+
+    def _update_route(self, account: Account, token: Token, query: dict[str, str], body: bytes,
+                      gateway_id: str, route_id: str) -> tuple[int, dict]:
+        route = _route(account, gateway_id, route_id)
+        value = _json_object(body)
+        if set(value) != {"name"} or not isinstance(value["name"], str) or not value["name"]:
+            raise ApiError(400, CODE_VALIDATION, "Invalid: a route update takes its name only", path=["name"])
+        route.update(name=value["name"], modified_at=iso(datetime.now(UTC)))
+        # The SDK parses the whole body as `DynamicRoutingUpdateResponse` ({route, success}; no `result`).
+        return 200, {"route": _copy(route), "success": True, "errors": [], "messages": []}
+
+    def _delete_route(self, account: Account, token: Token, query: dict[str, str], body: bytes,
+                      gateway_id: str, route_id: str) -> tuple[int, dict]:
+        route = _route(account, gateway_id, route_id)
+        del account.routes[gateway_id][route_id]
+        return 200, envelope(_copy(route))
+
     # ----------------------------------------------------------------- the Logs API and the data plane
 
     def gateway_url(self, gateway_id: str, account_id: str | None = None) -> str:
@@ -1311,6 +1366,76 @@ def _valid_provider_config_body(body: bytes) -> dict[str, Any]:
     return parsed
 
 
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        parsed = json.loads(body or b"null")
+    except ValueError:
+        raise ApiError(400, CODE_MALFORMED_JSON, "Malformed JSON in request body") from None
+    if not isinstance(parsed, dict):
+        raise ApiError(400, CODE_VALIDATION, "Invalid: expected an object")
+    return parsed
+
+
+def _route(account: Account, gateway_id: str, route_id: str) -> dict[str, Any]:
+    _gateway(account, gateway_id)
+    route = account.routes.get(gateway_id, {}).get(route_id)
+    if route is None:
+        raise ApiError(404, CODE_NOT_FOUND, f"Route '{route_id}' not found")
+    return route
+
+
+# Per element type: its outputs, its properties (None: none), and what the API drops (PR #30453).
+_ROUTE_TYPES: dict[str, tuple[tuple[str, ...] | None, dict[str, type | tuple[type, ...]] | None, tuple[str, ...]]] = {
+    "start": (("next",), None, ()),
+    "conditional": (("true", "false"), {"conditions": dict}, ("condition",)),
+    "percentage": (None, None, ()),
+    "rate": (("success", "fallback"), {"key": str, "limit": (int, float), "limitType": str, "window": (int, float)},
+             ("technique",)),
+    "model": (("success", "fallback"), {"provider": str, "model": str, "retries": (int, float),
+                                        "timeout": (int, float)}, ()),
+    "end": ((), None, ()),
+}
+
+
+def _valid_route_elements(elements: Any) -> list[dict[str, Any]]:
+    if not isinstance(elements, list):
+        raise ApiError(400, CODE_VALIDATION, "Required", path=["elements"])
+    out = []
+    for i, e in enumerate(elements):
+        where = ["elements", i]
+        if not isinstance(e, dict) or not isinstance(e.get("id"), str):
+            raise ApiError(400, CODE_VALIDATION, "Required", path=[*where, "id"])
+        kind = e.get("type")
+        if kind not in _ROUTE_TYPES:
+            raise ApiError(400, CODE_VALIDATION, "Expected 'start' | 'conditional' | 'percentage' | 'rate' | "
+                                                 "'model' | 'end'", path=[*where, "type"])
+        names, props, dropped = _ROUTE_TYPES[kind]
+        if "outputs" not in e or not isinstance(e["outputs"], dict):
+            raise ApiError(400, CODE_VALIDATION, "Required", path=[*where, "outputs"])
+        outputs = e["outputs"]
+        if kind == "percentage" and "else" in outputs:
+            raise ApiError(400, CODE_VALIDATION, "Invalid", path=[*where, "outputs", "else"])
+        for name in (names if names is not None else list(outputs)):
+            target = outputs.get(name)
+            if not isinstance(target, dict) or not isinstance(target.get("elementId"), str):
+                raise ApiError(400, CODE_VALIDATION, "Required", path=[*where, "outputs", name])
+        element: dict[str, Any] = {"id": e["id"], "type": kind,
+                                   "outputs": {k: {"elementId": v["elementId"]} for k, v in outputs.items()
+                                               if names is None or k in names}}
+        if props is not None:
+            given = e.get("properties")
+            if not isinstance(given, dict):
+                raise ApiError(400, CODE_VALIDATION, "Required", path=[*where, "properties"])
+            for key, kind_ in props.items():
+                if key == "conditions" and key not in given:
+                    continue  # optional in the SDK (`conditions: object`)
+                if not isinstance(given.get(key), kind_) or isinstance(given.get(key), bool):
+                    raise ApiError(400, CODE_VALIDATION, "Required", path=[*where, "properties", key])
+            element["properties"] = {k: v for k, v in given.items() if k in props and k not in dropped}
+        out.append(element)
+    return out
+
+
 def _copy(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
@@ -1374,6 +1499,15 @@ _ROUTES: list[tuple[re.Pattern[str], dict[str, tuple[frozenset[str], Callable[..
     }),
     (re.compile(_ACCOUNT + r"/ai-gateway/gateways/(?P<gateway_id>[^/]+)/provider_configs/(?P<config_id>[^/]+)$"), {
         "DELETE": (frozenset({AIG_WRITE}), StandIn._delete_provider_config),
+    }),
+    (re.compile(_ACCOUNT + r"/ai-gateway/gateways/(?P<gateway_id>[^/]+)/routes$"), {
+        "GET": (frozenset({AIG_READ, AIG_WRITE}), StandIn._list_routes),
+        "POST": (frozenset({AIG_WRITE}), StandIn._create_route),
+    }),
+    (re.compile(_ACCOUNT + r"/ai-gateway/gateways/(?P<gateway_id>[^/]+)/routes/(?P<route_id>[^/]+)$"), {
+        "GET": (frozenset({AIG_READ, AIG_WRITE}), StandIn._get_route),
+        "PATCH": (frozenset({AIG_WRITE}), StandIn._update_route),
+        "DELETE": (frozenset({AIG_WRITE}), StandIn._delete_route),
     }),
     # Any valid token may verify itself (no permission group).
     (re.compile(_ACCOUNT + r"/tokens/verify$"), {"GET": (frozenset(), StandIn._verify_token)}),
