@@ -312,7 +312,7 @@ ACCOUNT_TOKEN_UNSUPPORTED: tuple[Unsupported, ...] = (
 
 
 # --- SecretsStore, SecretsStoreSecret, ProviderConfig, AiGatewayDynamicRouting (BYOK and routes) -------
-# A gateway's provider keys (aigw/components/provider_keys.py): the stack's pulumi-cloudflare
+# A gateway's provider keys (aigw/components/gateway.py, aigw/program.py): the stack's pulumi-cloudflare
 # `SecretsStore` (`pulumi_cloudflare/secrets_store.py` `SecretsStoreArgs`), one `SecretsStoreSecret` per key
 # (`secrets_store_secret.py`; its `value` is a secret input and output), and the gateway's provider config,
 # a Pulumi dynamic resource over the SDK (aigw/components/provider_config.py; pulumi-cloudflare 6.23.1 has no
