@@ -26,7 +26,6 @@ output, so state keeps it encrypted; the serialized provider holds no credential
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,17 +33,16 @@ import pulumi
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
-    ConfigureRequest,
     CreateResult,
     DiffResult,
     ReadResult,
-    ResourceProvider,
     UpdateResult,
 )
 
 from aigw_policy.vocabulary import LOGPUSH_JOB_MODULE, LOGPUSH_JOB_NAME
 
 from .. import fields
+from .sdk_provider import SdkProvider, api_error_text
 
 # Inputs (camelCase, as pulumi-cloudflare names them) -> the API's field names: the LogpushJob field table
 # (aigw/fields.py), but the account, which is the path of every call.
@@ -63,44 +61,13 @@ SECRET_OUTPUTS = fields.credential_props(fields.LOGPUSH_JOB)
 
 
 def _error_text(exc: Exception) -> str:
-    """The API's own words for a failed call, without the request (which holds the destination)."""
-    import cloudflare
-
-    if isinstance(exc, cloudflare.APIStatusError):
-        body = exc.body if isinstance(exc.body, Mapping) else {}
-        errors = body.get("errors") if isinstance(body, Mapping) else None
-        words = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors or [] if isinstance(e, Mapping))
-        hint = " (the token needs the \"Logs Write\" permission)" if exc.status_code == 403 else ""
-        return f"HTTP {exc.status_code}{hint}" + (f": {words}" if words else "")
-    if isinstance(exc, cloudflare.APIConnectionError):
-        return f"cannot reach the Cloudflare API: {type(exc).__name__}"
-    return f"{type(exc).__name__}: {exc}"
+    return api_error_text(exc, "Logs Write")
 
 
-class LogpushJobProvider(ResourceProvider):
+class LogpushJobProvider(SdkProvider):
     """Create, read, update and delete one Logpush job of an account through the `cloudflare` SDK."""
 
-    def __init__(self) -> None:
-        # Set by configure() in the provider host; never serialized with a value.
-        self._token: str | None = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        # The provider is pickled into state (`__provider`): never with a credential in it.
-        return {"_token": None}
-
-    def configure(self, req: ConfigureRequest) -> None:
-        token = req.config.get("cloudflare:apiToken")
-        self._token = token if isinstance(token, str) and token else None
-
-    def _client(self):  # -> cloudflare.Cloudflare
-        import cloudflare
-
-        token = self._token or os.environ.get("CLOUDFLARE_API_TOKEN")
-        if not token:
-            raise RuntimeError("no Cloudflare API token for the Logpush job: set cloudflare:apiToken "
-                               "(pulumi config set --secret cloudflare:apiToken) or CLOUDFLARE_API_TOKEN")
-        # The SDK retries 429/5xx twice with its own backoff; a job call is rare, that is enough.
-        return cloudflare.Cloudflare(api_token=token, timeout=60.0)
+    WHAT = "the Logpush job"
 
     # --- the engine's calls ---------------------------------------------------------------------
 

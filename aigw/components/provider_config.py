@@ -25,7 +25,6 @@ Credentials: as the Logpush job's provider, the stack's `cloudflare:apiToken` (g
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,16 +32,15 @@ import pulumi
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
-    ConfigureRequest,
     CreateResult,
     DiffResult,
     ReadResult,
-    ResourceProvider,
 )
 
 from aigw_policy.vocabulary import LOGPUSH_JOB_MODULE, PROVIDER_CONFIG_NAME
 
 from .. import fields
+from .sdk_provider import SdkProvider, api_error_text
 
 # Props (camelCase) -> API keys: the ProviderConfig field table, but the account and the gateway, which are
 # the path of every call.
@@ -53,42 +51,13 @@ _PATH = "/accounts/{account_id}/ai-gateway/gateways/{gateway_id}/provider_config
 
 
 def _error_text(exc: Exception) -> str:
-    """The API's own words for a failed call."""
-    import cloudflare
-
-    if isinstance(exc, cloudflare.APIStatusError):
-        body = exc.body if isinstance(exc.body, Mapping) else {}
-        errors = body.get("errors") if isinstance(body, Mapping) else None
-        words = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors or [] if isinstance(e, Mapping))
-        hint = " (the token needs the \"AI Gateway Write\" permission)" if exc.status_code == 403 else ""
-        return f"HTTP {exc.status_code}{hint}" + (f": {words}" if words else "")
-    if isinstance(exc, cloudflare.APIConnectionError):
-        return f"cannot reach the Cloudflare API: {type(exc).__name__}"
-    return f"{type(exc).__name__}: {exc}"
+    return api_error_text(exc, "AI Gateway Write")
 
 
-class ProviderConfigProvider(ResourceProvider):
+class ProviderConfigProvider(SdkProvider):
     """Create, read and delete one provider config of a gateway through the `cloudflare` SDK."""
 
-    def __init__(self) -> None:
-        self._token: str | None = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        # Pickled into state (`__provider`): never with a credential in it.
-        return {"_token": None}
-
-    def configure(self, req: ConfigureRequest) -> None:
-        token = req.config.get("cloudflare:apiToken")
-        self._token = token if isinstance(token, str) and token else None
-
-    def _client(self):  # -> cloudflare.Cloudflare
-        import cloudflare
-
-        token = self._token or os.environ.get("CLOUDFLARE_API_TOKEN")
-        if not token:
-            raise RuntimeError("no Cloudflare API token for the provider config: set cloudflare:apiToken "
-                               "(pulumi config set --secret cloudflare:apiToken) or CLOUDFLARE_API_TOKEN")
-        return cloudflare.Cloudflare(api_token=token, timeout=60.0)
+    WHAT = "the provider config"
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures: list[CheckFailure] = []
