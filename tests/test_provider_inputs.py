@@ -160,11 +160,12 @@ def test_every_planned_provider_resource_passes_the_provider_schema(plans, stack
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_other_custom_resource_is_the_projects_logpush_job(plans, stack):
-    # Anything that is neither pulumi-cloudflare nor a component of this project must be known here.
+def test_every_other_custom_resource_is_one_of_the_projects_dynamic_resources(plans, stack):
+    # Anything that is neither pulumi-cloudflare nor a component of this project must be known here: the
+    # Logpush job and the BYOK provider config, dynamic resources over the SDK (no provider resource exists).
     others = {r["type"] for r in plans[stack]["resources"]
               if not r["type"].startswith(("cloudflare:", "aigw:index:"))}
-    assert others <= {"pulumi-python:dynamic/aigw:LogpushJob"}
+    assert others <= {"pulumi-python:dynamic/aigw:LogpushJob", "pulumi-python:dynamic/aigw:ProviderConfig"}
 
 
 def test_the_provider_rejects_a_logpush_job_of_the_ai_gateway_dataset(plans):
