@@ -34,6 +34,13 @@ LOGPUSH_JOBS = (LOGPUSH_JOB, CLOUDFLARE_LOGPUSH_JOB)
 # resource for `/ai-gateway/gateways/{gateway_id}/provider_configs`.
 PROVIDER_CONFIG_NAME = "ProviderConfig"
 PROVIDER_CONFIG = f"pulumi-python:dynamic/{LOGPUSH_JOB_MODULE}:{PROVIDER_CONFIG_NAME}"
+# A route with a percentage split (aigw/components/route.py): pulumi-cloudflare 6.23.1's
+# `AiGatewayDynamicRoutingElementOutputsArgs` has no named outputs ("70%"), so such a route is a dynamic
+# resource over the SDK. Its props have AiGatewayDynamicRouting's shape (accountId, gatewayId, name,
+# elements with the same camelCase keys): readers of routes take both types.
+DYNAMIC_ROUTE_NAME = "DynamicRoute"
+DYNAMIC_ROUTE = f"pulumi-python:dynamic/{LOGPUSH_JOB_MODULE}:{DYNAMIC_ROUTE_NAME}"
+ROUTE_TYPES = (AI_GATEWAY_DYNAMIC_ROUTING, DYNAMIC_ROUTE)
 
 # This project's component resources.
 GATEWAY_COMPONENT = "aigw:index:Gateway"
