@@ -46,6 +46,11 @@ NEEDS = {
     "list gateways": "AI Gateway Read",
     "get gateway": "AI Gateway Read",
     "list Logpush jobs": LOGS_WRITE,
+    # A gateway's provider configs and routes (aigw drift, aigw import). Routes: the API reference's "List all
+    # AI Gateway Dynamic Routes" accepts AI Gateway Read or Write. Provider configs: its "List Provider
+    # Configs" page names no accepted permission (unverified); AI Gateway Read, as the gateway itself.
+    "list provider configs": "AI Gateway Read",
+    "list routes": "AI Gateway Read",
     "verify token": "none (any valid token)",
     # aigw prove (docs/prove.md): the Logs API reads, and the account's tokens.
     "list logs": "AI Gateway Read",
@@ -268,8 +273,56 @@ class Client:
         an empty page, one request more than needed. The request cap bounds a server that never
         says it is done; counts that do not add up (a server repeating pages) fail.
         """
-        name = "list gateways"
-        path = f"/accounts/{account_id}/ai-gateway/gateways"
+        return self._paged("list gateways", f"/accounts/{account_id}/ai-gateway/gateways", "gateway")
+
+    def provider_configs(self, account_id: str, gateway_id: str) -> list[dict[str, Any]]:
+        """A gateway's BYOK provider configs (snake_case JSON: id, provider_slug, alias, default_config,
+        secret_id, secret_preview, rate_limit, rate_limit_period), 100 a page (the API reference's maximum
+        `per_page` for "List Provider Configs"; a v4 list with `result_info`, SDK V4PagePaginationArray),
+        read as the gateways are. The caller must never write `secret_preview` anywhere."""
+        return self._paged("list provider configs",
+                           f"/accounts/{account_id}/ai-gateway/gateways/{gateway_id}/provider_configs",
+                           "provider config")
+
+    def routes(self, account_id: str, gateway_id: str) -> list[dict[str, Any]]:
+        """A gateway's dynamic routes with their elements (API JSON: id, name, elements, ...).
+
+        The answer is not the v4 list: the API reference ("List all AI Gateway Dynamic Routes"; cloudflare-
+        python `types/ai_gateway/dynamic_routing_list_response.py`) gives `{data: {order_by,
+        order_by_direction, page, per_page, routes: [...]}, success}`, without `result_info`. A `result`
+        holding that `data`, or the routes themselves, is read too. No `per_page` is sent: its maximum is
+        not documented (a value above it could be refused); pages are read until one holds fewer routes
+        than the `per_page` it says it applied (or than the fullest page so far), or none.
+        """
+        name = "list routes"
+        path = f"/accounts/{account_id}/ai-gateway/gateways/{gateway_id}/routes"
+        out: dict[str, dict[str, Any]] = {}
+        page, fullest = 1, 0
+        while True:
+            body = self._envelope(name, path, {"page": page})
+            data = body.get("data")
+            result = body.get("result")
+            if data is None and isinstance(result, dict):
+                data = result.get("data", result)
+            if data is None and isinstance(result, list):
+                data = {"routes": result}
+            if not isinstance(data, dict):
+                raise LiveError(f"{name}: the answer has no `data` object with the routes (got "
+                                f"{_short(json.dumps(body), 80)})")
+            items = self._list(name, {"result": data.get("routes")})
+            before = len(out)
+            for item in items:
+                out.setdefault(str(item.get("id")), item)
+            fullest = max(fullest, len(items))
+            applied = data.get("per_page")
+            applied = int(applied) if isinstance(applied, (int, float)) and not isinstance(applied, bool) else None
+            if not items or len(items) < (applied or fullest) or len(out) == before:
+                break  # the last page (or a server repeating one)
+            page += 1
+        return list(out.values())
+
+    def _paged(self, name: str, path: str, noun: str) -> list[dict[str, Any]]:
+        """Every item of a v4 paged list (`result` and `result_info`), asking PER_PAGE a page (see gateways)."""
         out: dict[str, dict[str, Any]] = {}
         page, fullest = 1, 0
         while True:
@@ -288,7 +341,7 @@ class Client:
                 break  # a short page: the last one
             page += 1
         if total_count is not None and len(out) < total_count and items:
-            raise LiveError(f"{name}: the API said {total_count} gateway(s) but its {page} page(s) held "
+            raise LiveError(f"{name}: the API said {total_count} {noun}(s) but its {page} page(s) held "
                             f"{len(out)} distinct one(s) (pages repeated?)")
         return list(out.values())
 

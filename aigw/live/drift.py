@@ -1,4 +1,5 @@
-"""Declared (the offline plan) against live (one list of the account's gateways), field by field."""
+"""Declared (the offline plan) against live (one list of the account's gateways), field by field; with
+``details`` (aigw/live/byok.py: each gateway's provider configs and routes), its provider keys and routes too."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aigw_policy.rules import AI_GATEWAY_LOGPUSH_DATASET, GATEWAY, LOGPUSH_JOB
-from aigw_policy.vocabulary import SECRETS_STORE
+from aigw_policy.vocabulary import PROVIDER_CONFIG, ROUTE_TYPES, SECRETS_STORE
 
 from .. import fields
+from . import byok
 from .mapping import differences, live_props
 
 # Where a prop is set in the stack config (to adopt a live value), for the hint: from the field table.
@@ -29,8 +31,12 @@ class FieldDrift:
     field: str
     declared: Any
     live: Any
+    # The hint, when the field table's cannot say it (provider keys, routes): "{stack}" is the stack's name.
+    note: str | None = None
 
     def hint(self, stack: str) -> str:
+        if self.note is not None:
+            return self.note.replace("{stack}", stack)
         if self.resource[0] == LOGPUSH_JOB:
             if self.field == "(job)":
                 return f"the job is declared (aigw:logpush) but not in the account: `pulumi up -s {stack}` creates it"
@@ -47,6 +53,9 @@ class StackDrift:
     drift: list[FieldDrift] = field(default_factory=list)
     missing: list[tuple[str, str]] = field(default_factory=list)  # (logical name, gateway id) declared, not live
     matched: int = 0
+    # Provider keys and routes compared (None: not read, so not compared: aigw audit, aigw prove).
+    provider_keys: int | None = None
+    routes: int | None = None
 
     @property
     def clean(self) -> bool:
@@ -73,9 +82,11 @@ def declared_gateways(plan: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
 
 
 def drift(plan: Mapping[str, Any], live: Sequence[Mapping[str, Any]],
-          jobs: Sequence[Mapping[str, Any]] | None = None) -> StackDrift:
+          jobs: Sequence[Mapping[str, Any]] | None = None,
+          details: Mapping[str, byok.GatewayDetails] | None = None) -> StackDrift:
     """One stack's drift: its gateways against the live list of its account (and its Logpush job
-    against the account's jobs, when ``jobs`` is given)."""
+    against the account's jobs, when ``jobs`` is given; and the provider keys and routes of each gateway
+    ``details`` holds, when it is given)."""
     account = plan["accountId"]
     result = StackDrift(plan["stack"], account)
     by_id = {g["id"]: g for g in live}
@@ -93,10 +104,102 @@ def drift(plan: Mapping[str, Any], live: Sequence[Mapping[str, Any]],
             if path == "storeId" and declared in own_stores and isinstance(now, str) and now:
                 continue
             result.drift.append(FieldDrift((GATEWAY, resource["name"]), gid, path, declared, now))
+    if details is not None:
+        result.provider_keys, result.routes = 0, 0
+        for gid, resource in sorted(declared_gateways(plan).items()):
+            if gid in details:
+                keys, routes, found = _byok_drift(plan, resource, details[gid])
+                result.provider_keys += keys
+                result.routes += routes
+                result.drift += found
     if jobs is not None:
         for resource in (r for r in plan["resources"] if r["type"] == LOGPUSH_JOB):
             result.drift += _job_drift(resource, jobs)
     return result
+
+
+def details_wanted(plan: Mapping[str, Any], live: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[str]]:
+    """(the declared gateways that are live, those of them that declare provider keys or routes): whose
+    provider configs and routes to read, and which first."""
+    live_ids = {g.get("id") for g in live}
+    declared = [gid for gid in sorted(declared_gateways(plan)) if gid in live_ids]
+    with_byok = {r["props"].get("gatewayId") for r in plan["resources"]
+                 if r["type"] == PROVIDER_CONFIG or r["type"] in ROUTE_TYPES}
+    return declared, [gid for gid in declared if gid in with_byok]
+
+
+def _byok_drift(plan: Mapping[str, Any], gateway: Mapping[str, Any], live: byok.GatewayDetails
+                ) -> tuple[int, int, list[FieldDrift]]:
+    """(provider keys compared, routes compared, the drift) of one live gateway."""
+    from .. import wording
+
+    gid, name = gateway["props"]["aiGatewayId"], gateway["name"]
+    where = f"aigw:gateways.{name}"
+    out: list[FieldDrift] = []
+    # Provider keys: by provider and alias (one config each). The plan does not say an entry's index in the
+    # stack file (its resources are sorted), so the entry is named by its provider and alias.
+    configs = [r for r in plan["resources"] if r["type"] == PROVIDER_CONFIG and r["props"].get("gatewayId") == gid]
+    live_configs = {byok.config_key(c): c for c in live.configs}
+    declared_keys = {byok.config_key(r["props"]): r for r in configs}
+    for pair, resource in sorted(declared_keys.items()):
+        label = f"providerKeys ({pair[0]} alias {pair[1]})"
+        entry = f"the {pair[0]} alias {pair[1]} entry of {where}.providerKeys"
+        ref = (PROVIDER_CONFIG, resource["name"])
+        now = live_configs.get(pair)
+        if now is None:
+            out.append(FieldDrift(ref, gid, label, wording.provider_key(resource["props"]), None,
+                                  f"declared ({entry}), not live: `pulumi up -s {{stack}}` creates its provider "
+                                  "config"))
+            continue
+        declared_fields, live_fields = byok.config_fields(resource["props"]), byok.config_fields(now)
+        for prop, value in declared_fields.items():
+            if live_fields[prop] != value:
+                key = {"defaultConfig": "default", "rateLimit": "rateLimit.limit",
+                       "rateLimitPeriod": "rateLimit.period"}[prop]
+                out.append(FieldDrift(ref, gid, f"{label}.{prop}", value, live_fields[prop],
+                                      "re-apply the declaration with `pulumi up -s {stack}` (it replaces the provider "
+                                      f"config), or adopt the live value: set {key} of {entry} in "
+                                      "Pulumi.{stack}.yaml"))
+    for pair, now in sorted(live_configs.items()):
+        if pair not in declared_keys:
+            words = wording.provider_key({**byok.config_fields(now), "providerSlug": pair[0], "alias": pair[1]})
+            out.append(FieldDrift((PROVIDER_CONFIG, f"{name}-{pair[0]}-{pair[1]}"), gid,
+                                  f"providerKeys ({pair[0]} alias {pair[1]})", None, words,
+                                  f"live, not declared: declare it under {where}.providerKeys (`aigw import "
+                                  f"--gateway {gid} --force` writes it), or delete it in the dashboard"))
+    # Routes: by name; elements compared by id in one shape, told in the plan's route words.
+    routes = {r["props"].get("name"): r for r in plan["resources"]
+              if r["type"] in ROUTE_TYPES and r["props"].get("gatewayId") == gid}
+    live_routes = {r.get("name"): r for r in live.routes}
+    for route_name, resource in sorted(routes.items(), key=lambda kv: str(kv[0])):
+        ref = (resource["type"], resource["name"])
+        now = live_routes.get(route_name)
+        label = f"routes.{route_name}"
+        if now is None:
+            out.append(FieldDrift(ref, gid, label, wording.route_summary(resource["props"]), None,
+                                  f"declared ({where}.{label}), not live: `pulumi up -s {{stack}}` creates it"))
+            continue
+        declared_elements = byok.canonical_route(resource["props"].get("elements"))
+        live_elements = byok.canonical_route(now.get("elements"))
+        if declared_elements == live_elements:
+            continue
+        hint = (f"re-apply the declaration with `pulumi up -s {{stack}}`, or adopt the live route: set "
+                f"{where}.{label}.elements in Pulumi.{{stack}}.yaml")
+        said = wording.route(resource["props"])
+        seen = wording.route(byok.in_plan_shape(now))
+        worded = [k for k in dict.fromkeys([*said, *seen]) if said.get(k) != seen.get(k)]
+        for key in worded:
+            out.append(FieldDrift(ref, gid, f"{label}: {key}", said.get(key), seen.get(key), hint))
+        if not worded:  # the same words, other elements (an element id, say)
+            out.append(FieldDrift(ref, gid, f"{label}.elements", list(declared_elements.values()),
+                                  list(live_elements.values()), hint))
+    for route_name, now in sorted(live_routes.items(), key=lambda kv: str(kv[0])):
+        if route_name not in routes:
+            out.append(FieldDrift((ROUTE_TYPES[0], f"{name}-{route_name}"), gid, f"routes.{route_name}", None,
+                                  wording.route_summary(byok.in_plan_shape(now)),
+                                  f"live, not declared: declare it under {where}.routes (`aigw import --gateway "
+                                  f"{gid} --force` writes it), or delete it in the dashboard"))
+    return len(declared_keys), len(routes), out
 
 
 # The Logpush job fields compared: the field table's, but the account (the job is looked up in it), the
@@ -131,20 +234,24 @@ def shown(value: Any) -> str:
     return "absent" if value is None else json.dumps(value) if not isinstance(value, str) else value
 
 
-def to_json(result: StackDrift, requests: int, skipped: str | None) -> str:
+def to_json(result: StackDrift, requests: int, skipped: str | Sequence[str] | None) -> str:
     return json.dumps({
         "stack": result.stack, "account": result.account_id, "matched": result.matched, "requests": requests,
         "missing": [{"name": n, "id": g} for n, g in result.missing],
         "drift": [{"resource": {"type": d.resource[0], "name": d.resource[1]}, "id": d.live_id, "field": d.field,
                    "declared": d.declared, "live": d.live, "hint": d.hint(result.stack)} for d in result.drift],
-        "skipped": [skipped] if skipped else [],
+        "skipped": [skipped] if isinstance(skipped, str) else list(skipped or []),
+        **({"providerKeys": result.provider_keys, "routes": result.routes} if result.routes is not None else {}),
     }, indent=2)
 
 
 def to_text(result: StackDrift, requests: int, stack: str) -> str:
     """``stack``: the stack as the command was given it (the `pulumi up -s` of a missing gateway)."""
     lines = [f"{result.stack} (account {result.account_id}): {result.matched} gateway(s) matched, "
-             f"{len(result.missing)} missing, {len(result.drift)} drifted field(s); {requests} API request(s)"]
+             f"{len(result.missing)} missing, {len(result.drift)} drifted field(s)"
+             + (f", {result.provider_keys} provider key(s) and {result.routes} route(s) compared"
+                if result.routes is not None else "")
+             + f"; {requests} API request(s)"]
     for name, gid in result.missing:
         lines.append(f"  MISSING  {gid} (aigw:gateways.{name}): declared, not live; `pulumi up -s {stack}` "
                      "creates it")

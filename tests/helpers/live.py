@@ -30,6 +30,9 @@ ROOT = Path(__file__).resolve().parents[2]
 AIGW = str(Path(sys.executable).parent / "aigw")
 AI_GATEWAY = "cloudflare:index/aiGateway:AiGateway"
 LOGPUSH_JOB = "pulumi-python:dynamic/aigw:LogpushJob"  # aigw/components/logpush_job.py
+PROVIDER_CONFIG = "pulumi-python:dynamic/aigw:ProviderConfig"  # aigw/components/provider_config.py
+ROUTE_TYPES = ("cloudflare:index/aiGatewayDynamicRouting:AiGatewayDynamicRouting",
+               "pulumi-python:dynamic/aigw:DynamicRoute")  # aigw_policy.vocabulary.ROUTE_TYPES
 PLAN_SECRET = "[secret]"  # how the offline plan shows a secret
 LIVE_CREDENTIAL = "live-credential-Zq7x9W"  # what the live account holds in its place (never to be printed)
 # The Logpush destination as the API holds it: a secret, never compared (aigw/live/drift.py).
@@ -54,9 +57,10 @@ def live_env(token: str | None) -> dict[str, str]:
 def aigw(*args: str, token: str | None, api: StandIn | None = None, cwd: Path = ROOT,
          timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """`aigw ARGS [--api-url <stand-in>]` as a user runs it."""
-    command = [AIGW, *args] + (["--api-url", api.base_url] if api is not None else [])
-    return subprocess.run(command, cwd=cwd, env=live_env(token), capture_output=True, text=True, check=False,
-                          timeout=timeout)
+    from .plan_server import run_aigw
+
+    return run_aigw([*args] + (["--api-url", api.base_url] if api is not None else []), cwd, live_env(token),
+                    timeout)
 
 
 def new_project(directory: Path) -> Path:
@@ -126,10 +130,42 @@ def job_fields(props: Mapping[str, Any]) -> dict[str, Any]:
     return {**fields, "destination_conf": LIVE_DESTINATION}
 
 
+def route_body(props: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A planned route's elements as the API's JSON (what the AiGatewayDynamicRouting provider sends): the
+    bridge's `aiGatewayDynamicRoutingProvider` is `provider`, a conditional's JSON text an object."""
+    out = []
+    for e in props.get("elements") or []:
+        element = {k: v for k, v in e.items() if k != "properties"}
+        if "properties" in e:
+            element["properties"] = {("provider" if k == "aiGatewayDynamicRoutingProvider" else k):
+                                     (json.loads(v) if k == "conditions" and isinstance(v, str) else v)
+                                     for k, v in e["properties"].items()}
+        out.append(element)
+    return out
+
+
+def seed_byok(api: StandIn, plan: Mapping[str, Any], gateway_ids: Sequence[str]) -> None:
+    """The plan's provider configs (each pointing at a live secret id) and routes of ``gateway_ids``."""
+    account = plan["accountId"]
+    for r in plan["resources"]:
+        p = r["props"]
+        if p.get("gatewayId") not in gateway_ids:
+            continue
+        if r["type"] == PROVIDER_CONFIG:
+            fields = {"provider_slug": p["providerSlug"], "alias": p["alias"],
+                      "default_config": bool(p.get("defaultConfig"))}
+            fields.update({api_key: p[prop] for prop, api_key in (("rateLimit", "rate_limit"),
+                                                                  ("rateLimitPeriod", "rate_limit_period"))
+                           if p.get(prop) is not None})
+            api.seed_provider_config(p["gatewayId"], account_id=account, **fields)
+        elif r["type"] in ROUTE_TYPES:
+            api.seed_route(p["gatewayId"], p["name"], route_body(p), account_id=account)
+
+
 def seed_plan(api: StandIn, plan: Mapping[str, Any], *, via_sdk: bool = False,
               only: Sequence[str] | None = None) -> list[str]:
-    """Put the plan's gateways (and its Logpush job) in the stand-in, in the plan's account, as
-    `pulumi up` would have left them. ``via_sdk``: created with the official SDK over HTTP (the
+    """Put the plan's gateways (their provider configs and routes, and its Logpush job) in the stand-in, in
+    the plan's account, as `pulumi up` would have left them. ``via_sdk``: created with the official SDK over HTTP (the
     stand-in validates each body like the API); otherwise seeded directly (validated the same way).
     The request log is cleared afterwards. Returns the gateway ids."""
     account = plan["accountId"]
@@ -144,6 +180,7 @@ def seed_plan(api: StandIn, plan: Mapping[str, Any], *, via_sdk: bool = False,
         for body in bodies:
             gateway_id = body.pop("id")
             api.seed_gateway(gateway_id, account_id=account, **body)
+    seed_byok(api, plan, [r["props"]["aiGatewayId"] for r in gateways_of(plan) if only is None or r["name"] in only])
     job = job_of(plan)
     if job is not None and only is None:
         api.seed_logpush_job(account_id=account, **job_fields(job["props"]))

@@ -1012,6 +1012,23 @@ class StandIn:
     # (alchemy's GatewayProvider deletes configs); a key sent as `secret` is never stored or echoed
     # (only a preview of its first 4 characters, as the dashboard shows).
 
+    def seed_provider_config(self, gateway_id: str, *, account_id: str | None = None, secret_id: str | None = None,
+                             **fields: Any) -> dict[str, Any]:
+        """Store one provider config of a seeded gateway as the create endpoint would (validated the same way):
+        ``fields`` are the create body's (provider_slug, alias, default_config, rate_limit, ...)."""
+        body = {**fields, "secret_id": secret_id or secrets.token_hex(16)}
+        status, answer = self._create_provider_config(self.account(account_id), Token("seed", frozenset()), {},
+                                                      json.dumps(body).encode(), gateway_id)
+        return self.account(account_id).provider_configs[gateway_id][answer["result"]["id"]]
+
+    def seed_route(self, gateway_id: str, name: str, elements: list[dict[str, Any]], *,
+                   account_id: str | None = None) -> dict[str, Any]:
+        """Store one route of a seeded gateway as the create endpoint would (the API's element JSON, judged the
+        same way: what the API drops is dropped)."""
+        status, answer = self._create_route(self.account(account_id), Token("seed", frozenset()), {},
+                                            json.dumps({"name": name, "elements": elements}).encode(), gateway_id)
+        return self.account(account_id).routes[gateway_id][answer["result"]["id"]]
+
     def _list_provider_configs(self, account: Account, token: Token, query: dict[str, str], body: bytes,
                                gateway_id: str) -> tuple[int, dict]:
         _gateway(account, gateway_id)
@@ -1054,13 +1071,28 @@ class StandIn:
     # a conditional's `condition` and a rate element's `technique` are dropped without a word; a percentage
     # `else` output, a type outside the six, and an end without `outputs` are HTTP 400 (7001). PATCH
     # renames (SDK `DynamicRoutingUpdateParams`: name only). ASSUMED: one deployed version per route.
+    # Versions and deployments (SDK `create_version`, `list_versions`, `create_deployment`, `list_deployments`):
+    # a new version does not serve traffic until it is deployed ("The version does not serve traffic until you
+    # deploy it"); deploying one makes its elements the route's (GET .../routes/{id}) and it the only active
+    # version. ASSUMED (undocumented): the create answers are the route's fields (SDK
+    # `DynamicRoutingCreateVersionResponse`: no version id), the new version's elements in the create-version
+    # answer; the lists (no `result`, as the SDK parses them) list the newest first on one page; an unknown
+    # version id is HTTP 404. Versions and deployments are kept in the route under "_" keys, never answered.
 
     def _list_routes(self, account: Account, token: Token, query: dict[str, str], body: bytes,
                      gateway_id: str) -> tuple[int, dict]:
+        # Not the v4 list: the API reference ("List all AI Gateway Dynamic Routes"; cloudflare-python
+        # `types/ai_gateway/dynamic_routing_list_response.py`) answers {data: {order_by, order_by_direction,
+        # page, per_page, routes}, success}, no `result`, no `result_info`. ASSUMED: a default per_page of 20
+        # and a maximum of 100 (neither is documented), newest first.
         _gateway(account, gateway_id)
-        items = list(account.routes.get(gateway_id, {}).values())
-        return 200, envelope(_copy(items), result_info={"page": 1, "per_page": len(items) or 20,
-                                                         "count": len(items), "total_count": len(items)})
+        page = _query_int(query, "page", default=1, minimum=1)
+        per_page = _query_int(query, "per_page", default=20, minimum=1, maximum=100)
+        matches = list(account.routes.get(gateway_id, {}).values())
+        items = matches[(page - 1) * per_page:page * per_page]
+        return 200, {"success": True, "errors": [], "messages": [],
+                     "data": {"order_by": "created_at", "order_by_direction": "desc", "page": page,
+                              "per_page": per_page, "routes": [_public(r) for r in items]}}
 
     def _create_route(self, account: Account, token: Token, query: dict[str, str], body: bytes,
                       gateway_id: str) -> tuple[int, dict]:
@@ -1074,16 +1106,67 @@ class StandIn:
         elements = _valid_route_elements(value.get("elements"))
         now = iso(datetime.now(UTC))
         version = secrets.token_hex(16)
-        route = {"id": secrets.token_hex(16), "name": value["name"], "gateway_id": gateway_id, "created_at": now,
+        route = {"id": secrets.token_hex(16), "name": value["name"], "account_tag": account.id,
+                 "gateway_id": gateway_id, "created_at": now,
                  "modified_at": now, "elements": elements,
                  "deployment": {"created_at": now, "deployment_id": secrets.token_hex(16), "version_id": version},
                  "version": {"active": "true", "created_at": now, "data": json.dumps(elements), "version_id": version}}
+        route["_versions"] = [{**route["version"], "_elements": elements}]
+        route["_deployments"] = [route["deployment"]]
         account.routes.setdefault(gateway_id, {})[route["id"]] = route
-        return 200, envelope(_copy(route))
+        return 200, envelope(_public(route))
 
     def _get_route(self, account: Account, token: Token, query: dict[str, str], body: bytes,
                    gateway_id: str, route_id: str) -> tuple[int, dict]:
-        return 200, envelope(_copy(_route(account, gateway_id, route_id)))
+        return 200, envelope(_public(_route(account, gateway_id, route_id)))
+
+    def _create_route_version(self, account: Account, token: Token, query: dict[str, str], body: bytes,
+                              gateway_id: str, route_id: str) -> tuple[int, dict]:
+        route = _route(account, gateway_id, route_id)
+        value = _json_object(body)
+        unknown = sorted(set(value) - {"elements"})
+        if unknown:
+            raise ApiError(400, CODE_VALIDATION, "Unrecognized key", path=[unknown[0]])
+        elements = _valid_route_elements(value.get("elements"))
+        # A timestamp strictly after the route's others, so "newest first" is an order (two calls in one tick).
+        now = iso(max(datetime.now(UTC), _after(v["created_at"] for v in route["_versions"])))
+        version = {"active": "false", "created_at": now, "data": json.dumps(elements),
+                   "version_id": secrets.token_hex(16), "_elements": elements}
+        route["_versions"].append(version)
+        route["modified_at"] = now
+        return 200, envelope({**_public(route), "elements": _copy(elements)})
+
+    def _list_route_versions(self, account: Account, token: Token, query: dict[str, str], body: bytes,
+                             gateway_id: str, route_id: str) -> tuple[int, dict]:
+        route = _route(account, gateway_id, route_id)
+        versions = [_public(v) for v in sorted(route["_versions"], key=lambda v: v["created_at"], reverse=True)]
+        return 200, _route_list("versions", versions)
+
+    def _create_route_deployment(self, account: Account, token: Token, query: dict[str, str], body: bytes,
+                                 gateway_id: str, route_id: str) -> tuple[int, dict]:
+        route = _route(account, gateway_id, route_id)
+        value = _json_object(body)
+        unknown = sorted(set(value) - {"version_id"})
+        if unknown:
+            raise ApiError(400, CODE_VALIDATION, "Unrecognized key", path=[unknown[0]])
+        if not isinstance(value.get("version_id"), str) or not value["version_id"]:
+            raise ApiError(400, CODE_VALIDATION, "Required", path=["version_id"])
+        version = next((v for v in route["_versions"] if v["version_id"] == value["version_id"]), None)
+        if version is None:
+            raise ApiError(404, CODE_NOT_FOUND, f"Version '{value['version_id']}' not found")
+        now = iso(datetime.now(UTC))
+        deployment = {"created_at": now, "deployment_id": secrets.token_hex(16), "version_id": version["version_id"]}
+        for v in route["_versions"]:
+            v["active"] = "true" if v is version else "false"
+        route["_deployments"].append(deployment)
+        route.update(elements=_copy(version["_elements"]), deployment=deployment, version=_public(version),
+                     modified_at=now)
+        return 200, envelope(_public(route))
+
+    def _list_route_deployments(self, account: Account, token: Token, query: dict[str, str], body: bytes,
+                                gateway_id: str, route_id: str) -> tuple[int, dict]:
+        route = _route(account, gateway_id, route_id)
+        return 200, _route_list("deployments", [_copy(d) for d in reversed(route["_deployments"])])
 
     def _update_route(self, account: Account, token: Token, query: dict[str, str], body: bytes,
                       gateway_id: str, route_id: str) -> tuple[int, dict]:
@@ -1093,13 +1176,13 @@ class StandIn:
             raise ApiError(400, CODE_VALIDATION, "Invalid: a route update takes its name only", path=["name"])
         route.update(name=value["name"], modified_at=iso(datetime.now(UTC)))
         # The SDK parses the whole body as `DynamicRoutingUpdateResponse` ({route, success}; no `result`).
-        return 200, {"route": _copy(route), "success": True, "errors": [], "messages": []}
+        return 200, {"route": _public(route), "success": True, "errors": [], "messages": []}
 
     def _delete_route(self, account: Account, token: Token, query: dict[str, str], body: bytes,
                       gateway_id: str, route_id: str) -> tuple[int, dict]:
         route = _route(account, gateway_id, route_id)
         del account.routes[gateway_id][route_id]
-        return 200, envelope(_copy(route))
+        return 200, envelope(_public(route))
 
     # ----------------------------------------------------------------- the Logs API and the data plane
 
@@ -1384,6 +1467,24 @@ def _route(account: Account, gateway_id: str, route_id: str) -> dict[str, Any]:
     return route
 
 
+def _public(value: dict[str, Any]) -> dict[str, Any]:
+    """A route or a version as the API answers it: a copy without the stand-in's own "_" keys."""
+    return _copy({k: v for k, v in value.items() if not k.startswith("_")})
+
+
+def _after(stamps: Any) -> datetime:
+    """A moment just after the latest of these ISO timestamps."""
+    latest = max((datetime.fromisoformat(str(t).replace("Z", "+00:00")) for t in stamps),
+                 default=datetime.fromtimestamp(0, UTC))
+    return latest + timedelta(milliseconds=1)
+
+
+def _route_list(key: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+    # SDK `DynamicRoutingListVersionsResponse` / `...ListDeploymentsResponse`: {data: {...}, success}, no `result`.
+    return {"data": {key: items, "order_by": "created_at", "order_by_direction": "desc", "page": 1,
+                     "per_page": max(len(items), 20)}, "success": True, "errors": [], "messages": []}
+
+
 # Per element type: its outputs, its properties (None: none), and what the API drops (PR #30453).
 _ROUTE_TYPES: dict[str, tuple[tuple[str, ...] | None, dict[str, type | tuple[type, ...]] | None, tuple[str, ...]]] = {
     "start": (("next",), None, ()),
@@ -1508,6 +1609,14 @@ _ROUTES: list[tuple[re.Pattern[str], dict[str, tuple[frozenset[str], Callable[..
         "GET": (frozenset({AIG_READ, AIG_WRITE}), StandIn._get_route),
         "PATCH": (frozenset({AIG_WRITE}), StandIn._update_route),
         "DELETE": (frozenset({AIG_WRITE}), StandIn._delete_route),
+    }),
+    (re.compile(_ACCOUNT + r"/ai-gateway/gateways/(?P<gateway_id>[^/]+)/routes/(?P<route_id>[^/]+)/versions$"), {
+        "GET": (frozenset({AIG_READ, AIG_WRITE}), StandIn._list_route_versions),
+        "POST": (frozenset({AIG_WRITE}), StandIn._create_route_version),
+    }),
+    (re.compile(_ACCOUNT + r"/ai-gateway/gateways/(?P<gateway_id>[^/]+)/routes/(?P<route_id>[^/]+)/deployments$"), {
+        "GET": (frozenset({AIG_READ, AIG_WRITE}), StandIn._list_route_deployments),
+        "POST": (frozenset({AIG_WRITE}), StandIn._create_route_deployment),
     }),
     # Any valid token may verify itself (no permission group).
     (re.compile(_ACCOUNT + r"/tokens/verify$"), {"GET": (frozenset(), StandIn._verify_token)}),

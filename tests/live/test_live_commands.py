@@ -123,8 +123,13 @@ def test_drift_prod_shows_the_same_field_and_nothing_else(standin: StandIn, plan
                 f"aigw:gateways.{CHANGED_NAME}.rateLimit.limit in Pulumi.prod.yaml"}]
     # The Logpush job as the API holds it shows no drift; the unmanaged `default` is audit's business.
     assert (result["stack"], result["account"], result["matched"], result["missing"]) == ("prod", PROD, 3, [])
-    assert result["requests"] == 2  # one list of gateways, one list of Logpush jobs (prod exports logs)
-    assert sorted(r.path for r in standin.requests) == [f"/accounts/{PROD}{LIST}", f"/accounts/{PROD}/logpush/jobs"]
+    # One list of gateways, one list of Logpush jobs (prod exports logs), and per declared gateway one list of its
+    # provider configs and one of its routes.
+    assert result["requests"] == 8 and (result["providerKeys"], result["routes"]) == (0, 0)
+    per_gateway = [f"/accounts/{PROD}{LIST}/{g['props']['aiGatewayId']}/{what}" for g in gateways_of(plans["prod"])
+                   for what in ("provider_configs", "routes")]
+    assert sorted(r.path for r in standin.requests) == sorted(
+        [f"/accounts/{PROD}{LIST}", f"/accounts/{PROD}/logpush/jobs", *per_gateway])
 
 
 def test_drift_of_a_clean_prod_account_is_none(standin: StandIn, plans) -> None:
@@ -132,7 +137,8 @@ def test_drift_of_a_clean_prod_account_is_none(standin: StandIn, plans) -> None:
     proc = aigw("drift", "prod", token=READ_TOKEN, api=standin)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.splitlines() == [
-        f"prod (account {PROD}): 3 gateway(s) matched, 0 missing, 0 drifted field(s); 2 API request(s)",
+        f"prod (account {PROD}): 3 gateway(s) matched, 0 missing, 0 drifted field(s), 0 provider key(s) and "
+        "0 route(s) compared; 8 API request(s)",
         "drift: none"]
     assert proc.stderr == ""
 
@@ -184,10 +190,10 @@ def test_a_429_with_retry_after_2_is_waited_out_once_with_a_message(standin: Sta
     assert proc.stderr == ("aigw: list gateways: rate limited by Cloudflare (HTTP 429); waiting 2 s (Retry-After) "
                            "before trying once more\n")
     assert f"DRIFT    {CHANGED_ID} rateLimitingLimit: declared {DECLARED_LIMIT}, live {LIVE_LIMIT}" in proc.stdout
-    lists = [(t, status) for t, path, status in served if LIST in path]
+    lists = [(t, status) for t, path, status in served if path.split("?")[0].endswith(LIST)]
     assert [status for _, status in lists] == [429, 200]
     assert lists[1][0] - lists[0][0] >= 2.0 and elapsed >= 2.0
-    assert "3 API request(s)" in proc.stdout  # the refused one counts too
+    assert "9 API request(s)" in proc.stdout  # the refused one counts too (and 6 for the keys and routes)
 
 
 def test_no_wait_exits_3_at_once_naming_the_call(standin: StandIn, tmp_path: Path) -> None:
