@@ -370,6 +370,22 @@ AI_GATEWAY_DYNAMIC_ROUTING: tuple[Field, ...] = (
 )
 AI_GATEWAY_DYNAMIC_ROUTING_UNSUPPORTED: tuple[Unsupported, ...] = ()
 
+# A route with a percentage split: aigw/components/route.py, a dynamic resource over the SDK (pulumi-cloudflare
+# 6.23.1's element outputs have no named percentage outputs). Its calls: cloudflare-python
+# `resources/ai_gateway/dynamic_routing.py` create (`DynamicRoutingCreateParams`), update (the name only,
+# `DynamicRoutingUpdateParams`), create_version (the elements, `DynamicRoutingCreateVersionParams`) and
+# create_deployment (`DynamicRoutingCreateDeploymentParams`). Same props as AI_GATEWAY_DYNAMIC_ROUTING's.
+DYNAMIC_ROUTE: tuple[Field, ...] = (
+    Field("accountId", "account_id", None, "account", replaces=True),
+    Field("gatewayId", "gateway_id", _GW + "id", "gateway", replaces=True),
+    Field("name", "name", _GW + "routes.<route>", "route"),  # renamed in place (PATCH .../routes/{id})
+    Field("elements", "elements", _GW + "routes.<route>.elements", "elements"),  # a new version, deployed
+)
+DYNAMIC_ROUTE_UNSUPPORTED: tuple[Unsupported, ...] = (
+    Unsupported("version_id", "not a setting: when the elements change, aigw creates a version and deploys "
+                              "that one (create_deployment); earlier versions are not managed"),
+)
+
 
 def by_prop(table: Iterable[Field] = AI_GATEWAY) -> dict[str, Field]:
     return {f.prop: f for f in table}
@@ -485,7 +501,8 @@ def markdown_table(table: Iterable[Field] = AI_GATEWAY,
 
 # The resources with a generated table in docs/configuration.md.
 DOCS_TABLES = {"AiGateway": (AI_GATEWAY, AI_GATEWAY_UNSUPPORTED), "LogpushJob": (LOGPUSH_JOB, LOGPUSH_JOB_UNSUPPORTED),
-               "ProviderConfig": (PROVIDER_CONFIG, PROVIDER_CONFIG_UNSUPPORTED)}
+               "ProviderConfig": (PROVIDER_CONFIG, PROVIDER_CONFIG_UNSUPPORTED),
+               "DynamicRoute": (DYNAMIC_ROUTE, DYNAMIC_ROUTE_UNSUPPORTED)}
 
 
 # --- the resources, for the checks ----------------------------------------------------------------

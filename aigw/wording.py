@@ -9,6 +9,7 @@ Secret values are never words: they read "[secret]".
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -254,8 +255,12 @@ def route(p: Mapping[str, Any]) -> dict[str, str]:
     Walking from the start: the first model a request reaches is "model", the model its fallback reaches is
     "fallback", the next "fallback 2", and so on; a conditional prefixes its branches ("if metadata.plan $eq
     paid: model", "else: model"), a rate element its two sides ("within 100 requests/3600s per ...:",
-    "over ...:"). A model's retries and timeout are a setting of their own. So a changed fallback reads
-    "fallback: openai/gpt-4o -> anthropic/claude-sonnet-4-5".
+    "over ...:"), a percentage split a line of where each share goes first ("split": "70% openai/gpt-4o, 30%
+    anthropic/claude-sonnet-4-5", the largest first), then each share's path under the element it goes to
+    ("split to a: model", "split to a: fallback"). A model's retries and
+    timeout are a setting of their own. So a changed fallback reads
+    "fallback: openai/gpt-4o -> anthropic/claude-sonnet-4-5", and a changed share
+    "split: 70% openai/gpt-4o, 30% ... -> 50% openai/gpt-4o, 50% ...".
     """
     elements = {e.get("id"): e for e in p.get("elements") or [] if isinstance(e, Mapping)}
     out: dict[str, str] = {}
@@ -286,6 +291,15 @@ def route(p: Mapping[str, Any]) -> dict[str, str]:
             rate = _rate(e)
             walk(_target(e, "success"), f"{prefix}within {rate}: ", fallbacks, seen)
             walk(_target(e, "fallback"), f"{prefix}over {rate}: ", fallbacks, seen)
+        elif kind == "percentage":
+            # The largest share first, whatever order the outputs come in (the plan's JSON sorts keys).
+            shares = sorted(((share, out.get("elementId") if isinstance(out, Mapping) else None)
+                             for share, out in (e.get("outputs") or {}).items()), key=_share_order)
+            put(f"{prefix}split", ", ".join(f"{share} {first(target)}" for share, target in shares))
+            # Each share's path under the element it goes to, not under its share: a new share then reads as
+            # one change of "split", not as paths removed and added.
+            for target in dict.fromkeys(target for _share, target in shares):
+                walk(target, f"{prefix}split to {compact(target)}: ", fallbacks, seen)
         elif kind == "model":
             label = _model(e)
             put(f"{prefix}{slot}", label)
@@ -299,8 +313,25 @@ def route(p: Mapping[str, Any]) -> dict[str, str]:
         else:
             put(f"{prefix}{slot}", f"{kind} {compact(element_id)}")
 
+    def first(element_id: Any) -> str:
+        """Where a share of a split goes first: a model, the end, or the element that decides next."""
+        e = elements.get(element_id)
+        kind = e.get("type") if e is not None else None
+        return _model(e) if kind == "model" else "none (end)" if kind == "end" else f"{kind} {compact(element_id)}"
+
     walk(start.get("id"), "", -1, ())
     return out
+
+
+_SPLIT_MODEL = re.compile(r"split to [^:]+: model$")
+
+
+def _share_order(item: tuple[Any, Any]) -> tuple[float, str]:
+    share = str(item[0])
+    try:
+        return (-float(share.rstrip("%")), share)
+    except ValueError:
+        return (0.0, share)
 
 
 def _nth(fallbacks: int) -> str:
@@ -308,5 +339,7 @@ def _nth(fallbacks: int) -> str:
 
 
 def route_summary(p: Mapping[str, Any]) -> str:
-    """A route in one line (the plan's table): its settings but retries and timeouts."""
-    return "; ".join(f"{k} {v}" for k, v in route(p).items() if not k.endswith("retries/timeout"))
+    """A route in one line (the plan's table): its settings but retries and timeouts, and but the first model
+    of each share of a split (its "split" setting names them)."""
+    return "; ".join(f"{k} {v}" for k, v in route(p).items()
+                     if not k.endswith("retries/timeout") and not _SPLIT_MODEL.search(k))

@@ -469,3 +469,41 @@ def test_the_token_keys_table_names_each_keys_input_as_the_table_does():
         assert any(f"`{row.prop}" in cells[k] for k in keys), (row.prop, [cells[k] for k in keys])
         checked += 1
     assert checked == 4  # policies, condition, notBefore, expiresOn
+
+
+# --- DynamicRoute (a route with a percentage split: aigw/components/route.py) ---------------------
+
+_ROUTE_CALLS = ("dynamic_routing_create_params:DynamicRoutingCreateParams",
+                "dynamic_routing_update_params:DynamicRoutingUpdateParams",
+                "dynamic_routing_create_version_params:DynamicRoutingCreateVersionParams",
+                "dynamic_routing_create_deployment_params:DynamicRoutingCreateDeploymentParams")
+
+
+def route_sdk_keys() -> set[str]:
+    """The params of every call the DynamicRoute provider makes (create, rename, new version, deploy), and
+    the gateway, a path parameter of create."""
+    keys = {"gateway_id"}
+    for ref in _ROUTE_CALLS:
+        keys |= set(wire_fields(_load(f"cloudflare.types.ai_gateway.{ref}")))
+    return keys
+
+
+def route_undecided(rows: Sequence[fields.Field] = fields.DYNAMIC_ROUTE) -> list[str]:
+    return undecided(route_sdk_keys(), {f.api for f in rows} | {u.name for u in fields.DYNAMIC_ROUTE_UNSUPPORTED})
+
+
+def test_every_sdk_param_of_the_dynamic_routes_calls_is_a_row_or_explicitly_unsupported():
+    assert route_undecided() == []
+    assert sorted({f.api for f in fields.DYNAMIC_ROUTE} - route_sdk_keys()) == []  # no stale row
+    assert route_undecided(tuple(f for f in fields.DYNAMIC_ROUTE if f.prop != "elements")) == ["elements"]
+
+
+def test_the_dynamic_route_has_the_props_of_ai_gateway_dynamic_routing():
+    """Same props, same labels (the plan, the diff and drift read both types alike); only how a change is
+    made differs: a rename in place, new elements a new deployed version (aigw/components/route.py)."""
+    from aigw.components import route
+
+    assert [(f.prop, f.api, f.spec, f.label) for f in fields.DYNAMIC_ROUTE] == [
+        (f.prop, f.api, f.spec, f.label) for f in fields.AI_GATEWAY_DYNAMIC_ROUTING]
+    assert route.FIELDS == {f.prop: f.api for f in fields.DYNAMIC_ROUTE}
+    assert route.REPLACE_ON == fields.replaced_by(fields.DYNAMIC_ROUTE) == ("accountId", "gatewayId")

@@ -129,19 +129,39 @@ def test_percentage_outputs_else_and_totals(project):
     assert "elements[2].outputs: " in text and "must total 100% (they total 90%)" in text
 
 
-def test_a_valid_percentage_split_is_refused_as_not_deployable(project):
-    (line,) = project.errors(stack(routes("""
-        r:
-          elements:
-            - {id: start, type: start, outputs: {next: {elementId: p}}}
-            - {id: p, type: percentage, outputs: {"70%": {elementId: m}, "30%": {elementId: m}}}
-            - id: m
-              type: model
-              properties: {provider: openai, model: gpt-4o, retries: 0, timeout: 1000}
-              outputs: {success: {elementId: end}, fallback: {elementId: end}}
-            - {id: end, type: end, outputs: {}}
-        """)))
-    assert "elements[1].type: 'percentage': percentage splits cannot be deployed" in line
+SPLIT = """
+r:
+  elements:
+    - {id: start, type: start, outputs: {next: {elementId: p}}}
+    - {id: p, type: percentage, outputs: {"70%": {elementId: a}, "30%": {elementId: b}}}
+    - id: a
+      type: model
+      properties: {provider: openai, model: gpt-4o, retries: 0, timeout: 1000}
+      outputs: {success: {elementId: end}, fallback: {elementId: b}}
+    - id: b
+      type: model
+      properties: {provider: anthropic, model: claude-sonnet-4-5, retries: 0, timeout: 1000}
+      outputs: {success: {elementId: end}, fallback: {elementId: end}}
+    - {id: end, type: end, outputs: {}}
+"""
+
+
+def test_a_valid_percentage_split_is_accepted(project):
+    """A split deploys (aigw/components/route.py, over the SDK): it loads, its outputs as written."""
+    spec = project.load(stack(routes(SPLIT)))
+    route = spec.gateways[0].routes["r"]
+    split = route.element("p")
+    assert split.type == "percentage"
+    assert {share: out.element_id for share, out in split.outputs.items()} == {"70%": "a", "30%": "b"}
+    assert route_providers(route) == ["openai", "anthropic"]
+
+
+def test_a_split_is_still_held_to_the_graph_checks(project):
+    """Accepting splits does not loosen the graph: a split branch that ends without a model is refused."""
+    text = "\n".join(project.errors(stack(routes(SPLIT.replace('"30%": {elementId: b}', '"30%": {elementId: end}')
+                                                .replace("fallback: {elementId: b}", "fallback: {elementId: end}")))))
+    assert "the path start -> p -> end reaches this end without a model" in text
+    assert "elements[3].id: 'b': not reachable from the start element 'start'" in text
 
 
 def test_the_graph_is_checked_before_any_call(project):

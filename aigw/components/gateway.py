@@ -271,11 +271,20 @@ class Gateway(pulumi.ComponentResource):
         return secrets, configs
 
     def _route(self, stack: StackSpec, spec: GatewaySpec, name: str, route: RouteSpec) -> Any:
+        from .route import DynamicRoute, has_split, plan_elements
+
+        opts = pulumi.ResourceOptions(parent=self, depends_on=[self.resource, *self.provider_configs])
+        if has_split(route):
+            # A percentage split: pulumi-cloudflare 6.23.1 would drop its named outputs ("70%"), so the route
+            # is a dynamic resource over the SDK with AiGatewayDynamicRouting's props (aigw/components/route.py).
+            props = {"accountId": stack.account_id, "gatewayId": spec.id, "name": name,
+                     "elements": plan_elements(route)}
+            return DynamicRoute(f"{spec.name}-{name}", props, opts)
         return cloudflare.AiGatewayDynamicRouting(
             f"{spec.name}-{name}",
             **fields.inputs(fields.AI_GATEWAY_DYNAMIC_ROUTING, account_id=stack.account_id, gateway_id=spec.id,
                             name=name, elements=route_elements(route)),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.resource, *self.provider_configs]),
+            opts=opts,
         )
 
     def exports(self) -> dict[str, Any]:

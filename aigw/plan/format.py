@@ -12,11 +12,11 @@ from typing import Any
 from aigw_policy.vocabulary import (
     ACCOUNT_TOKEN,
     AI_GATEWAY,
-    AI_GATEWAY_DYNAMIC_ROUTING,
     DEFAULT_WORKERS_AI_BILLING_MODE,
     LOGPUSH_JOB,
     PROVIDER_CONFIG,
     R2_BUCKET,
+    ROUTE_TYPES,
     SECRET_MARK,
     SECRETS_STORE,
     SECRETS_STORE_SECRET,
@@ -178,7 +178,7 @@ def describe(resource: dict[str, Any], plan: dict[str, Any]) -> str:
                 f"{SECRET if props.get('value') is not None else 'no value'}")
     if kind == PROVIDER_CONFIG:
         return f"provider key of gateway {props.get('gatewayId')}: {w.provider_key(props)}, from its secret"
-    if kind == AI_GATEWAY_DYNAMIC_ROUTING:
+    if kind in ROUTE_TYPES:  # AiGatewayDynamicRouting, or a DynamicRoute (a split): the same props
         return f"route dynamic/{props.get('name')} of gateway {props.get('gatewayId')}: {w.route_summary(props)}"
     return f"{kind} {resource['name']}{protect}"
 

@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from aigw_policy.vocabulary import AI_GATEWAY as GATEWAY
-from aigw_policy.vocabulary import API_TOKEN, EDGE_WORKER, LOGPUSH_JOB, TEAM_WORKER
+from aigw_policy.vocabulary import (
+    AI_GATEWAY_DYNAMIC_ROUTING,
+    API_TOKEN,
+    EDGE_WORKER,
+    LOGPUSH_JOB,
+    ROUTE_TYPES,
+    TEAM_WORKER,
+)
 
 from .. import wording
 from ..markdown import cell
@@ -63,6 +70,15 @@ def _token_words(p: Mapping[str, Any]) -> dict[str, str]:
             "valid": wording.validity(p.get("notBefore"), p.get("expiresOn"))}
 
 
+def _routes(plan: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """Routes of either type (AiGatewayDynamicRouting, or DynamicRoute for a split: the same props)."""
+    return {r["name"]: r["props"] for r in plan["resources"] if r["type"] in ROUTE_TYPES}
+
+
+def _route_words(p: Mapping[str, Any]) -> dict[str, str]:
+    return {k: v for k, v in settings(AI_GATEWAY_DYNAMIC_ROUTING, p).items() if k != "account"}
+
+
 def _gateway_words(p: Mapping[str, Any]) -> dict[str, str]:
     return {k: v for k, v in settings(GATEWAY, p).items() if k != "account"}
 
@@ -72,6 +88,7 @@ def compare(left: Mapping[str, Any], right: Mapping[str, Any]) -> list[Row]:
             Row("stack", "", "production", "yes" if left.get("production") else "no",
                 "yes" if right.get("production") else "no")]
     _section(rows, "gateway", _by_name(left, GATEWAY), _by_name(right, GATEWAY), left, right, _gateway_words)
+    _section(rows, "route", _routes(left), _routes(right), left, right, _route_words)
     _section(rows, "edge Worker", _by_name(left, EDGE_WORKER), _by_name(right, EDGE_WORKER), left, right,
              lambda p: {"payloads": "stored" if p.get("payloads") == "true" else "not stored",
                         "token": str(p.get("token"))})

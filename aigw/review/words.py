@@ -18,6 +18,7 @@ from aigw_policy.vocabulary import (
     AI_GATEWAY,
     AI_GATEWAY_DYNAMIC_ROUTING,
     API_TOKEN,
+    DYNAMIC_ROUTE,
     LOGPUSH_JOB,
     PROVIDER_CONFIG,
     R2_BUCKET,
@@ -47,6 +48,7 @@ KIND = {
     SECRETS_STORE_SECRET: "provider key secret",
     PROVIDER_CONFIG: "provider key",
     AI_GATEWAY_DYNAMIC_ROUTING: "route",
+    DYNAMIC_ROUTE: "route",  # a route with a percentage split: same props, same words
 }
 
 
@@ -172,6 +174,7 @@ _DESCRIBE: dict[str, Callable[[Mapping[str, Any]], dict[str, str]]] = {
     GATEWAY: _gateway,
     WORKERS_SCRIPT: _script,
     AI_GATEWAY_DYNAMIC_ROUTING: _route,
+    DYNAMIC_ROUTE: _route,
     PROVIDER_CONFIG: _provider_config,
     SECRETS_STORE_SECRET: _secret,
 }

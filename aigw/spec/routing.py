@@ -21,6 +21,12 @@ element's type is ``rate`` with ``window`` (``rate_limit``, ``interval`` rejecte
 end element needs ``outputs`` (``{}``). The graph is checked before any call: exactly one start, unique ids,
 every output names an element, every element is reachable from the start, no cycle, every path reaches a
 model before its end.
+
+A route with a percentage split is deployed by aigw/components/route.py (a Pulumi dynamic resource over the
+`cloudflare` SDK, whose percentage element takes named outputs: cloudflare-python
+`types/ai_gateway/dynamic_routing_create_params.py` `ElementUnionMember2.outputs: Dict[str, ...]`);
+pulumi-cloudflare 6.23.1's `AiGatewayDynamicRoutingElementOutputsArgs` has only fixed outputs and would drop
+them. Every other route stays an `AiGatewayDynamicRouting`.
 """
 
 from __future__ import annotations
@@ -55,13 +61,6 @@ SECRET_SCOPE = "ai_gateway"
 # "Up to 5 named percentage outputs" (JSON Configuration, "Percentage Split").
 PERCENTAGE_OUTPUTS_MAX = 5
 _PERCENT_KEY = re.compile(r"^(100|[1-9]?[0-9](?:\.[0-9]+)?)%$")
-# The shape is validated as the API defines it, but it cannot be deployed: pulumi-cloudflare 6.23.1's
-# `AiGatewayDynamicRoutingElementOutputsArgs` has only the fixed outputs elementId, next, true, false,
-# success and fallback, no map of named outputs, so a split would be dropped on the way and drift.
-PERCENTAGE_NOT_DEPLOYABLE = (
-    "percentage splits cannot be deployed through pulumi-cloudflare 6.23.1's AiGatewayDynamicRouting (its "
-    "element outputs have no named percentage outputs: the split would be dropped and drift); use a "
-    "conditional on request metadata instead")
 ROUTE_NAME_PATTERN = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 ELEMENT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
@@ -291,9 +290,6 @@ def graph_problems(elements: list[Any]) -> list[InitErrorDetails]:
             errors.append(_error(("elements", i, "id"), e.id, f"already the id of elements[{index[e.id]}]; "
                                                                "element ids are unique within a route"))
         index.setdefault(e.id, i)
-    for i, e in enumerate(elements):
-        if e.type == "percentage":
-            errors.append(_error(("elements", i, "type"), e.type, PERCENTAGE_NOT_DEPLOYABLE))
     starts = [i for i, e in enumerate(elements) if e.type == "start"]
     if len(starts) != 1:
         errors.append(_error(("elements",), [e.id for e in elements],

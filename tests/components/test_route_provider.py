@@ -1,0 +1,233 @@
+"""A route with a percentage split (aigw/components/route.py): under Pulumi mocks it is a DynamicRoute with
+AiGatewayDynamicRouting's props; its dynamic provider against the API stand-in (tests/helpers/standin.py)
+through the official SDK (CLOUDFLARE_BASE_URL): create sends the named outputs, read gives back what was sent,
+a new name is a rename in place, new elements are a new version that is deployed, delete removes it."""
+
+from __future__ import annotations
+
+import copy
+import json
+import pickle
+from collections.abc import Iterator
+
+import pytest
+from helpers.standin import DEFAULT_ACCOUNT, TEST_TOKENS, WRITE_TOKEN, StandIn
+
+from aigw.components.route import FIELDS, DynamicRouteProvider, api_elements
+from aigw.program import deploy
+from aigw_policy.vocabulary import AI_GATEWAY_DYNAMIC_ROUTING, DYNAMIC_ROUTE, ROUTE_TYPES
+
+GATEWAY_ID = "prod-support-bot"
+
+SPLIT = {"elements": [
+    {"id": "start", "type": "start", "outputs": {"next": {"elementId": "split"}}},
+    {"id": "split", "type": "percentage", "outputs": {"70%": {"elementId": "a"}, "30%": {"elementId": "b"}}},
+    {"id": "a", "type": "model", "properties": {"provider": "openai", "model": "gpt-4o", "retries": 1,
+                                                "timeout": 30000},
+     "outputs": {"success": {"elementId": "end"}, "fallback": {"elementId": "b"}}},
+    {"id": "b", "type": "model", "properties": {"provider": "anthropic", "model": "claude-sonnet-4-5",
+                                                "retries": 0, "timeout": 30000},
+     "outputs": {"success": {"elementId": "end"}, "fallback": {"elementId": "end"}}},
+    {"id": "end", "type": "end", "outputs": {}},
+]}
+PLAIN = {"elements": [e for e in SPLIT["elements"] if e["id"] != "split"]}
+PLAIN["elements"][0] = {"id": "start", "type": "start", "outputs": {"next": {"elementId": "a"}}}
+
+
+def with_conditional_and_rate(route: dict) -> dict:
+    """The route with a conditional and a rate element before its split (every element type once)."""
+    out = copy.deepcopy(route)
+    first = out["elements"][0]["outputs"]["next"]["elementId"]
+    out["elements"][0]["outputs"]["next"]["elementId"] = "plan"
+    out["elements"][1:1] = [
+        {"id": "plan", "type": "conditional", "properties": {"conditions": {"metadata.plan": {"$eq": "paid"}}},
+         "outputs": {"true": {"elementId": first}, "false": {"elementId": "budget"}}},
+        {"id": "budget", "type": "rate", "properties": {"key": "metadata.user", "limit": 100, "limitType": "count",
+                                                        "window": 3600},
+         "outputs": {"success": {"elementId": first}, "fallback": {"elementId": "b"}}},
+    ]
+    return out
+
+
+# --------------------------------------------------------------------------- under mocks
+
+
+def routes_of(engine, stack_spec, route: dict) -> tuple[dict, dict]:
+    spec = stack_spec({"main": {"id": "main-gw", "routes": {"support": route}}}, environment="staging")
+    engine.run(lambda: deploy(spec))
+    return engine.of_type(AI_GATEWAY_DYNAMIC_ROUTING), engine.of_type(DYNAMIC_ROUTE)
+
+
+def props_of(registration) -> dict:
+    return {k: v for k, v in registration.inputs.items() if k != "__provider"}
+
+
+def test_a_split_is_a_dynamic_route_and_a_route_without_one_is_not(engine, stack_spec):
+    plain, dynamic = routes_of(engine, stack_spec, PLAIN)
+    assert list(plain) == ["main-support"] and dynamic == {}
+    plain, dynamic = routes_of(engine, stack_spec, SPLIT)
+    assert plain == {} and list(dynamic) == ["main-support"]
+    assert DYNAMIC_ROUTE in ROUTE_TYPES
+    split = {e["id"]: e for e in dynamic["main-support"].inputs["elements"]}["split"]
+    assert split == {"id": "split", "type": "percentage",
+                     "outputs": {"70%": {"elementId": "a"}, "30%": {"elementId": "b"}}}
+
+
+def test_the_props_have_the_shape_of_ai_gateway_dynamic_routing(engine, stack_spec):
+    """The same route but its split, registered once as each type: the props are the same but the split
+    element (so plan, diff, compare, drift and the rules read both alike)."""
+    full_plain = with_conditional_and_rate(PLAIN)
+    full_split = with_conditional_and_rate(SPLIT)
+    (plain,), _ = (list(t.values()) for t in routes_of(engine, stack_spec, full_plain))
+    _, (dynamic,) = (list(t.values()) for t in routes_of(engine, stack_spec, full_split))
+    p, d = props_of(plain), props_of(dynamic)
+    assert set(p) == set(d) == set(FIELDS)
+    assert {k: p[k] for k in ("accountId", "gatewayId", "name")} == {k: d[k] for k in ("accountId", "gatewayId",
+                                                                                          "name")}
+    by_id = {e["id"]: e for e in d["elements"]}
+    for e in p["elements"]:  # every element as AiGatewayDynamicRouting's; only where they lead differs
+        assert {k: v for k, v in by_id[e["id"]].items() if k != "outputs"} == {k: v for k, v in e.items()
+                                                                             if k != "outputs"}
+        assert sorted(by_id[e["id"]]["outputs"]) == sorted(e["outputs"])
+    assert [by_id[i] for i in ("a", "b", "end")] == [e for e in p["elements"] if e["id"] in ("a", "b", "end")]
+    assert by_id["a"]["properties"] == {"aiGatewayDynamicRoutingProvider": "openai", "model": "gpt-4o",
+                                        "retries": 1, "timeout": 30000}
+    assert by_id["plan"]["properties"] == {"conditions": '{"metadata.plan":{"$eq":"paid"}}'}
+    assert by_id["budget"]["properties"] == {"key": "metadata.user", "limit": 100, "limitType": "count",
+                                             "window": 3600}
+
+
+# --------------------------------------------------------------------------- against the stand-in
+
+
+@pytest.fixture
+def standin() -> Iterator[StandIn]:
+    with StandIn(tokens=TEST_TOKENS) as api:
+        yield api
+    assert not api.errors, f"the stand-in raised inside its server: {api.errors!r}"
+
+
+@pytest.fixture
+def provider(standin, monkeypatch) -> DynamicRouteProvider:
+    monkeypatch.setenv("CLOUDFLARE_BASE_URL", standin.base_url)
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", WRITE_TOKEN)
+    standin.seed_gateway(GATEWAY_ID)
+    return DynamicRouteProvider()
+
+
+def props(route: dict = SPLIT, name: str = "support") -> dict:
+    """The props the program registers for this spec route (aigw/components/route.py plan_elements)."""
+    from aigw.components.route import plan_elements
+    from aigw.spec.routing import RouteSpec
+
+    return {"accountId": DEFAULT_ACCOUNT, "gatewayId": GATEWAY_ID, "name": name,
+            "elements": plan_elements(RouteSpec.model_validate(route))}
+
+
+def stored(standin: StandIn, id_: str) -> dict:
+    return standin.account().routes[GATEWAY_ID][id_]
+
+
+def test_create_sends_the_split_and_read_gives_back_the_props(provider, standin):
+    want = props(with_conditional_and_rate(SPLIT))
+    assert provider.check({}, want).failures == []
+    made = provider.create(want)
+    route = stored(standin, made.id)
+    assert route["name"] == "support"
+    assert {e["id"]: e for e in route["elements"]}["split"]["outputs"] == {"70%": {"elementId": "a"},
+                                                                           "30%": {"elementId": "b"}}
+    assert route["elements"] == with_conditional_and_rate(SPLIT)["elements"]  # the API's JSON, as the spec's
+    assert made.outs == want
+    read = provider.read(made.id, made.outs)
+    assert (read.id, read.outs) == (made.id, want)
+    assert not provider.diff(made.id, read.outs, want).changes  # nothing for a refresh to report
+
+
+def test_a_new_name_is_a_rename_in_place(provider, standin):
+    made = provider.create(props())
+    diff = provider.diff(made.id, made.outs, props(name="support-v2"))
+    assert diff.changes and diff.replaces == []
+    versions = len(stored(standin, made.id)["_versions"])
+    updated = provider.update(made.id, made.outs, props(name="support-v2"))
+    assert stored(standin, made.id)["name"] == "support-v2" == updated.outs["name"]
+    assert len(stored(standin, made.id)["_versions"]) == versions  # a rename makes no version
+
+
+def test_new_elements_are_a_new_version_that_is_deployed(provider, standin):
+    made = provider.create(props())
+    first = stored(standin, made.id)["version"]["version_id"]
+    changed = copy.deepcopy(SPLIT)
+    changed["elements"][1]["outputs"] = {"40%": {"elementId": "a"}, "60%": {"elementId": "b"}}
+    news = props(changed)
+    diff = provider.diff(made.id, made.outs, news)
+    assert diff.changes and diff.replaces == []
+    updated = provider.update(made.id, made.outs, news)
+    route = stored(standin, made.id)
+    assert {e["id"]: e for e in route["elements"]}["split"]["outputs"] == {"40%": {"elementId": "a"},
+                                                                           "60%": {"elementId": "b"}}
+    assert route["version"]["version_id"] != first and route["version"]["active"] == "true"
+    assert [v["active"] for v in route["_versions"]] == ["false", "true"]
+    assert route["deployment"]["version_id"] == route["version"]["version_id"]
+    assert updated.outs == news
+    assert provider.read(made.id, updated.outs).outs == news
+
+
+def test_a_new_gateway_or_account_replaces(provider):
+    base = props()
+    assert provider.diff("id", base, {**base, "gatewayId": "prod-other"}).replaces == ["gatewayId"]
+    assert provider.diff("id", base, {**base, "accountId": "f" * 32}).replaces == ["accountId"]
+    assert not provider.diff("id", base, json.loads(json.dumps(base))).changes
+    floats = copy.deepcopy(base)
+    floats["elements"][2]["properties"]["retries"] = 1.0  # the engine may hand back numbers as floats
+    assert not provider.diff("id", base, floats).changes
+
+
+def test_delete_and_a_route_gone_elsewhere(provider, standin):
+    made = provider.create(props())
+    provider.delete(made.id, made.outs)
+    assert standin.account().routes[GATEWAY_ID] == {}
+    assert provider.read(made.id, made.outs).id is None  # gone: the engine plans a create
+    provider.delete(made.id, made.outs)  # already gone: no error
+
+
+def test_a_change_made_elsewhere_is_read_back(provider, standin):
+    made = provider.create(props())
+    route = stored(standin, made.id)
+    {e["id"]: e for e in route["elements"]}["a"]["properties"]["model"] = "gpt-4o-mini"
+    read = provider.read(made.id, made.outs)
+    assert {e["id"]: e for e in read.outs["elements"]}["a"]["properties"]["model"] == "gpt-4o-mini"
+    assert provider.diff(made.id, read.outs, props()).changes
+
+
+def test_check_refuses_a_broken_graph_and_unknown_fields_before_any_call(provider, standin):
+    broken = props()
+    broken["elements"][1]["outputs"] = {"70%": {"elementId": "a"}, "20%": {"elementId": "b"}}
+    failures = provider.check({}, {**broken, "comment": "x", "name": ""}).failures
+    assert sorted(f.property for f in failures) == ["comment", "elements", "name"]
+    reason = {f.property: f.reason for f in failures}["elements"]
+    assert "must total 100% (they total 90%)" in reason
+    assert standin.account().routes.get(GATEWAY_ID, {}) == {}
+
+
+def test_the_api_refusal_has_its_words(provider, standin):
+    bad = props()
+    bad["elements"][1]["outputs"] = {"70%": {"elementId": "a"}, "else": {"elementId": "b"}}
+    with pytest.raises(RuntimeError, match=r"creating route dynamic/support of gateway 'prod-support-bot': "
+                                           r"HTTP 400: 7001"):
+        provider.create(bad)
+
+
+def test_no_token_is_a_clear_error_and_the_pickle_holds_none(provider, monkeypatch):
+    from pulumi.dynamic import ConfigureRequest
+
+    monkeypatch.delenv("CLOUDFLARE_API_TOKEN")
+    with pytest.raises(RuntimeError, match="no Cloudflare API token for the dynamic route"):
+        provider.create(props())
+    provider.configure(ConfigureRequest({"cloudflare:apiToken": "token-value-123"}))
+    assert b"token-value-123" not in pickle.dumps(provider)
+
+
+def test_the_api_json_is_the_spec_json():
+    """props -> the API's element JSON is the spec's own JSON (what the stack file says)."""
+    assert api_elements(props(with_conditional_and_rate(SPLIT))["elements"]) == with_conditional_and_rate(
+        SPLIT)["elements"]
