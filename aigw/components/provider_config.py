@@ -14,7 +14,15 @@ itself, `secret`; that is refused: fields.PROVIDER_CONFIG_UNSUPPORTED.) The API 
 `secret_preview`, which is not kept either.
 
 No update: the SDK has none, so every change replaces the config, deleting the old one first (a gateway has
-one config per provider and alias). Delete is `DELETE .../provider_configs/{id}` through the SDK client's
+one config per provider and alias).
+
+Adopted on create: a dynamic resource cannot be adopted with `pulumi import` (pulumi/pulumi#16175: the
+engine has no provider to read it with), so after `aigw import` the live config still exists when the first
+`pulumi up` creates this resource. Create therefore lists the gateway's configs first: one with the declared
+provider and alias that points at the declared secret (`secretId`, the imported SecretsStoreSecret's id) is
+adopted (its id kept, nothing sent); one that points at another secret stops the create with what to do
+(the gateway allows one config per provider and alias, and replacing a live key unasked is not this
+resource's call). Delete is `DELETE .../provider_configs/{id}` through the SDK client's
 own request method (the SDK 5.9.0 resource has no delete; alchemy's GatewayProvider documents the delete:
 https://alchemy.run/providers/cloudflare/ai/gatewayprovider). Read lists the gateway's configs and picks
 the one with this id (the API has no get).
@@ -87,8 +95,22 @@ class ProviderConfigProvider(SdkProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         body = {api: _normal(props[key]) for key, api in FIELDS.items() if props.get(key) is not None}
         body.setdefault("default_config", False)
+        client = self._client()
+        what = (f"the {props.get('providerSlug')} provider config {props.get('alias')!r} of gateway "
+                f"{props.get('gatewayId')!r}")
         try:
-            made = self._client().ai_gateway.provider_configs.create(
+            existing = _same(client, props)
+        except Exception as exc:  # noqa: BLE001
+            raise RuntimeError(f"creating {what}: listing the gateway's configs: {_error_text(exc)}") from None
+        if existing is not None:
+            if existing.secret_id == props.get("secretId"):
+                return CreateResult(str(existing.id), _outputs(props, existing))  # adopted (e.g. after aigw import)
+            raise RuntimeError(f"creating {what}: the gateway already has a config for this provider and alias "
+                               f"(id {existing.id}) that points at another secret ({existing.secret_id}, not "
+                               f"{props.get('secretId')}); delete it in the dashboard (or import its secret) and "
+                               "run `pulumi up` again")
+        try:
+            made = client.ai_gateway.provider_configs.create(
                 props["gatewayId"], account_id=props["accountId"], **body)
         except Exception as exc:  # noqa: BLE001 (the engine shows the message)
             raise RuntimeError(f"creating the {props.get('providerSlug')} provider config {props.get('alias')!r} "
@@ -120,6 +142,15 @@ class ProviderConfigProvider(SdkProvider):
             return  # already gone
         except Exception as exc:  # noqa: BLE001
             raise RuntimeError(f"deleting provider config {id_}: {_error_text(exc)}") from None
+
+
+def _same(client: Any, props: Mapping[str, Any]) -> Any:
+    """The gateway's live config for the declared provider and alias (one per pair), or None."""
+    for config in client.ai_gateway.provider_configs.list(props["gatewayId"], account_id=props["accountId"],
+                                                          per_page=50):
+        if (config.provider_slug, config.alias) == (props.get("providerSlug"), props.get("alias")):
+            return config
+    return None
 
 
 def _find(client: Any, account_id: str, gateway_id: str, id_: str) -> Any:
