@@ -231,3 +231,33 @@ def test_the_api_json_is_the_spec_json():
     """props -> the API's element JSON is the spec's own JSON (what the stack file says)."""
     assert api_elements(props(with_conditional_and_rate(SPLIT))["elements"]) == with_conditional_and_rate(
         SPLIT)["elements"]
+
+
+def test_the_stand_ins_versions_and_deployments_through_the_sdk(provider, standin):
+    """The stand-in's version endpoints answer what the SDK parses, and refuse as strictly as its others."""
+    import cloudflare
+
+    made = provider.create(props())
+    where = {"account_id": DEFAULT_ACCOUNT, "gateway_id": GATEWAY_ID}
+    with cloudflare.Cloudflare(api_token=WRITE_TOKEN, base_url=standin.base_url, max_retries=0) as client:
+        routing = client.ai_gateway.dynamic_routing
+        answer = routing.create_version(made.id, elements=api_elements(props(PLAIN)["elements"]), **where)
+        assert answer.id == made.id and [e.id for e in answer.elements] == [e["id"] for e in PLAIN["elements"]]
+        assert [e.id for e in routing.get(made.id, **where).elements] == [e["id"] for e in SPLIT["elements"]]
+        versions = routing.list_versions(made.id, **where).data.versions
+        assert [v.active for v in versions] == ["false", "true"]  # newest first; the new one not deployed
+        routing.create_deployment(made.id, version_id=versions[0].version_id, **where)
+        assert [e.id for e in routing.get(made.id, **where).elements] == [e["id"] for e in PLAIN["elements"]]
+        deployments = routing.list_deployments(made.id, **where).data.deployments
+        assert [d.version_id for d in deployments] == [versions[0].version_id, versions[1].version_id]
+        with pytest.raises(cloudflare.NotFoundError):
+            routing.create_deployment(made.id, version_id="0" * 32, **where)
+        with pytest.raises(cloudflare.BadRequestError):
+            client.post(f"/accounts/{DEFAULT_ACCOUNT}/ai-gateway/gateways/{GATEWAY_ID}/routes/{made.id}/versions",
+                        body={"elements": api_elements(props()["elements"]), "comment": "x"}, cast_to=object)
+        with pytest.raises(cloudflare.BadRequestError):
+            client.post(f"/accounts/{DEFAULT_ACCOUNT}/ai-gateway/gateways/{GATEWAY_ID}/routes/{made.id}/deployments",
+                        body={"version_id": versions[0].version_id, "comment": "x"}, cast_to=object)
+        raw = client.get(f"/accounts/{DEFAULT_ACCOUNT}/ai-gateway/gateways/{GATEWAY_ID}/routes/{made.id}",
+                         cast_to=object)
+        assert not [k for k in raw["result"] if k.startswith("_")]  # the stand-in's own keys are never answered
