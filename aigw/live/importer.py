@@ -33,9 +33,11 @@ from typing import Any
 
 from aigw_policy.rules import GATEWAY
 from aigw_policy.vocabulary import (
+    AI_GATEWAY_DYNAMIC_ROUTING,
     DEFAULT_OTEL_CONTENT_TYPE,
     DEFAULT_SPEND_TECHNIQUE,
     GATEWAY_COMPONENT,
+    SECRETS_STORE_SECRET,
 )
 from aigw_policy.vocabulary import (
     gateway_id as default_gateway_id,
@@ -43,6 +45,7 @@ from aigw_policy.vocabulary import (
 
 from .. import atomic, fields
 from ..spec import AUTHENTICATION_IMPORTED_OFF
+from . import byok
 from .mapping import url_credentials
 
 COMPONENT = GATEWAY_COMPONENT
@@ -65,6 +68,8 @@ class Imported:
     notes: list[str] = field(default_factory=list)  # what the user must check before `pulumi up`
     adopt: bool | None = None  # in the import file (default: when written)
     reason: str = ""  # why a gateway not written is not adopted either
+    # More import-file entries under the gateway's component: its secrets and routes (type, name, import id).
+    resources: list[tuple[str, str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.adopt is None:
@@ -340,7 +345,7 @@ def declared_elsewhere(project: Path, stack_path: Path, account: str) -> dict[st
 
 
 def prepare_stack(path: Path, stack: str, account: str, environment: str, gateways: Sequence[Mapping[str, Any]],
-                  force: bool = False) -> StackUpdate:
+                  force: bool = False, details: Mapping[str, byok.GatewayDetails] | None = None) -> StackUpdate:
     """The stack file with the gateways added (``text`` None when nothing changes); nothing is written.
 
     The file's layout is kept: its indentation (sequence items included) is measured and reused, and
@@ -352,6 +357,9 @@ def prepare_stack(path: Path, stack: str, account: str, environment: str, gatewa
     A gateway the file already declares (by its id, under whatever name) is kept, and adopted in
     the import file; a name the file declares for another gateway id is kept and not adopted
     (both replaced with ``force``). Two gateways that would get one name: the second is named by its id.
+
+    ``details`` (gateway id -> its live provider configs and routes): each written gateway gets them as
+    ``providerKeys:`` (the key a placeholder) and ``routes:``; see byok_entry.
     """
     from io import StringIO
 
@@ -403,9 +411,12 @@ def prepare_stack(path: Path, stack: str, account: str, environment: str, gatewa
         if name in taken:
             name = gw["id"]
         taken.add(name)
+        live = (details or {}).get(gw["id"])
         if name in gateways_map and not force:
             if declared.get(gw["id"]) == name:
-                out.append(Imported(name, gw["id"], False, adopt=True))
+                own = gateways_map[name]
+                out.append(Imported(name, gw["id"], False, adopt=True,
+                                    resources=declared_resources(account, name, gw, live, own)))
             else:
                 own = gateways_map[name]
                 other = own.get("id") if isinstance(own, Mapping) and own.get("id") else default_gateway_id(env, name)
@@ -413,10 +424,13 @@ def prepare_stack(path: Path, stack: str, account: str, environment: str, gatewa
                                     reason=f"it declares the gateway {other}, not {gw['id']}"))
             continue
         name, entry, secrets = gateway_config(gw, str(env), name)
+        extra, resources, byok_notes = byok_entry(account, name, gw, live, secrets)
+        entry.update(extra)
         gateways_map[name] = CommentedMap(entry)
         changed = True
         note = f"imported from the live gateway {gw['id']} by `aigw import`"
-        notes = ([AUTHENTICATION_UNKNOWN] if gw.get("authentication") is None else []) + url_notes(gw, name)
+        notes = ([AUTHENTICATION_UNKNOWN] if gw.get("authentication") is None else []) + url_notes(gw, name) \
+            + byok_notes
         for extra in notes:
             note += "; " + extra
         if secrets:
@@ -425,7 +439,7 @@ def prepare_stack(path: Path, stack: str, account: str, environment: str, gatewa
         _drop_import_notes(config, gateways_map, name)
         comments.drop_notes(name)
         gateways_map.yaml_set_comment_before_after_key(name, before=note, indent=comments.entry_column)
-        out.append(Imported(name, gw["id"], True, secrets, notes))
+        out.append(Imported(name, gw["id"], True, secrets, notes, resources=resources))
     comments.put_back(doc, config, gateways_map)
     if not changed:
         return StackUpdate(path, None, out)
@@ -435,10 +449,77 @@ def prepare_stack(path: Path, stack: str, account: str, environment: str, gatewa
     return StackUpdate(path, None if text == original else text, out)
 
 
+PROVIDER_CONFIG_ADOPTED = ("its provider configs are Pulumi dynamic resources, which `pulumi import` cannot adopt "
+                           "(pulumi/pulumi#16175): the first `pulumi up` adopts each live config that has the "
+                           "declared provider, alias and secret instead of creating a second one")
+NO_STORE = ("the live gateway names no Secrets Store (store_id), so its keys' secrets cannot be imported: `pulumi up` "
+            "would create the stack's store and new secrets, and stop at each live provider config (it points at "
+            "another secret); delete those configs in the dashboard first, or set storeId")
+
+
+def byok_entry(account: str, name: str, gw: Mapping[str, Any], live: byok.GatewayDetails | None,
+               secrets: list[str]) -> tuple[dict[str, Any], list[tuple[str, str, str]], list[str]]:
+    """(the entry's providerKeys and routes, the import-file entries for them, the notes) of one gateway.
+
+    Keys: one ``providerKeys:`` entry per live provider config, the key a ``secure:`` placeholder (its path
+    appended to ``secrets``); the secret's id and preview are never written. The gateway's ``storeId``
+    (written from the live ``store_id``) makes the program put the secrets in that store, not a new one;
+    each secret is adopted by `pulumi import` as `<account>/<store_id>/<secret_id>` (pulumi-cloudflare
+    `secrets_store_secret.py`, "## Import"). Routes: each live route the spec can declare, adopted as
+    `<account>/<gateway_id>/<route id>` (pulumi-cloudflare `ai_gateway_dynamic_routing.py`, "## Import"). A
+    route the spec refuses is left out with a note, and so is a percentage split: it would be a Pulumi dynamic
+    resource (aigw:DynamicRoute), which `pulumi import` cannot adopt, so `pulumi up` would create a second route."""
+    if live is None:
+        return {}, [], []
+    entry: dict[str, Any] = {}
+    resources: list[tuple[str, str, str]] = []
+    keys, notes = byok.provider_keys_config(live.configs, _secure())
+    store = gw.get("store_id")
+    by_pair = {byok.config_key(c): c for c in live.configs}
+    if keys:
+        entry["providerKeys"] = keys
+        for i, key in enumerate(keys):
+            secrets.append(f"providerKeys[{i}].key")
+            secret_id = by_pair[(key["provider"], key["alias"])].get("secret_id")
+            if store and secret_id:
+                resources.append((SECRETS_STORE_SECRET, f"{name}-{key['provider']}-{key['alias']}",
+                                  f"{account}/{store}/{secret_id}"))
+        notes.append(PROVIDER_CONFIG_ADOPTED)
+        if not store:
+            notes.append(NO_STORE)
+    splits = [r for r in live.routes if any(isinstance(e, Mapping) and e.get("type") == "percentage"
+                                            for e in r.get("elements") or [])]
+    notes += [f"route {r.get('name')!r} (dynamic/{r.get('name')}): left out: a percentage split is deployed as a "
+              "Pulumi dynamic resource, which `pulumi import` cannot adopt (pulumi/pulumi#16175), so `pulumi up` "
+              "would create a second route; it stays in the account, unmanaged (aigw drift reports it)"
+              for r in splits]
+    routes, route_notes = byok.routes_config([r for r in live.routes if r not in splits])
+    notes += route_notes
+    if routes:
+        entry["routes"] = routes
+        ids = {r.get("name"): r.get("id") for r in live.routes}
+        resources += [(AI_GATEWAY_DYNAMIC_ROUTING, f"{name}-{route}", f"{account}/{gw['id']}/{ids[route]}")
+                      for route in routes]
+    return entry, resources, notes
+
+
+def declared_resources(account: str, name: str, gw: Mapping[str, Any], live: byok.GatewayDetails | None,
+                       own: Any) -> list[tuple[str, str, str]]:
+    """The import-file entries of a gateway the stack file already declares (a rerun's file is the first
+    run's): only the keys and routes that entry declares and the account has."""
+    if live is None or not isinstance(own, Mapping):
+        return []
+    _, resources, _ = byok_entry(account, name, gw, live, [])
+    keys = own.get("providerKeys") if isinstance(own.get("providerKeys"), list) else []
+    pairs = {f"{name}-{k.get('provider')}-{k.get('alias', 'default')}" for k in keys if isinstance(k, Mapping)}
+    routes = {f"{name}-{r}" for r in (own.get("routes") if isinstance(own.get("routes"), Mapping) else {})}
+    return [r for r in resources if r[1] in (pairs if r[0] == SECRETS_STORE_SECRET else routes)]
+
+
 def write_stack(path: Path, stack: str, account: str, environment: str, gateways: Sequence[Mapping[str, Any]],
-                force: bool = False) -> list[Imported]:
+                force: bool = False, details: Mapping[str, byok.GatewayDetails] | None = None) -> list[Imported]:
     """Add the gateways to ``path`` (created when missing); returns what was (and was not) written."""
-    update = prepare_stack(path, stack, account, environment, gateways, force)
+    update = prepare_stack(path, stack, account, environment, gateways, force, details)
     if update.text is not None:
         write_text(path, update.text)
     return update.items
@@ -650,6 +731,8 @@ def import_file(account: str, imported: Sequence[Imported]) -> dict[str, Any]:
         resources.append({"type": COMPONENT, "name": parent, "logicalName": item.name, "component": True})
         resources.append({"type": GATEWAY, "name": item.name,
                           "logicalName": item.name, "id": f"{account}/{item.gateway_id}", "parent": parent})
+        resources += [{"type": type_, "name": logical, "logicalName": logical, "id": id_, "parent": parent}
+                      for type_, logical, id_ in item.resources]
     return {"resources": resources}
 
 

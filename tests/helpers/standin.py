@@ -1016,7 +1016,7 @@ class StandIn:
                              **fields: Any) -> dict[str, Any]:
         """Store one provider config of a seeded gateway as the create endpoint would (validated the same way):
         ``fields`` are the create body's (provider_slug, alias, default_config, rate_limit, ...)."""
-        body = {**fields, "secret_id": secret_id or secrets.token_hex(16)}
+        body = fields if "secret" in fields else {**fields, "secret_id": secret_id or secrets.token_hex(16)}
         status, answer = self._create_provider_config(self.account(account_id), Token("seed", frozenset()), {},
                                                       json.dumps(body).encode(), gateway_id)
         return self.account(account_id).provider_configs[gateway_id][answer["result"]["id"]]

@@ -514,7 +514,10 @@ def test_import_into_a_new_stack_file_then_drift_shows_no_drift(standin: StandIn
     stack_file, import_path = project / "Pulumi.newstack.yaml", project / "import-newstack.json"
     text = stack_file.read_text()
     assert_no_live_credential(secrets, text, import_path.read_text(), proc.stdout, proc.stderr)
-    assert [r.path for r in standin.requests] == [f"/accounts/{PROD}{LIST}"]  # one list request
+    # One list of gateways; per gateway imported, one list of its provider configs and one of its routes.
+    assert [r.path for r in standin.requests] == [f"/accounts/{PROD}{LIST}"] + [
+        f"/accounts/{PROD}{LIST}/{g}/{what}" for g in ("minimal", "newstack-team-bot", "ledger")
+        for what in ("provider_configs", "routes")]
     # Credentials: a `secure:` placeholder, and the command that sets each as a secret, printed and written.
     commands = [f"pulumi config set -s newstack --secret --path 'aigw:gateways.{where}' <value>" for where in (
         "team-bot.otel[0].headers.X-Api-Key", "team-bot.otel[0].headers.x-team", "team-bot.otel[0].authorization",
@@ -769,10 +772,13 @@ def test_import_does_not_leave_temporary_files(standin: StandIn, tmp_path: Path)
 
 
 def test_import_with_a_test_token_set_uses_only_the_list(standin: StandIn, tmp_path: Path) -> None:
-    """Read-only: the import reads one list and writes nothing to the account."""
+    """Read-only: the import reads the list of gateways and, per gateway, its provider configs and routes, and
+    writes nothing to the account."""
     standin.seed_gateway("x")
     before = json.dumps(standin.gateways, sort_keys=True)
     proc = aigw("import", "--account", PROD, "--stack", "adopted", token=READ_TOKEN, api=standin,
                 cwd=new_project(tmp_path / "p"))
     assert proc.returncode == 0, proc.stderr
-    assert [r.method for r in standin.requests] == ["GET"] and json.dumps(standin.gateways, sort_keys=True) == before
+    assert [(r.method, r.path.rsplit("/", 1)[-1]) for r in standin.requests] == [
+        ("GET", "gateways"), ("GET", "provider_configs"), ("GET", "routes")]
+    assert json.dumps(standin.gateways, sort_keys=True) == before
