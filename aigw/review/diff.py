@@ -38,6 +38,7 @@ from aigw_policy.rules import (
 from .. import fields
 from .words import (
     AI_GATEWAY_DYNAMIC_ROUTING,
+    DYNAMIC_ROUTE,
     PROVIDER_CONFIG,
     R2_BUCKET,
     R2_LIFECYCLE,
@@ -66,6 +67,7 @@ REPLACED_BY: dict[str, tuple[str, ...]] = {
     SECRETS_STORE_SECRET: fields.replaced_by(fields.SECRETS_STORE_SECRET),
     PROVIDER_CONFIG: fields.replaced_by(fields.PROVIDER_CONFIG),
     AI_GATEWAY_DYNAMIC_ROUTING: fields.replaced_by(fields.AI_GATEWAY_DYNAMIC_ROUTING),
+    DYNAMIC_ROUTE: fields.replaced_by(fields.DYNAMIC_ROUTE),
 }
 CHANGED = "changed"  # the words for a secret whose value changed (never the value)
 # Why a resource is replaced, in settings words.

@@ -20,12 +20,12 @@ from .values import Resource, need, reveal, secret_at
 from .vocabulary import (
     ACCOUNT_TOKEN,
     AI_GATEWAY,
-    AI_GATEWAY_DYNAMIC_ROUTING,
     API_TOKEN,
     DEFAULT_MAX_TOKEN_DAYS,
     EDGE_WORKER,
     LOGPUSH_JOBS,
     PROVIDER_CONFIG,
+    ROUTE_TYPES,
     SECRETS_STORE_SECRET,
     WORKERS_SCRIPT,
 )
@@ -76,8 +76,9 @@ def _gw(res: Resource) -> str:
     return f"gateway {res.name!r}" + (f" (id {gid})" if isinstance(gid, str) and gid != res.name else "")
 
 
-def _of_type(resources: Sequence[Resource], type_: str) -> list[Resource]:
-    return [r for r in resources if r.type == type_]
+def _of_type(resources: Sequence[Resource], type_: str | tuple[str, ...]) -> list[Resource]:
+    types = (type_,) if isinstance(type_, str) else type_
+    return [r for r in resources if r.type in types]
 
 
 def _binding_index(script: Resource, name: str) -> int | None:
@@ -495,7 +496,7 @@ def _keys_stored(resources: Sequence[Resource], ctx: Context) -> Iterator[Violat
     configs = known(ctx, lambda: _configs_by_gateway(resources), {}, {})
     secrets = {known(ctx, lambda s=s: need(s.props, "name"), None, None): s
                for s in _of_type(resources, SECRETS_STORE_SECRET)}
-    routes = _of_type(resources, AI_GATEWAY_DYNAMIC_ROUTING)
+    routes = _of_type(resources, ROUTE_TYPES)  # a split route is a DynamicRoute, with the same props
 
     def gateway(gw: Resource) -> Iterator[Violation]:
         gateway_id = need(gw.props, "aiGatewayId")
@@ -563,7 +564,7 @@ def _keys_cover_routes(resources: Sequence[Resource], ctx: Context) -> Iterator[
                 f"requires provider credentials (byokOnly) and stores no key for {', '.join(missing)}: those "
                 "requests fail with HTTP 400. Add a providerKeys entry for each, or route elsewhere."))
 
-    yield from each(rule, _of_type(resources, AI_GATEWAY_DYNAMIC_ROUTING), ctx, route)
+    yield from each(rule, _of_type(resources, ROUTE_TYPES), ctx, route)
 
 
 RULES: list[Rule] = [
@@ -660,7 +661,7 @@ RULES: list[Rule] = [
          "In production, every model a route calls is from a provider in allowedProviders.",
          "high", "mandatory", "resource", _allowed_providers,
          "Route to an allowed provider, or add the provider to allowedProviders in the policy config.",
-         types=(AI_GATEWAY_DYNAMIC_ROUTING,), production_only=True,
+         types=ROUTE_TYPES, production_only=True,
          properties={"allowedProviders": {"type": "array", "items": {"type": "string", "minLength": 1},
                                           "default": DEFAULT_ALLOWED_PROVIDERS,
                                           "description": "Provider slugs production routes may call."}}),
