@@ -135,6 +135,8 @@ def _byok_drift(plan: Mapping[str, Any], gateway: Mapping[str, Any], live: byok.
 
     gid, name = gateway["props"]["aiGatewayId"], gateway["name"]
     where = f"aigw:gateways.{name}"
+    # Re-importing the gateway writes its whole entry again, keys and routes included (the stack's name: {stack}).
+    adopt = f"`aigw import --account {plan['accountId']} --stack {{stack}} --gateway {gid} --force`"
     out: list[FieldDrift] = []
     # Provider keys: by provider and alias (one config each). The plan does not say an entry's index in the
     # stack file (its resources are sorted), so the entry is named by its provider and alias.
@@ -165,8 +167,8 @@ def _byok_drift(plan: Mapping[str, Any], gateway: Mapping[str, Any], live: byok.
             words = wording.provider_key({**byok.config_fields(now), "providerSlug": pair[0], "alias": pair[1]})
             out.append(FieldDrift((PROVIDER_CONFIG, f"{name}-{pair[0]}-{pair[1]}"), gid,
                                   f"providerKeys ({pair[0]} alias {pair[1]})", None, words,
-                                  f"live, not declared: declare it under {where}.providerKeys (`aigw import "
-                                  f"--gateway {gid} --force` writes it), or delete it in the dashboard"))
+                                  f"live, not declared: declare it under {where}.providerKeys ({adopt} writes it), "
+                                  "or delete it in the dashboard"))
     # Routes: by name; elements compared by id in one shape, told in the plan's route words.
     routes = {r["props"].get("name"): r for r in plan["resources"]
               if r["type"] in ROUTE_TYPES and r["props"].get("gatewayId") == gid}
@@ -197,8 +199,8 @@ def _byok_drift(plan: Mapping[str, Any], gateway: Mapping[str, Any], live: byok.
         if route_name not in routes:
             out.append(FieldDrift((ROUTE_TYPES[0], f"{name}-{route_name}"), gid, f"routes.{route_name}", None,
                                   wording.route_summary(byok.in_plan_shape(now)),
-                                  f"live, not declared: declare it under {where}.routes (`aigw import --gateway "
-                                  f"{gid} --force` writes it), or delete it in the dashboard"))
+                                  f"live, not declared: declare it under {where}.routes ({adopt} writes it), or "
+                                  "delete it in the dashboard"))
     return len(declared_keys), len(routes), out
 
 
