@@ -66,7 +66,9 @@ def test_a_provider_config_added_in_the_dashboard_is_drift_and_no_preview_is_sho
     assert line["resource"] == {"type": PROVIDER_CONFIG, "name": "support-bot-openai-team"}
     assert (line["id"], line["field"], line["declared"], line["live"]) == (
         GW, "providerKeys (openai alias team)", None, "openai alias team, 10 per 60 s")
-    assert "live, not declared" in line["hint"]
+    assert line["hint"] == ("live, not declared: declare it under aigw:gateways.support-bot.providerKeys (`aigw import "
+                            f"--account {plan['accountId']} --stack staging --gateway {GW} --force` writes it), or "
+                            "delete it in the dashboard")
     assert added["secret_preview"] not in proc.stdout and added["secret_id"] not in proc.stdout
 
 
@@ -114,3 +116,16 @@ def test_one_shape_for_the_plan_and_the_api() -> None:
     assert byok.canonical_route(planned) == byok.canonical_route(list(reversed(api)))
     api[2]["properties"]["retries"] = 2
     assert byok.canonical_route(planned) != byok.canonical_route(api)
+
+
+def test_a_token_that_cannot_read_routes_skips_the_check_with_one_line(standin: StandIn, plans) -> None:
+    plan = plans["staging"]
+    seed_plan(standin, plan)
+    standin.inject_response("/routes", json.dumps({"success": False, "errors": [
+        {"code": 10000, "message": "Authentication error"}]}), status=403)
+    proc = aigw("drift", "staging", "--format", "json", token=READ_TOKEN, api=standin)
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # the gateways decide: they are as declared
+    gateways = sum(1 for r in plan["resources"] if r["type"].endswith("aiGateway:AiGateway"))
+    line = (f"provider key and route check skipped for {gateways} gateway(s): the token lacks the permission group "
+            "'AI Gateway Read' (HTTP 403 on list routes); add it to check them")
+    assert proc.stderr == f"aigw: {line}\n" and json.loads(proc.stdout)["skipped"] == [line]
