@@ -158,3 +158,28 @@ def test_a_route_the_spec_cannot_declare_is_left_out_with_a_note(standin: StandI
     proc = aigw("drift", STACK, "--format", "json", token=READ_TOKEN, api=standin, cwd=project)
     assert proc.returncode == 1
     assert sorted(d["field"] for d in json.loads(proc.stdout)["drift"]) == ["routes.ab-test", "routes.broken"]
+
+
+def test_keys_the_spec_cannot_declare_are_left_out_and_no_store_is_said() -> None:
+    from aigw.live import byok
+
+    configs = [{"id": "1", "provider_slug": "openai", "alias": "team_a", "default_config": False, "secret_id": "s1",
+                "secret_preview": "sk-1..."},
+               {"id": "2", "provider_slug": "openai", "alias": "default", "default_config": True, "secret_id": "s2",
+                "rate_limit": 5.0, "rate_limit_period": None, "secret_preview": "sk-2..."},
+               {"id": "3", "provider_slug": "anthropic", "alias": "default", "default_config": True,
+                "secret_id": "s3", "rate_limit": 2.5, "rate_limit_period": 60.0, "secret_preview": "sk-3..."},
+               {"id": "4", "provider_slug": "workers-ai", "alias": "default", "default_config": True,
+                "secret_id": "s4", "rate_limit": 0, "secret_preview": "sk-4..."}]
+    secrets: list[str] = []
+    entry, resources, notes = importer.byok_entry(ACCOUNT, NAME, {"id": GW}, byok.GatewayDetails(configs, []),
+                                                  secrets)
+    assert entry["providerKeys"] == [{"provider": "workers-ai", "alias": "default",
+                                      "key": {"secure": importer.PLACEHOLDER}, "default": True}]
+    assert secrets == ["providerKeys[0].key"] and resources == []  # no store: the secrets cannot be imported
+    text = "\n".join(notes)
+    assert "provider key anthropic alias 'default': left out: the stack file could not declare it" in text
+    assert "provider key openai alias 'default': left out: it has a rate limit (5) without a period" in text
+    assert "provider key openai alias 'team_a': left out" in text
+    assert importer.NO_STORE in notes
+    assert "sk-" not in text and "s1" not in str(entry)
