@@ -12,6 +12,11 @@ each AiGateway under its `aigw:index:Gateway` component, with the import id `<ac
 The file's `component` and `logicalName` fields follow Pulumi's import-file format as documented; not
 run against a `pulumi` binary here.
 
+Each gateway's provider configs and routes (aigw/live/byok.py) are written too: ``providerKeys:`` with the
+key a placeholder (never the secret's id or preview), ``routes:`` in the spec's shape, and the import file
+adopts each key's SecretsStoreSecret and each route (see byok_entry); the provider configs, dynamic resources,
+are adopted by their own create (aigw/components/provider_config.py).
+
 What is never written: any OTel header value (whatever the header's name: `x-honeycomb-team` is a
 key), the OTel and Stripe authorization, and the credentials an OTel URL carries (userinfo,
 credential-like query parameters: see mapping.url_credentials), each reported. What is never
