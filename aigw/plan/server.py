@@ -17,6 +17,14 @@ judges), so the child honours the request's environment as a fresh process would
 options (PYTHONPATH, -X, PYTHONHASHSEED) are the server's own: it runs the code it imported when it
 started.
 
+The server also runs the `aigw` command line itself (``"program": "aigw"`` in the request, with
+``"argv0"``: the `aigw` script's path): the child runs ``aigw.cli.main`` as the console script would
+(``sys.argv[0]`` that path, ``sys.path[0]`` its directory, stdin /dev/null, the interpreter's default
+warning filters, the collector on, atexit handlers run at the end), so a test can run `aigw ...` without
+paying Python's start and the CLI's imports each time. A request it cannot honour as a fresh process
+would (PYTHONWARNINGS set, or importing the CLI warned when the server started) is refused
+(``{"refused": REASON}``: :func:`request_cli` raises CliRefused) and the caller runs a real process.
+
 This module imports nothing heavy at import time: :func:`request` is the client `aigw` uses.
 """
 
@@ -36,6 +44,19 @@ IMPORT_WARNINGS = "ignore"
 
 class ServerUnreachable(OSError):
     """The socket could not be reached, or the server ended the conversation without a reply."""
+
+
+class CliRefused(Exception):
+    """The server cannot run this `aigw` request as a fresh process would (``str()`` says why)."""
+
+
+# The command line, and the modules its commands import when they run.
+CLI_IMPORTS = ("aigw.cli", "aigw.plan.format", "aigw.check", "aigw.check.format", "aigw.check.config", "aigw.review",
+               "aigw.review.render", "aigw.review.git", "aigw.review.compare", "aigw.live.client", "aigw.live.drift",
+               "aigw.live.audit", "aigw.live.importer", "aigw.prove.run", "aigw.prove.checks", "aigw.prove.evidence",
+               "aigw.init.write", "aigw.init.project", "cloudflare", "ruamel.yaml")
+# Why the server refuses `aigw` requests (None: it runs them): set when it starts (serve()).
+_cli_refusal: str | None = "the server has not imported the command line"
 
 
 def _send(sock: socket.socket, doc: dict[str, Any]) -> None:
@@ -67,29 +88,47 @@ def request(path: str, argv: list[str], cwd: str, env: dict[str, str]) -> tuple[
     Returns (returncode, stdout, stderr) as a `python -m aigw.plan.runner` subprocess would;
     ServerUnreachable when the socket cannot be reached or no reply comes.
     """
+    reply = _exchange(path, {"argv": argv, "cwd": cwd, "env": env}, None)
+    return int(reply["returncode"]), str(reply["stdout"]), str(reply["stderr"])
+
+
+def request_cli(path: str, argv0: str, argv: list[str], cwd: str, env: dict[str, str],
+                timeout: float | None = None) -> tuple[int, str, str]:
+    """Run `aigw ARGV` (``argv0``: the `aigw` script's path) in the server at ``path``, as the console script
+    would in a fresh process: (returncode, stdout, stderr). CliRefused when the server cannot run it so
+    (run a real process then); ServerUnreachable as for :func:`request`; TimeoutError after ``timeout`` s."""
+    reply = _exchange(path, {"program": "aigw", "argv0": argv0, "argv": argv, "cwd": cwd, "env": env}, timeout)
+    if "refused" in reply:
+        raise CliRefused(str(reply["refused"]))
+    return int(reply["returncode"]), str(reply["stdout"]), str(reply["stderr"])
+
+
+def _exchange(path: str, doc: dict[str, Any], timeout: float | None) -> dict[str, Any]:
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         try:
             sock.connect(path)
         except OSError as exc:
             raise ServerUnreachable(f"cannot connect: {exc.strerror or exc}") from None
-        _send(sock, {"argv": argv, "cwd": cwd, "env": env})
-        reply = _receive(sock)
+        sock.settimeout(timeout)
+        try:
+            _send(sock, doc)
+            reply = _receive(sock)
+        except TimeoutError:
+            raise
+        except OSError as exc:
+            raise ServerUnreachable(f"the conversation failed: {exc.strerror or exc}") from None
     finally:
         sock.close()
     if reply is None:
         raise ServerUnreachable("the server closed the connection without a reply")
-    return int(reply["returncode"]), str(reply["stdout"]), str(reply["stderr"])
+    return reply
 
 
-def _run_request(doc: dict[str, Any]) -> dict[str, Any]:
-    """In the forked child: the runner as a fresh process would run it, its output captured."""
+def _capture() -> tuple[Any, Any]:
+    """In the forked child: stdout and stderr (file descriptors 1 and 2 too) into two temporary files."""
     import io
     import tempfile
-    import traceback
-    import warnings
-
-    from . import runner
 
     out = tempfile.TemporaryFile()
     err = tempfile.TemporaryFile()
@@ -98,9 +137,31 @@ def _run_request(doc: dict[str, Any]) -> dict[str, Any]:
     sys.stdout = io.TextIOWrapper(open(1, "wb", closefd=False), encoding="utf-8", line_buffering=False)
     sys.stderr = io.TextIOWrapper(open(2, "wb", closefd=False), encoding="utf-8", errors="backslashreplace",
                                   line_buffering=True)
+    return out, err
+
+
+def _enter(doc: dict[str, Any]) -> None:
+    """In the forked child: the request's working directory and environment (and its time zone)."""
+    import time
+
     os.chdir(doc["cwd"])
     os.environ.clear()
     os.environ.update(doc["env"])
+    time.tzset()
+
+
+def _run_request(doc: dict[str, Any]) -> dict[str, Any]:
+    """In the forked child: the runner (or, with ``program: aigw``, the command line) as a fresh process would
+    run it, its output captured."""
+    import traceback
+    import warnings
+
+    if doc.get("program") == "aigw":
+        return _run_cli(doc)
+    from . import runner
+
+    out, err = _capture()
+    _enter(doc)
     warnings_option = os.environ.get("PYTHONWARNINGS", "")
     if warnings_option != IMPORT_WARNINGS:
         # Imports ran under the server's filters: a fresh process with other filters could differ
@@ -131,6 +192,63 @@ def _run_request(doc: dict[str, Any]) -> dict[str, Any]:
     return _captured(code or 0, out, err)
 
 
+# The warning filters of an interpreter started without -W or PYTHONWARNINGS (Python docs, "The Warnings
+# Filter": the default filter list of a release build), in the order warnings.filters lists them.
+_DEFAULT_FILTERS = (("default", DeprecationWarning, "__main__"), ("ignore", DeprecationWarning, None),
+                    ("ignore", PendingDeprecationWarning, None), ("ignore", ImportWarning, None),
+                    ("ignore", ResourceWarning, None))
+
+
+def _default_warnings() -> None:
+    import warnings
+
+    warnings.resetwarnings()
+    for action, category, module in reversed(_DEFAULT_FILTERS):
+        if module is None:
+            warnings.simplefilter(action, category)  # type: ignore[arg-type]
+        else:
+            warnings.filterwarnings(action, category=category, module=module)  # type: ignore[arg-type]
+
+
+def _run_cli(doc: dict[str, Any]) -> dict[str, Any]:
+    """In the forked child: `aigw ARGV` as the console script runs it (``from aigw.cli import main;
+    sys.exit(main())``), in a process that imported the command line once."""
+    if _cli_refusal is not None:
+        return {"refused": _cli_refusal}
+    if doc["env"].get("PYTHONWARNINGS"):
+        return {"refused": "PYTHONWARNINGS is set: the server imported the command line under the default filters"}
+    import atexit
+    import gc
+    import traceback
+
+    from aigw.cli import main as cli
+
+    out, err = _capture()
+    _enter(doc)
+    fd = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(fd, 0)
+    os.close(fd)
+    sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115 - the process's stdin, as at start
+    _default_warnings()
+    gc.set_threshold(700, 10, 10)  # an interpreter's defaults: the runner's import turned the collector off
+    gc.enable()
+    argv0 = str(doc["argv0"])
+    sys.argv = [argv0, *doc["argv"]]
+    sys.path[0] = os.path.dirname(argv0)  # a script's directory comes first on sys.path
+    try:
+        # The console script names the program after itself (click: the basename of sys.argv[0]).
+        code = cli.main(args=list(doc["argv"]), prog_name=os.path.basename(argv0))
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if exc.code is not None and not isinstance(exc.code, int):
+            sys.stderr.write(f"{exc.code}\n")
+    except BaseException:  # noqa: BLE001 - as the interpreter reports an uncaught exception
+        traceback.print_exc()
+        code = 1
+    atexit._run_exitfuncs()  # what the interpreter runs before it exits (the server's child leaves by os._exit)
+    return _captured(code if isinstance(code, int) else 0, out, err)
+
+
 def _captured(code: int, out: Any, err: Any) -> dict[str, Any]:
     sys.stdout.flush()
     sys.stderr.flush()
@@ -147,11 +265,21 @@ def serve(path: str) -> None:
     import socketserver
     import warnings
 
+    # The command line first, under an interpreter's default filters, as `aigw` imports it: a warning there
+    # would be printed by a fresh `aigw` and not by a child of this server, so `aigw` requests are then refused.
+    # With it, what its commands import when they run (the same modules, imported once here).
+    global _cli_refusal
+    with warnings.catch_warnings(record=True) as caught:
+        _default_warnings()
+        for name in CLI_IMPORTS:
+            importlib.import_module(name)
+    _cli_refusal = (f"importing the command line warned ({caught[0].category.__name__}: {caught[0].message})"
+                    if caught else None)
     # The filters a plan process imports under (PYTHONWARNINGS=ignore), whatever the server's own.
     warnings.resetwarnings()
     warnings.simplefilter(IMPORT_WARNINGS)
-    # The runner first (it disables the collector while the rest is imported, as in a plan process),
-    # then everything a plan imports, once.
+    # Then the runner (it disables the collector while the rest is imported, as in a plan process), then
+    # everything a plan imports, once.
     importlib.import_module("aigw.plan.runner")
     for name in ("pulumi", "pulumi_cloudflare", "pulumi.runtime.mocks", "pulumi.runtime.stack",
                  "pulumi.runtime.sync_await", "aigw_policy.values", "aigw.config", "aigw.components.tokens",

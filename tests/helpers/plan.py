@@ -12,9 +12,11 @@ AIGW = str(Path(sys.executable).parent / "aigw")
 
 
 def aigw(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """``env``: variables added to (or replacing) the test's own environment."""
-    return subprocess.run([AIGW, *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=300,
-                          env={**os.environ, **env} if env else None)
+    """``env``: variables added to (or replacing) the test's own environment. Through the suite's plan server
+    when the test has one (helpers.plan_server.run_aigw)."""
+    from .plan_server import run_aigw
+
+    return run_aigw(list(args), cwd, {**os.environ, **env} if env else None)
 
 
 def copy_project_file(directory: Path) -> Path:

@@ -54,6 +54,32 @@ def plan_runner(args: list[str], cwd: Path = ROOT) -> subprocess.CompletedProces
                           capture_output=True, text=True, check=False, timeout=300)
 
 
+AIGW = str(Path(sys.executable).parent / "aigw")
+
+
+def run_aigw(argv: list[str], cwd: Path, env: dict[str, str] | None = None,
+             timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """`aigw ARGV` in ``cwd`` with ``env`` (default: this process's environment), as a user runs it: in the plan
+    server of the environment's AIGW_PLAN_SERVER (a forked child that runs the console script's `main`: the same
+    stdout, stderr and exit status, tests/plan/test_plan_server.py), else, or when the server refuses, a fresh
+    process. Tests marked `real_runner` have no server: theirs is always a fresh process."""
+    from aigw.plan.server import CliRefused, ServerUnreachable, request_cli
+
+    env = dict(os.environ if env is None else env)
+    server = env.get(PLAN_SERVER_ENV)
+    if server:
+        try:
+            code, out, err = request_cli(server, AIGW, list(argv), str(cwd), env, timeout)
+        except (CliRefused, ServerUnreachable):
+            pass  # the fresh process says what it makes of the server
+        except TimeoutError:
+            raise subprocess.TimeoutExpired([AIGW, *argv], timeout) from None
+        else:
+            return subprocess.CompletedProcess([AIGW, *argv], code, out, err)
+    return subprocess.run([AIGW, *argv], cwd=cwd, capture_output=True, text=True, check=False, timeout=timeout,
+                          env=env)
+
+
 _suite: dict[str, object] = {}
 
 

@@ -1,7 +1,9 @@
 """The plan fork server (aigw/plan/server.py, AIGW_PLAN_SERVER) is the runner, imported once:
 the same stdout, stderr and exit status as a fresh `python -m aigw.plan.runner` for every repo
 stack (with and without --check), from any working directory, and an unreachable server is an
-error naming the variable and the socket."""
+error naming the variable and the socket. Its `aigw` requests (how the suite runs the command line:
+helpers.plan_server.run_aigw) are the console script in a fresh process: the same stdout, stderr and
+exit status, usage errors naming the program `aigw`, and refused when they could differ."""
 
 from __future__ import annotations
 
@@ -14,9 +16,9 @@ from pathlib import Path
 
 import pytest
 from helpers.plan import ROOT, aigw
-from helpers.plan_server import PLAN_SERVER_ENV, suite_server
+from helpers.plan_server import AIGW, PLAN_SERVER_ENV, run_aigw, suite_server
 
-from aigw.plan.server import request
+from aigw.plan.server import CliRefused, request, request_cli
 
 STACKS = sorted(p.name for p in ROOT.glob("Pulumi.*.yaml"))
 
@@ -94,3 +96,47 @@ def test_an_unreachable_server_is_an_error_naming_the_variable_and_the_socket(tm
         f"aigw: AIGW_PLAN_SERVER={socket_path}: the plan server cannot be reached (cannot connect: No such file or "
         f"directory): start it with `python -m aigw.plan.server {socket_path}`, or unset AIGW_PLAN_SERVER to plan "
         "each stack in its own process"]
+
+
+def console_script(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    proc = subprocess.run([AIGW, *args], cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def cli_env(server: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONWARNINGS", PLAN_SERVER_ENV)}
+    return {**env, PLAN_SERVER_ENV: server, **extra}
+
+
+@pytest.mark.parametrize("args", [
+    ["--version"], ["--help"], ["plan", "--help"], ["plan", "dev"], ["plan", "prod", "--format", "json"],
+    ["check", "--format", "json"], ["check", "staging", "--format", "sarif"], ["frob"], ["plan", "nosuch"],
+    ["plan", "--format", "yaml"], ["diff", "--base", "no-such-revision"], ["drift", "dev"],
+], ids=lambda a: " ".join(a))
+def test_aigw_in_the_server_is_the_console_script_in_a_fresh_process(server: str, args: list[str]):
+    env = cli_env(server, AIGW_TODAY="2026-12-01")
+    expected = console_script(args, ROOT, env)
+    assert request_cli(server, AIGW, args, str(ROOT), env) == expected
+
+
+def test_aigw_in_the_server_runs_in_the_request_directory_and_environment(server: str, tmp_path: Path):
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    (tmp_path / "Pulumi.bad.yaml").write_text("config:\n  aigw:accountId: nope\n  aigw:environment: bad\n")
+    late = cli_env(server, AIGW_TODAY="2027-01-15", NO_COLOR="1")
+    for args, env in ((["plan"], cli_env(server)), (["check", "--format", "json"], late),
+                      (["check", "bad"], cli_env(server)), (["audit", "--account", "0" * 32], cli_env(server))):
+        expected = console_script(args, tmp_path, env)
+        assert request_cli(server, AIGW, args, str(tmp_path), env) == expected, args
+    code, _, err = console_script(["check", "bad"], tmp_path, cli_env(server))
+    assert code == 2 and "Pulumi.bad.yaml" in err
+
+
+def test_aigw_with_pythonwarnings_is_refused_and_the_helper_runs_a_fresh_process(server: str):
+    # The server imported the command line under the default filters: with others, a fresh process could
+    # print what the server's child would not, so the request is refused and the suite's helper falls back.
+    env = cli_env(server, PYTHONWARNINGS="error")
+    with pytest.raises(CliRefused, match="PYTHONWARNINGS is set"):
+        request_cli(server, AIGW, ["--version"], str(ROOT), env)
+    proc = run_aigw(["plan", "dev"], ROOT, env)
+    assert (proc.returncode, proc.stdout, proc.stderr) == console_script(["plan", "dev"], ROOT, env)
