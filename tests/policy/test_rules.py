@@ -51,6 +51,7 @@ from rule_fixtures import (
 from aigw_policy.engine import LEVELS, run_resource_rule, run_stack_rule
 from aigw_policy.rules import CLOUDFLARE_LOGPUSH_JOB, RULES, RULES_BY_ID
 from aigw_policy.values import UNKNOWN, Resource, Secret, from_plan
+from aigw_policy.vocabulary import DYNAMIC_ROUTE
 
 # --- the fixture -------------------------------------------------------------------------------
 
@@ -68,9 +69,10 @@ def test_no_rule_reports_the_compliant_stack(rule_id, environment):
 def test_the_fixture_covers_every_type_a_rule_reads():
     types = {r.type for r in compliant()}
     # pulumi-cloudflare's own LogpushJob is read too (a job declared by hand): tested on its own below.
-    # A route is not in the compliant stack: with_byok() adds one (the BYOK rules' tests).
+    # A route is not in the compliant stack: with_byok() adds one (the BYOK rules' tests); a route with a
+    # percentage split is a DynamicRoute, read alike (tests/policy/test_rules_split_routes.py).
     routes = {r.type for r in with_byok()} - types
-    assert {t for rule in RULES for t in rule.types} <= types | {CLOUDFLARE_LOGPUSH_JOB} | routes
+    assert {t for rule in RULES for t in rule.types} <= types | {CLOUDFLARE_LOGPUSH_JOB, DYNAMIC_ROUTE} | routes
     assert {API_TOKEN, EDGE_WORKER} <= types
 
 
