@@ -247,6 +247,21 @@ class PackError(RuntimeError):
     pass
 
 
+def _sigint_not_ignored() -> None:
+    """Make sure the pack process can receive SIGINT, as under the engine. A shell starts a background job
+    with SIGINT ignored (POSIX, Shell Command Language 2.11: "If job control is disabled ... SIGINT and
+    SIGQUIT ... shall be ignored"), an ignored signal stays ignored across exec, and Python installs its
+    KeyboardInterrupt handler only where SIGINT is not ignored (Python docs, signal: "SIGINT is translated
+    into a KeyboardInterrupt exception if the parent process has not changed it"). The pack would then
+    never stop on SIGINT: each test waited out the 30 s grace and the pack was killed. A handler of this
+    process's own is reset to the default in the child by exec, so the pack starts as it would under the
+    engine. Only from the main thread (the only one signal.signal may be called from)."""
+    import threading
+
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 class PackProcess:
     """The pack as the engine runs it: a plugin process serving the Analyzer service over gRPC.
 
@@ -289,6 +304,7 @@ class PackProcess:
         return env
 
     def start(self) -> PackProcess:
+        _sigint_not_ignored()
         self.proc = subprocess.Popen(  # noqa: S603 (our own interpreter and the pack)
             [self.python, "-u", "-m", "pulumi.policy", DEAD_ENGINE, "."],
             cwd=self.pack_dir, env=self.env(), stdin=subprocess.DEVNULL,
