@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers.plan_server import run_aigw
 from helpers.spec import ACCOUNT_ID, MINIMAL_PROJECT, REPO, stack
 
 # Long enough for a few plan subprocesses on a loaded 2-core machine; a hang is what fails.
@@ -30,8 +30,8 @@ def aigw(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess
     run_env = {k: v for k, v in os.environ.items() if k != "AIGW_DEBUG"}
     run_env.update({"PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "policy")]), **(env or {})})
     try:
-        return subprocess.run([sys.executable, "-m", "aigw.cli", *args], cwd=cwd, env=run_env,
-                              capture_output=True, text=True, check=False, timeout=DEADLINE)
+        # Through the suite's plan server when the test has one (helpers.plan_server.run_aigw), else a process.
+        return run_aigw(list(args), cwd, run_env, DEADLINE)
     except subprocess.TimeoutExpired:
         pytest.fail(f"`aigw {' '.join(args)}` hung (no answer within {DEADLINE} s)")
 
