@@ -49,6 +49,8 @@ from aigw_policy.vocabulary import LOGPUSH_JOB_MODULE, PROVIDER_CONFIG_NAME
 
 from .. import fields
 from .sdk_provider import SdkProvider, api_error_text
+from .sdk_provider import normal_number as _normal
+from .sdk_provider import unknown as _unknown
 
 # Props (camelCase) -> API keys: the ProviderConfig field table, but the account and the gateway, which are
 # the path of every call.
@@ -158,16 +160,6 @@ def _find(client: Any, account_id: str, gateway_id: str, id_: str) -> Any:
         if config.id == id_:
             return config
     return None
-
-
-def _unknown(value: Any) -> bool:
-    from pulumi.runtime import rpc
-
-    return value is rpc.UNKNOWN or value == rpc.UNKNOWN
-
-
-def _normal(value: Any) -> Any:
-    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _outputs(props: Mapping[str, Any], config: Any) -> dict[str, Any]:

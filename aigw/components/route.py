@@ -57,6 +57,8 @@ from aigw_policy.vocabulary import DYNAMIC_ROUTE_NAME, LOGPUSH_JOB_MODULE
 
 from .. import fields
 from .sdk_provider import SdkProvider, api_error_text
+from .sdk_provider import normal_number as _normal
+from .sdk_provider import unknown as _unknown
 
 # Props (camelCase) -> API keys: the DynamicRoute field table.
 FIELDS: dict[str, str] = {f.prop: f.api for f in fields.DYNAMIC_ROUTE}
@@ -265,16 +267,6 @@ def _elements_problem(elements: Any) -> str | None:
         errors = exc.errors() if isinstance(exc, ValidationError) else [{"loc": (), "msg": str(exc)}]
         return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5])
     return None
-
-
-def _unknown(value: Any) -> bool:
-    from pulumi.runtime import rpc
-
-    return value is rpc.UNKNOWN or value == rpc.UNKNOWN
-
-
-def _normal(value: Any) -> Any:
-    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _outputs(props: Mapping[str, Any], route: Any) -> dict[str, Any]:

@@ -12,6 +12,18 @@ from typing import Any
 from pulumi.dynamic import ConfigureRequest, ResourceProvider
 
 
+def unknown(value: Any) -> bool:
+    """A value the preview does not know yet (Pulumi's unknown sentinel)."""
+    from pulumi.runtime import rpc
+
+    return value is rpc.UNKNOWN or value == rpc.UNKNOWN
+
+
+def normal_number(value: Any) -> Any:
+    """A whole float (Pulumi's wire has only doubles) as the int the API takes and answers."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def api_error_text(exc: Exception, permission: str) -> str:
     """The API's own words for a failed call, without the request (which may hold a credential); a 403
     names the token ``permission`` the call needs."""

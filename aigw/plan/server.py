@@ -153,7 +153,6 @@ def _enter(doc: dict[str, Any]) -> None:
 def _run_request(doc: dict[str, Any]) -> dict[str, Any]:
     """In the forked child: the runner (or, with ``program: aigw``, the command line) as a fresh process would
     run it, its output captured."""
-    import traceback
     import warnings
 
     if doc.get("program") == "aigw":
@@ -180,15 +179,7 @@ def _run_request(doc: dict[str, Any]) -> dict[str, Any]:
     sys.path[0] = os.getcwd()
     argv = [runner.__file__, *doc["argv"]]
     sys.argv = argv
-    try:
-        code = runner.main(argv)
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        if exc.code is not None and not isinstance(exc.code, int):
-            sys.stderr.write(f"{exc.code}\n")
-    except BaseException:  # noqa: BLE001 - as the interpreter reports an uncaught exception
-        traceback.print_exc()
-        code = 1
+    code = _exit_status(lambda: runner.main(argv))
     return _captured(code or 0, out, err)
 
 
@@ -219,7 +210,6 @@ def _run_cli(doc: dict[str, Any]) -> dict[str, Any]:
         return {"refused": "PYTHONWARNINGS is set: the server imported the command line under the default filters"}
     import atexit
     import gc
-    import traceback
 
     from aigw.cli import main as cli
 
@@ -235,18 +225,26 @@ def _run_cli(doc: dict[str, Any]) -> dict[str, Any]:
     argv0 = str(doc["argv0"])
     sys.argv = [argv0, *doc["argv"]]
     sys.path[0] = os.path.dirname(argv0)  # a script's directory comes first on sys.path
-    try:
-        # The console script names the program after itself (click: the basename of sys.argv[0]).
-        code = cli.main(args=list(doc["argv"]), prog_name=os.path.basename(argv0))
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        if exc.code is not None and not isinstance(exc.code, int):
-            sys.stderr.write(f"{exc.code}\n")
-    except BaseException:  # noqa: BLE001 - as the interpreter reports an uncaught exception
-        traceback.print_exc()
-        code = 1
+    # The console script names the program after itself (click: the basename of sys.argv[0]).
+    code = _exit_status(lambda: cli.main(args=list(doc["argv"]), prog_name=os.path.basename(argv0)))
     atexit._run_exitfuncs()  # what the interpreter runs before it exits (the server's child leaves by os._exit)
     return _captured(code if isinstance(code, int) else 0, out, err)
+
+
+def _exit_status(run: Any) -> Any:
+    """``run()``'s exit status as the interpreter would make it: SystemExit's code (a message printed,
+    status 1), an uncaught exception's traceback and status 1."""
+    import traceback
+
+    try:
+        return run()
+    except SystemExit as exc:
+        if exc.code is not None and not isinstance(exc.code, int):
+            sys.stderr.write(f"{exc.code}\n")
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:  # noqa: BLE001 - as the interpreter reports an uncaught exception
+        traceback.print_exc()
+        return 1
 
 
 def _captured(code: int, out: Any, err: Any) -> dict[str, Any]:
