@@ -139,6 +139,11 @@ def _live_elements(elements: Any) -> list[dict[str, Any]]:
     return out
 
 
+# Pages of the route list read to find a declared route's name (a gateway with more routes than this is not
+# expected: the API's per-gateway route limit is not documented).
+MAX_PAGES = 20
+
+
 def _canonical(value: Any) -> str:
     # As aigw/components/gateway.py sends a conditional's conditions to pulumi-cloudflare (a string there).
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
@@ -185,6 +190,17 @@ class DynamicRouteProvider(SdkProvider):
                           delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        # A dynamic resource cannot be `pulumi import`-ed (pulumi/pulumi#16175): a route `aigw import` wrote from
+        # the account is adopted here instead, when the live route of that name has the declared elements.
+        # One with other elements stops the create (a second route of one name is not what anyone declared).
+        live = self._live_named(props)
+        if live is not None:
+            if _same(_live_elements(live.elements), props.get("elements")):
+                return CreateResult(str(live.id), _outputs(props, live))
+            raise RuntimeError(
+                f"creating route dynamic/{props.get('name')} of gateway {props.get('gatewayId')!r}: the gateway "
+                f"already has a route of that name ({live.id}) with other elements; adopt it with `aigw "
+                "import --force` (the stack then declares its elements), or give the declared route another name")
         try:
             made = self._client().ai_gateway.dynamic_routing.create(
                 props["gatewayId"], account_id=props["accountId"], name=props["name"],
@@ -195,6 +211,27 @@ class DynamicRouteProvider(SdkProvider):
         if made is None or not made.id:
             raise RuntimeError(f"creating route dynamic/{props.get('name')}: the API returned no id")
         return CreateResult(str(made.id), _outputs(props, made))
+
+    def _live_named(self, props: dict[str, Any]) -> Any:
+        """The gateway's live route named as declared (the SDK's DataRoute), or None. The list answers `{data: {routes,
+        per_page, ...}}` (cloudflare-python `types/ai_gateway/dynamic_routing_list_response.py`); pages are read
+        until one holds fewer routes than its per_page (at most MAX_PAGES)."""
+        client = self._client()
+        for page in range(1, MAX_PAGES + 1):
+            try:
+                answer = client.ai_gateway.dynamic_routing.list(props["gatewayId"], account_id=props["accountId"],
+                                                                page=page)
+            except Exception as exc:  # noqa: BLE001 (the engine shows the message)
+                raise RuntimeError(f"listing the routes of gateway {props.get('gatewayId')!r}: "
+                                   f"{_error_text(exc)}") from None
+            data = getattr(answer, "data", None)
+            routes = list(getattr(data, "routes", None) or [])
+            for route in routes:
+                if route.name == props.get("name"):
+                    return route
+            if not routes or len(routes) < int(getattr(data, "per_page", 0) or 0):
+                return None
+        return None
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         import cloudflare

@@ -177,8 +177,8 @@ def provider_keys_config(configs: Sequence[Mapping[str, Any]], placeholder: Mapp
 def routes_config(routes: Sequence[Mapping[str, Any]]) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """The live routes as `routes:` (name -> {elements}) in the spec's shape (the inverse of
     aigw/components/gateway.py `route_elements`), and one note per route the spec refuses, which is left out
-    (a percentage split, a property or type the spec does not know, a name it does not allow): writing it
-    would make the stack file fail to plan."""
+    (a property or type the spec does not know, a name it does not allow): writing it would make the stack
+    file fail to plan."""
     from pydantic import ValidationError
 
     from ..spec.routing import RouteSpec, check_routes

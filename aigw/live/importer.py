@@ -60,6 +60,11 @@ AUTHENTICATION_UNKNOWN = ("the API did not say whether authentication is on: the
 PLACEHOLDER = "v1:REPLACE-ME-with-pulumi-config-set-secret"
 
 
+SPLIT_ADOPTED = ("route {route!r} (dynamic/{route}): a percentage split, deployed as a Pulumi dynamic resource that "
+                 "`pulumi import` cannot adopt (pulumi/pulumi#16175): not in the import file; the first `pulumi up` "
+                 "adopts the live route of that name while its elements are these")
+
+
 class ImportError_(Exception):
     """Invalid input for an import (exit 2)."""
 
@@ -472,8 +477,10 @@ def byok_entry(account: str, name: str, gw: Mapping[str, Any], live: byok.Gatewa
     each secret is adopted by `pulumi import` as `<account>/<store_id>/<secret_id>` (pulumi-cloudflare
     `secrets_store_secret.py`, "## Import"). Routes: each live route the spec can declare, adopted as
     `<account>/<gateway_id>/<route id>` (pulumi-cloudflare `ai_gateway_dynamic_routing.py`, "## Import"). A
-    route the spec refuses is left out with a note, and so is a percentage split: it would be a Pulumi dynamic
-    resource (aigw:DynamicRoute), which `pulumi import` cannot adopt, so `pulumi up` would create a second route."""
+    route the spec refuses is left out with a note. A route with a percentage split is written, but not in the
+    import file: it is a Pulumi dynamic resource (aigw:DynamicRoute), which `pulumi import` cannot adopt
+    (pulumi/pulumi#16175); its create takes the live route of that name when the elements are the declared
+    ones (aigw/components/route.py), so the first `pulumi up` adopts it instead of making a second route."""
     if live is None:
         return {}, [], []
     entry: dict[str, Any] = {}
@@ -492,19 +499,16 @@ def byok_entry(account: str, name: str, gw: Mapping[str, Any], live: byok.Gatewa
         notes.append(PROVIDER_CONFIG_ADOPTED)
         if not store:
             notes.append(NO_STORE)
-    splits = [r for r in live.routes if any(isinstance(e, Mapping) and e.get("type") == "percentage"
-                                            for e in r.get("elements") or [])]
-    notes += [f"route {r.get('name')!r} (dynamic/{r.get('name')}): left out: a percentage split is deployed as a "
-              "Pulumi dynamic resource, which `pulumi import` cannot adopt (pulumi/pulumi#16175), so `pulumi up` "
-              "would create a second route; it stays in the account, unmanaged (aigw drift reports it)"
-              for r in splits]
-    routes, route_notes = byok.routes_config([r for r in live.routes if r not in splits])
+    routes, route_notes = byok.routes_config(live.routes)
     notes += route_notes
     if routes:
         entry["routes"] = routes
         ids = {r.get("name"): r.get("id") for r in live.routes}
+        splits = {route for route, spec in routes.items()
+                  if any(isinstance(e, Mapping) and e.get("type") == "percentage" for e in spec["elements"])}
+        notes += [SPLIT_ADOPTED.format(route=route) for route in sorted(splits)]
         resources += [(AI_GATEWAY_DYNAMIC_ROUTING, f"{name}-{route}", f"{account}/{gw['id']}/{ids[route]}")
-                      for route in routes]
+                      for route in routes if route not in splits]
     return entry, resources, notes
 
 

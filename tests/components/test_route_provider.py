@@ -261,3 +261,28 @@ def test_the_stand_ins_versions_and_deployments_through_the_sdk(provider, standi
         raw = client.get(f"/accounts/{DEFAULT_ACCOUNT}/ai-gateway/gateways/{GATEWAY_ID}/routes/{made.id}",
                          cast_to=object)
         assert not [k for k in raw["result"] if k.startswith("_")]  # the stand-in's own keys are never answered
+
+
+def test_create_adopts_the_live_route_of_that_name_with_the_declared_elements(provider, standin):
+    # What `aigw import` wrote from the account: a dynamic resource cannot be `pulumi import`-ed, so the first
+    # `pulumi up` takes the live route instead of creating a second one of the same name.
+    want = props()
+    first = provider.create(want)
+    again = provider.create(want)
+    assert again.id == first.id
+    assert list(standin.account().routes[GATEWAY_ID]) == [first.id]
+    assert not provider.diff(again.id, again.outs, want).changes
+
+
+def test_create_stops_on_a_live_route_of_that_name_with_other_elements(provider, standin):
+    first = provider.create(props())
+    other = props(with_conditional_and_rate(SPLIT))
+    with pytest.raises(RuntimeError) as caught:
+        provider.create(other)
+    assert str(caught.value) == (
+        f"creating route dynamic/support of gateway {GATEWAY_ID!r}: the gateway already has a route of that name "
+        f"({first.id}) with other elements; adopt it with `aigw import --force` (the stack then declares its "
+        "elements), or give the declared route another name")
+    assert list(standin.account().routes[GATEWAY_ID]) == [first.id]
+    other_name = provider.create(props(name="support-b"))
+    assert len(standin.account().routes[GATEWAY_ID]) == 2 and other_name.id != first.id
