@@ -48,7 +48,7 @@ from pulumi.dynamic import (
 from aigw_policy.vocabulary import LOGPUSH_JOB_MODULE, PROVIDER_CONFIG_NAME
 
 from .. import fields
-from .sdk_provider import SdkProvider, api_error_text
+from .sdk_provider import SdkProvider, api_error_text, required_failures
 from .sdk_provider import normal_number as _normal
 from .sdk_provider import unknown as _unknown
 
@@ -70,11 +70,7 @@ class ProviderConfigProvider(SdkProvider):
     WHAT = "the provider config"
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        failures: list[CheckFailure] = []
-        for key in REQUIRED:
-            value = news.get(key)
-            if not _unknown(value) and not (isinstance(value, str) and value):
-                failures.append(CheckFailure(key, f"{key} is required (a non-empty string)"))
+        failures = required_failures(news, REQUIRED)
         for key in ("rateLimit", "rateLimitPeriod"):
             value = news.get(key)
             if value is None or _unknown(value):

@@ -56,7 +56,7 @@ from pulumi.dynamic import (
 from aigw_policy.vocabulary import DYNAMIC_ROUTE_NAME, LOGPUSH_JOB_MODULE
 
 from .. import fields
-from .sdk_provider import SdkProvider, api_error_text
+from .sdk_provider import SdkProvider, api_error_text, required_failures
 from .sdk_provider import normal_number as _normal
 from .sdk_provider import unknown as _unknown
 
@@ -170,11 +170,7 @@ class DynamicRouteProvider(SdkProvider):
     WHAT = "the dynamic route"
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        failures: list[CheckFailure] = []
-        for key in REQUIRED:
-            value = news.get(key)
-            if not _unknown(value) and not (isinstance(value, str) and value):
-                failures.append(CheckFailure(key, f"{key} is required (a non-empty string)"))
+        failures = required_failures(news, REQUIRED)
         elements = news.get("elements")
         if not _unknown(elements):
             problem = _elements_problem(elements)

@@ -24,6 +24,14 @@ def normal_number(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
+def required_failures(news: Mapping[str, Any], required: Any) -> list[Any]:
+    """A check failure for each of ``required`` that is neither unknown (a preview) nor a non-empty string."""
+    from pulumi.dynamic import CheckFailure
+
+    return [CheckFailure(key, f"{key} is required (a non-empty string)") for key in required
+            if not unknown(news.get(key)) and not (isinstance(news.get(key), str) and news.get(key))]
+
+
 def api_error_text(exc: Exception, permission: str) -> str:
     """The API's own words for a failed call, without the request (which may hold a credential); a 403
     names the token ``permission`` the call needs."""
