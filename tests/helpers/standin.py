@@ -155,6 +155,21 @@ AI_GATEWAY_DATASET = "ai_gateway_events"
 # walks this schema against the SDK's TypedDicts so the two cannot drift apart silently.
 
 
+
+# A route's elements as the API's JSON: a conditional on request metadata, then openai with an anthropic fallback.
+SUPPORT_ROUTE = [
+    {"id": "start", "type": "start", "outputs": {"next": {"elementId": "plan"}}},
+    {"id": "plan", "type": "conditional", "properties": {"conditions": {"metadata.plan": {"$eq": "paid"}}},
+     "outputs": {"true": {"elementId": "primary"}, "false": {"elementId": "backup"}}},
+    {"id": "primary", "type": "model",
+     "properties": {"provider": "openai", "model": "gpt-4o", "retries": 1, "timeout": 30000},
+     "outputs": {"success": {"elementId": "end"}, "fallback": {"elementId": "backup"}}},
+    {"id": "backup", "type": "model",
+     "properties": {"provider": "anthropic", "model": "claude-sonnet-4-5", "retries": 0, "timeout": 30000},
+     "outputs": {"success": {"elementId": "end"}, "fallback": {"elementId": "end"}}},
+    {"id": "end", "type": "end", "outputs": {}},
+]
+
 class Problems(list):
     """(path, message) pairs; path is a tuple of keys/indices from the body root."""
 
@@ -1032,10 +1047,8 @@ class StandIn:
     def _list_provider_configs(self, account: Account, token: Token, query: dict[str, str], body: bytes,
                                gateway_id: str) -> tuple[int, dict]:
         _gateway(account, gateway_id)
-        page = _query_int(query, "page", default=1, minimum=1)
-        per_page = _query_int(query, "per_page", default=20, minimum=1, maximum=100)
         matches = list(account.provider_configs.get(gateway_id, {}).values())
-        items = matches[(page - 1) * per_page:page * per_page]
+        page, per_page, items = _page_of(query, matches)
         info = {"page": page, "per_page": per_page, "count": len(items), "total_count": len(matches)}
         return 200, envelope(_copy(items), result_info=info)
 
@@ -1086,10 +1099,8 @@ class StandIn:
         # page, per_page, routes}, success}, no `result`, no `result_info`. ASSUMED: a default per_page of 20
         # and a maximum of 100 (neither is documented), newest first.
         _gateway(account, gateway_id)
-        page = _query_int(query, "page", default=1, minimum=1)
-        per_page = _query_int(query, "per_page", default=20, minimum=1, maximum=100)
         matches = list(account.routes.get(gateway_id, {}).values())
-        items = matches[(page - 1) * per_page:page * per_page]
+        page, per_page, items = _page_of(query, matches)
         return 200, {"success": True, "errors": [], "messages": [],
                      "data": {"order_by": "created_at", "order_by_direction": "desc", "page": page,
                               "per_page": per_page, "routes": [_public(r) for r in items]}}
@@ -1406,6 +1417,13 @@ def _valid_body(body: bytes, *, create: bool) -> dict[str, Any]:
         errors = [{"code": CODE_VALIDATION, "message": f"{_where(p)}: {m}", "path": ["body", *p]} for p, m in problems]
         raise ApiError(400, CODE_VALIDATION, errors[0]["message"], path=errors[0]["path"], more=errors[1:])
     return value
+
+
+def _page_of(query: dict[str, str], matches: list[Any]) -> tuple[int, int, list[Any]]:
+    """(page, per_page, the items of that page) of a list endpoint paged as List Gateways is (1..100, 20)."""
+    page = _query_int(query, "page", default=1, minimum=1)
+    per_page = _query_int(query, "per_page", default=20, minimum=1, maximum=100)
+    return page, per_page, matches[(page - 1) * per_page:page * per_page]
 
 
 def _query_int(query: dict[str, str], name: str, *, default: int, minimum: int, maximum: int | None = None) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 from helpers.live import aigw, new_project, plan_json
-from helpers.standin import DEFAULT_ACCOUNT, READ_TOKEN, StandIn
+from helpers.standin import DEFAULT_ACCOUNT, READ_TOKEN, SUPPORT_ROUTE, StandIn
 
 from aigw.live import importer
 from aigw_policy.vocabulary import (
@@ -27,18 +27,7 @@ ACCOUNT = DEFAULT_ACCOUNT
 GW, NAME, STACK = "adopted-support", "support", "adopted"
 STORE = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
 LIVE_KEY = "sk-live-Qx81vNf3bq"  # the key the dashboard sent; the account keeps only a preview of it
-ROUTE = [
-    {"id": "start", "type": "start", "outputs": {"next": {"elementId": "plan"}}},
-    {"id": "plan", "type": "conditional", "properties": {"conditions": {"metadata.plan": {"$eq": "paid"}}},
-     "outputs": {"true": {"elementId": "primary"}, "false": {"elementId": "backup"}}},
-    {"id": "primary", "type": "model",
-     "properties": {"provider": "openai", "model": "gpt-4o", "retries": 1, "timeout": 30000},
-     "outputs": {"success": {"elementId": "end"}, "fallback": {"elementId": "backup"}}},
-    {"id": "backup", "type": "model",
-     "properties": {"provider": "anthropic", "model": "claude-sonnet-4-5", "retries": 0, "timeout": 30000},
-     "outputs": {"success": {"elementId": "end"}, "fallback": {"elementId": "end"}}},
-    {"id": "end", "type": "end", "outputs": {}},
-]
+ROUTE = SUPPORT_ROUTE
 
 
 def seed(standin: StandIn) -> dict[str, Any]:

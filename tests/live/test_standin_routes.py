@@ -6,22 +6,11 @@ from __future__ import annotations
 
 import cloudflare
 import pytest
-from helpers.standin import DEFAULT_ACCOUNT, READ_TOKEN, WRITE_TOKEN
+from helpers.standin import DEFAULT_ACCOUNT, READ_TOKEN, SUPPORT_ROUTE, WRITE_TOKEN
 
 from aigw.spec.routing import RouteSpec
 
-ROUTE = {"elements": [
-    {"id": "start", "type": "start", "outputs": {"next": {"elementId": "plan"}}},
-    {"id": "plan", "type": "conditional", "properties": {"conditions": {"metadata.plan": {"$eq": "paid"}}},
-     "outputs": {"true": {"elementId": "primary"}, "false": {"elementId": "backup"}}},
-    {"id": "primary", "type": "model",
-     "properties": {"provider": "openai", "model": "gpt-4o", "retries": 1, "timeout": 30000},
-     "outputs": {"success": {"elementId": "end"}, "fallback": {"elementId": "backup"}}},
-    {"id": "backup", "type": "model",
-     "properties": {"provider": "anthropic", "model": "claude-sonnet-4-5", "retries": 0, "timeout": 30000},
-     "outputs": {"success": {"elementId": "end"}, "fallback": {"elementId": "end"}}},
-    {"id": "end", "type": "end", "outputs": {}},
-]}
+ROUTE = {"elements": SUPPORT_ROUTE}
 
 
 @pytest.fixture
